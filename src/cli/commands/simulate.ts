@@ -1,0 +1,73 @@
+// `ilo-agent simulate`: a simulated iLO for development, demos and tests. Prints one JSON line
+// on stdout when ready ({url, ca, control, chifSocket}); logs go to stderr.
+import { Command, Option } from 'commander';
+import type { Logger } from 'pino';
+import { FAULT_TYPES, parseFaultSpec, startSimulator, type FaultRule, type ProfileName } from '../../simulator/index.js';
+import { asOptionParser, collect, parseChoice, parseDuration, parseUsers, parseWholeNumber } from '../option-parsers.js';
+import { onShutdownSignal } from '../signals.js';
+
+interface SimulateFlags {
+  host: string;
+  port: number;
+  profile: ProfileName;
+  maxSessions: number;
+  sessionTimeout: number;
+  limitStatus: '503' | '403';
+  users?: Record<string, string>;
+  mockup?: string;
+  latencyMs: number;
+  loginLatencyMs: number;
+  loginFailureDelay: number;
+  loginFailuresBeforeDelay: number;
+  fault?: FaultRule[];
+}
+
+export function simulateCommand(deps: { logger: () => Logger; stdout: NodeJS.WritableStream }): Command {
+  return new Command('simulate')
+    .description('run a simulated iLO (HTTPS Redfish with iLO session semantics) for development and tests')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on; 0 picks a free one', parseWholeNumber(0, 65535), 0)
+    .addOption(new Option('--profile <name>', 'firmware profile').choices(['ilo5', 'ilo6', 'ilo7']).default('ilo6'))
+    .option('--max-sessions <n>', 'global session cap (iLO publishes none; 10 is unverified)', parseWholeNumber(1, 1000), 10)
+    .addOption(new Option('--session-timeout <duration>', 'idle timeout, sliding: 30m, 10s, 1h; 0 = never').argParser(parseDuration).default(30 * 60_000, '30m'))
+    .addOption(new Option('--limit-status <status>', 'answer to a session POST at the cap').choices(['503', '403']).default('503'))
+    .addOption(new Option('--users <list>', 'accounts as name:password,... (default Administrator:password)').env('ILO_SIM_USERS').argParser(parseUsers))
+    .option('--mockup <dir>', 'serve a DMTF-layout mockup folder instead of the built-in tree')
+    .option('--latency-ms <ms>', 'latency added to every request', parseWholeNumber(0), 0)
+    .option('--login-latency-ms <ms>', 'latency added to every login', parseWholeNumber(0), 0)
+    .addOption(new Option('--login-failure-delay <duration>', 'delay of a refused login after repeated failures').argParser(parseDuration).default(10_000, '10s'))
+    .option('--login-failures-before-delay <n>', 'failed logins in a row answered without delay', parseWholeNumber(0), 1)
+    .option(
+      '--fault <spec>',
+      `inject a fault, repeatable: type=${FAULT_TYPES.join('|')}[,on=any|login|logout|request][,method=M][,path=/p][,times=N][,stage=before|after]`,
+      collect(asOptionParser(parseFaultSpec)),
+    )
+    .action(async (flags: SimulateFlags) => {
+      const log = deps.logger();
+      const shutdown = onShutdownSignal();
+      try {
+        const simulator = await startSimulator({
+          host: flags.host,
+          port: flags.port,
+          profile: parseChoice(['ilo5', 'ilo6', 'ilo7'] as const)(flags.profile),
+          maxSessions: flags.maxSessions,
+          sessionTimeoutMs: flags.sessionTimeout,
+          limitStatus: flags.limitStatus === '403' ? 403 : 503,
+          users: flags.users,
+          mockupDir: flags.mockup,
+          latencyMs: flags.latencyMs,
+          loginLatencyMs: flags.loginLatencyMs,
+          loginFailureDelayMs: flags.loginFailureDelay,
+          loginFailuresBeforeDelay: flags.loginFailuresBeforeDelay,
+          faults: flags.fault ?? [],
+          logger: log.child({ component: 'simulator' }),
+        });
+        deps.stdout.write(`${JSON.stringify(simulator.info)}\n`);
+        const signal = await shutdown.signal;
+        log.info({ signal }, 'stopping on signal');
+        await simulator.close();
+      } finally {
+        shutdown.dispose();
+      }
+    });
+}

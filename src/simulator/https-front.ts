@@ -1,0 +1,109 @@
+// The simulator's HTTPS listener: reads each request whole, hands it to the control view or the
+// Redfish service, and writes the answer, corrupting or holding it when a fault says so.
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { FaultController } from './faults.js';
+import type { SimRequest, SimResponse } from './redfish-service.js';
+
+/** Larger bodies are refused with 413 before they reach the service. */
+export const MAX_REQUEST_BODY = 1024 * 1024;
+
+export interface HttpsFrontOptions {
+  host: string;
+  port: number;
+  cert: string;
+  key: string;
+  faults: FaultController;
+  log: Logger;
+  /** Answers `/__sim/*` requests that carry the control token, else undefined. */
+  control(request: SimRequest): Promise<SimResponse | undefined>;
+  handle(request: SimRequest): Promise<SimResponse>;
+}
+
+export interface HttpsFront {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startHttpsFront(options: HttpsFrontOptions): Promise<HttpsFront> {
+  let origin = '';
+  const server: Server = createServer({ cert: options.cert, key: options.key, keepAliveTimeout: 30_000 }, (req, res) => {
+    void serve(req, res).catch((error: unknown) => {
+      options.log.error({ err: error }, 'simulator failed to answer');
+      res.destroy();
+    });
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BODY) {
+        res.writeHead(413, { 'Content-Length': '0', Connection: 'close' }).end();
+        return;
+      }
+      chunks.push(chunk);
+    }
+    const headers: Record<string, string | undefined> = {};
+    for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    const request: SimRequest = {
+      method: req.method ?? 'GET',
+      target: req.url ?? '/',
+      headers,
+      body: Buffer.concat(chunks),
+      transport: 'https',
+      remoteAddress: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+      // iLO writes its own address into Location, whatever name the client used (reference §2.2).
+      origin,
+    };
+    const response = (await options.control(request)) ?? (await options.handle(request));
+    await write(res, response);
+  }
+
+  async function write(res: ServerResponse, response: SimResponse): Promise<void> {
+    const { fault } = response;
+    if (fault?.type === 'hang') {
+      try {
+        await options.faults.hold();
+      } catch {
+        res.destroy();
+        return;
+      }
+    }
+    res.writeHead(response.status, response.headers);
+    if (fault?.type === 'drop') {
+      res.flushHeaders();
+      res.socket?.write('', () => res.destroy());
+    } else if (fault?.type === 'truncate') {
+      res.write(response.body.subarray(0, Math.floor(response.body.length / 2)), () => res.destroy());
+    } else {
+      res.end(response.body);
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  // A wildcard listener is reached on loopback; the URL names an address a client can dial.
+  const ip = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+  const host = ip.includes(':') ? `[${ip}]` : ip;
+  origin = `https://${host}:${address.port}`;
+
+  return {
+    url: origin,
+    close: () =>
+      new Promise<void>((resolve) => {
+        options.faults.abortHeld();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

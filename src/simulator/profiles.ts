@@ -1,0 +1,70 @@
+// Per-firmware differences that a client can see (shared/reference/ilo-sessions.md §2, §4).
+// The iLO 5 profile is the older firmware a fleet still runs (1.x–2.x documentation and
+// mockups); iLO 6 is 1.66 (the shipped DL380a mockup); iLO 7 is 1.14.
+
+export type ProfileName = 'ilo5' | 'ilo6' | 'ilo7';
+
+export interface Profile {
+  readonly name: ProfileName;
+  readonly managerType: string;
+  readonly firmwareVersion: string;
+  readonly managerFirmwareVersion: string;
+  /** Registry prefixes used in MessageIds, e.g. `Base.1.18`. */
+  readonly baseRegistry: string;
+  readonly iloRegistry: string;
+  /** Early iLO 5 writes `@odata.id`, `Location` and `Link` with a trailing slash. */
+  readonly trailingSlash: boolean;
+  /** iLO 5/6: `W/"1E589C55"`; iLO 7: `W/"3376658399"`. */
+  readonly etagStyle: 'hex' | 'decimal';
+  /** Body of a 201 to a session POST: an ExtendedInfo "Created" envelope, or the session itself. */
+  readonly loginBody: 'created-envelope' | 'session';
+  /** `SessionService.SessionTimeout` appeared in iLO 5 2.90 and iLO 6 1.40. */
+  readonly hasSessionTimeout: boolean;
+  readonly sessionsDescription: string;
+}
+
+export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
+  ilo5: {
+    name: 'ilo5',
+    managerType: 'iLO 5',
+    firmwareVersion: 'iLO 5 v2.46',
+    managerFirmwareVersion: '2.46',
+    baseRegistry: 'Base.1.4',
+    iloRegistry: 'iLO.2.13',
+    trailingSlash: true,
+    etagStyle: 'hex',
+    loginBody: 'created-envelope',
+    hasSessionTimeout: false,
+    sessionsDescription: 'Manager User Sessions',
+  },
+  ilo6: {
+    name: 'ilo6',
+    managerType: 'iLO 6',
+    firmwareVersion: 'iLO 6 v1.66',
+    managerFirmwareVersion: '1.66',
+    baseRegistry: 'Base.1.18',
+    iloRegistry: 'iLO.2.30',
+    trailingSlash: false,
+    etagStyle: 'hex',
+    loginBody: 'session',
+    hasSessionTimeout: true,
+    sessionsDescription: 'Manager User Sessions',
+  },
+  ilo7: {
+    name: 'ilo7',
+    managerType: 'iLO 7',
+    firmwareVersion: 'iLO 7 v1.14.00',
+    managerFirmwareVersion: '1.14',
+    baseRegistry: 'Base.1.18',
+    iloRegistry: 'iLO.2.31',
+    trailingSlash: false,
+    etagStyle: 'decimal',
+    loginBody: 'session',
+    hasSessionTimeout: true,
+    sessionsDescription: 'Manager User and Application Sessions',
+  },
+};
+
+export function isProfileName(name: string): name is ProfileName {
+  return Object.hasOwn(PROFILES, name);
+}

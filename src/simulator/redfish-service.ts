@@ -1,0 +1,535 @@
+// The simulated iLO's Redfish service, independent of how requests arrive (HTTPS here; the
+// CHIF endpoint feeds the same handler). It owns authentication, the live session resources,
+// the resource tree, PATCH/action semantics and the per-request faults.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { envelope, type Envelope } from './envelopes.js';
+import type { ActiveFault, FaultController, RequestKind } from './faults.js';
+import { parseTarget, type RequestPath, SERVICE_ROOT, SESSION_SERVICE, SESSIONS, SESSIONS_ALIAS } from './paths.js';
+import type { Profile } from './profiles.js';
+import type { JsonObject, ResourceStore, StoredResource } from './resource-store.js';
+import { isoSeconds, type SessionTable, type SessionTransport, type SimSession } from './sessions.js';
+
+export interface SimRequest {
+  method: string;
+  /** Request target as sent: path and optional query. */
+  target: string;
+  /** Lower-cased header names. */
+  headers: Readonly<Record<string, string | undefined>>;
+  body: Buffer;
+  transport: SessionTransport;
+  remoteAddress: string;
+  /** `https://host:port` as the client addressed us; used for the absolute Location. */
+  origin: string;
+}
+
+export interface SimResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Set when a fault must corrupt or hold the answer on its way out. */
+  fault?: ActiveFault;
+}
+
+export interface RedfishServiceOptions {
+  profile: Profile;
+  sessions: SessionTable;
+  store: ResourceStore;
+  users: ReadonlyMap<string, string>;
+  faults: FaultController;
+  limitStatus: 503 | 403;
+  loginFailureDelayMs: number;
+  loginFailuresBeforeDelay: number;
+  log: Logger;
+}
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE']);
+const READ = ['GET', 'HEAD'];
+/** Properties no PATCH may set, on any resource. */
+const READ_ONLY = new Set(['Id', 'Actions', 'Links', 'Members', 'Members@odata.count', 'Status']);
+/** Subtrees that are documents, not settings. */
+const READ_ONLY_TREES = ['/redfish/v1/registries', '/redfish/v1/registrystore', '/redfish/v1/jsonschemas', '/redfish/v1/schemastore', '/redfish/v1/$metadata', '/redfish/v1/odata'];
+
+class HttpAnswer {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+export class RedfishService {
+  readonly #o: RedfishServiceOptions;
+  #failedLogins = 0;
+  readonly #sessionsKey = SESSIONS.toLowerCase();
+  readonly #aliasKey = SESSIONS_ALIAS.toLowerCase();
+
+  constructor(options: RedfishServiceOptions) {
+    this.#o = options;
+  }
+
+  get profile(): Profile {
+    return this.#o.profile;
+  }
+
+  async handle(request: SimRequest): Promise<SimResponse> {
+    const method = request.method.toUpperCase();
+    const target = parseTarget(request.target);
+    const kind = target ? this.#kindOf(method, target) : 'request';
+    const fault = this.#o.faults.take(kind, method, target?.key ?? '');
+    if (fault?.type === 'status503') {
+      return this.#render(method, new HttpAnswer(503, envelope(this.#o.profile, 'Base', 'ServiceTemporarilyUnavailable', ['1']), { 'Retry-After': '1' }));
+    }
+    if (fault?.type === 'hang' && fault.stage === 'before') await this.#o.faults.hold();
+
+    let answer: HttpAnswer;
+    let transient: SimSession | undefined;
+    try {
+      if (!target) {
+        answer = this.#error(404, 'Base', 'ResourceMissingAtURI', [request.target]);
+      } else {
+        const result = await this.#process(method, target, request);
+        answer = result.answer;
+        transient = result.transient;
+      }
+    } finally {
+      if (transient) this.#o.sessions.remove(transient.id);
+    }
+    this.#o.log.debug({ method, path: target?.path ?? request.target, status: answer.status, transport: request.transport }, 'request');
+    const response = this.#render(method, answer);
+    if (fault && !(fault.type === 'hang' && fault.stage === 'before')) response.fault = fault;
+    return response;
+  }
+
+  #kindOf(method: string, target: RequestPath): RequestKind {
+    if (method === 'POST' && this.#isSessionsCollection(target.key)) return 'login';
+    if (method === 'DELETE' && this.#sessionIdOf(target) !== undefined) return 'logout';
+    return 'request';
+  }
+
+  async #process(method: string, target: RequestPath, request: SimRequest): Promise<{ answer: HttpAnswer; transient?: SimSession }> {
+    const { key } = target;
+    if (key === '/redfish' || key === SERVICE_ROOT.toLowerCase()) {
+      await this.#latency(0);
+      if (!READ.includes(method)) return { answer: this.#notAllowed(READ) };
+      return { answer: key === '/redfish' ? new HttpAnswer(200, { v1: '/redfish/v1/' }) : this.#resource(target) };
+    }
+    if (method === 'POST' && this.#isSessionsCollection(key)) {
+      return { answer: await this.#login(request) };
+    }
+
+    const auth = this.#authenticate(request);
+    if (!auth) {
+      await this.#latency(0);
+      return { answer: this.#error(401, 'Base', 'NoValidSession') };
+    }
+    const transient = auth.transient ? auth : undefined;
+    await this.#latency(0);
+    if (!KNOWN_METHODS.has(method)) return { answer: this.#notAllowed(this.#allowed(target)), transient };
+
+    if (this.#isSessionsCollection(key)) {
+      return { answer: READ.includes(method) ? this.#sessionCollection(auth) : this.#notAllowed(['GET', 'HEAD', 'POST']), transient };
+    }
+    const sessionId = this.#sessionIdOf(target);
+    if (sessionId !== undefined) return { answer: this.#sessionMember(method, target, sessionId, auth), transient };
+    if (key === SESSION_SERVICE.toLowerCase() && method === 'PATCH') return { answer: this.#patchSessionService(request.body), transient };
+
+    const action = this.#actionOf(target);
+    if (action) {
+      return { answer: method === 'POST' ? this.#runAction(action, request.body) : this.#notAllowed(['POST']), transient };
+    }
+    if (!this.#o.store.get(key) && !this.#o.store.raw(key)) {
+      return { answer: this.#error(404, 'Base', 'ResourceMissingAtURI', [target.path]), transient };
+    }
+    if (READ.includes(method)) return { answer: this.#resource(target), transient };
+    if (method === 'PATCH' && this.#allowed(target).includes('PATCH')) return { answer: this.#patch(target, request.body), transient };
+    return { answer: this.#notAllowed(this.#allowed(target)), transient };
+  }
+
+  // ---- authentication and sessions -------------------------------------------------------
+
+  async #login(request: SimRequest): Promise<HttpAnswer> {
+    const { profile, sessions, users } = this.#o;
+    const parsed = parseJson(request.body);
+    if (parsed === undefined) {
+      await this.#latency(this.#o.faults.loginLatencyMs);
+      return this.#error(400, 'Base', 'MalformedJSON');
+    }
+    const body = isObject(parsed) ? parsed : {};
+    for (const field of ['UserName', 'Password'] as const) {
+      if (typeof body[field] !== 'string') {
+        await this.#latency(this.#o.faults.loginLatencyMs);
+        return this.#error(400, 'Base', 'PropertyMissing', [field]);
+      }
+    }
+    const user = body.UserName as string;
+    await this.#latency(this.#o.faults.loginLatencyMs);
+    if (!checkPassword(users.get(user), body.Password as string)) {
+      this.#failedLogins++;
+      if (this.#failedLogins > this.#o.loginFailuresBeforeDelay && this.#o.loginFailureDelayMs > 0) {
+        await sleep(this.#o.loginFailureDelayMs);
+      }
+      this.#o.log.info({ transport: request.transport }, 'login refused');
+      return this.#error(401, 'iLO', 'UnauthorizedLoginAttempt');
+    }
+    this.#failedLogins = 0;
+    const session = sessions.create({ user, tag: 'REST', transport: request.transport, userIp: request.remoteAddress });
+    if (session === 'full') {
+      this.#o.log.info({ max: sessions.maxSessions }, 'session limit reached');
+      return this.#error(this.#o.limitStatus, 'Base', 'SessionLimitExceeded');
+    }
+    this.#o.log.info({ id: session.id, user, transport: request.transport }, 'session created');
+    const uri = this.#sessionUri(session);
+    const body201 = profile.loginBody === 'session' ? this.#sessionBody(session, undefined) : envelope(profile, 'Base', 'Created');
+    return new HttpAnswer(201, body201, {
+      Location: `${request.origin}${uri}`,
+      'X-Auth-Token': session.token,
+      Link: `<${uri}>; rel=self`,
+    });
+  }
+
+  /** X-Auth-Token first; else HTTP Basic, which gets a transient session for this request only. */
+  #authenticate(request: SimRequest): SimSession | undefined {
+    const token = request.headers['x-auth-token'];
+    if (token !== undefined) return this.#o.sessions.authenticate(token);
+    const basic = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+    if (!basic?.[1]) return undefined;
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return undefined;
+    const user = decoded.slice(0, colon);
+    if (!checkPassword(this.#o.users.get(user), decoded.slice(colon + 1))) return undefined;
+    const session = this.#o.sessions.create({ user, tag: 'REST', transport: request.transport, userIp: request.remoteAddress, transient: true });
+    return session === 'full' ? undefined : session;
+  }
+
+  #isSessionsCollection(key: string): boolean {
+    return key === this.#sessionsKey || key === this.#aliasKey;
+  }
+
+  /** The Id in `/Sessions/<id>` (either alias), or undefined for any other path. */
+  #sessionIdOf(target: RequestPath): string | undefined {
+    for (const base of [SESSIONS, SESSIONS_ALIAS]) {
+      const prefix = base.toLowerCase() + '/';
+      if (target.key.startsWith(prefix) && !target.key.slice(prefix.length).includes('/')) {
+        return target.path.slice(base.length + 1);
+      }
+    }
+    return undefined;
+  }
+
+  #slash(uri: string): string {
+    return this.#o.profile.trailingSlash ? `${uri}/` : uri;
+  }
+
+  #sessionUri(session: SimSession): string {
+    return this.#slash(`${SESSIONS}/${session.id}`);
+  }
+
+  #sessionBody(session: SimSession, caller: SimSession | undefined): JsonObject {
+    const { sessions } = this.#o;
+    const mine = caller?.id === session.id;
+    const expires = session.timeoutMs === 0 ? session.accessTime : sessions.expiresAt(session);
+    const hpe: JsonObject = {
+      '@odata.context': '/redfish/v1/$metadata#HpeiLOSession.HpeiLOSession',
+      '@odata.type': '#HpeiLOSession.v2_1_0.HpeiLOSession',
+      AccessTime: isoSeconds(session.accessTime),
+      LoginTime: isoSeconds(session.loginTime),
+      MySession: mine,
+    };
+    // iLO shows privileges only on the caller's own session.
+    if (mine) {
+      hpe.Privileges = {
+        HostBIOSConfigPriv: true,
+        HostNICConfigPriv: true,
+        HostStorageConfigPriv: true,
+        LoginPriv: true,
+        RemoteConsolePriv: true,
+        SystemRecoveryConfigPriv: true,
+        UserConfigPriv: true,
+        VirtualMediaPriv: true,
+        VirtualPowerAndResetPriv: true,
+        iLOConfigPriv: true,
+      };
+    }
+    Object.assign(hpe, {
+      UserExpires: isoSeconds(expires),
+      UserIP: session.userIp,
+      UserTag: session.tag,
+      UserType: session.tag === 'RESTHost' ? 'System' : 'Local',
+    });
+    return {
+      '@odata.context': '/redfish/v1/$metadata#Session.Session',
+      '@odata.id': this.#sessionUri(session),
+      '@odata.type': '#Session.v1_0_0.Session',
+      Description: 'Manager User Session',
+      Id: session.id,
+      Name: 'User Session',
+      Oem: { Hpe: hpe },
+      UserName: session.user,
+    };
+  }
+
+  #sessionCollection(caller: SimSession): HttpAnswer {
+    const members = this.#o.sessions.list().map((s) => ({ '@odata.id': this.#sessionUri(s) }));
+    return new HttpAnswer(200, {
+      '@odata.context': '/redfish/v1/$metadata#SessionCollection.SessionCollection',
+      '@odata.id': this.#slash(SESSIONS),
+      '@odata.type': '#SessionCollection.SessionCollection',
+      Description: this.#o.profile.sessionsDescription,
+      Name: 'Sessions',
+      Oem: {
+        Hpe: {
+          '@odata.context': '/redfish/v1/$metadata#HpeiLOSessionsSummary.HpeiLOSessionsSummary',
+          '@odata.type': '#HpeiLOSessionsSummary.v2_0_0.HpeiLOSessionsSummary',
+          Links: { MySession: { '@odata.id': this.#sessionUri(caller) } },
+        },
+      },
+      Members: members,
+      'Members@odata.count': members.length,
+    });
+  }
+
+  #sessionMember(method: string, target: RequestPath, id: string, caller: SimSession): HttpAnswer {
+    const session = this.#o.sessions.find(id);
+    if (!session) return this.#error(404, 'Base', 'ResourceMissingAtURI', [target.path]);
+    if (READ.includes(method)) return new HttpAnswer(200, this.#sessionBody(session, caller));
+    if (method === 'DELETE') {
+      this.#o.sessions.remove(session.id);
+      this.#o.log.info({ id: session.id }, 'session deleted');
+      return this.#success();
+    }
+    return this.#notAllowed(['GET', 'HEAD', 'DELETE']);
+  }
+
+  #patchSessionService(body: Buffer): HttpAnswer {
+    const changes = parseJson(body);
+    if (changes === undefined || !isObject(changes)) return this.#error(400, 'Base', 'MalformedJSON');
+    const errors: Envelope['error']['@Message.ExtendedInfo'] = [];
+    for (const [name, value] of Object.entries(changes)) {
+      if (name !== 'SessionTimeout' || !this.#o.profile.hasSessionTimeout) {
+        errors.push(this.#info('iLO', 'PropertyNotWritableOrUnknown', [name]));
+      } else if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+        errors.push(this.#info('Base', 'PropertyValueTypeError', [JSON.stringify(value), name]));
+      }
+    }
+    if (errors.length > 0) return this.#errors(400, errors);
+    // iLO's SessionTimeout behaves as minutes (reference §1.4) and applies to new sessions.
+    if (typeof changes.SessionTimeout === 'number') this.#o.sessions.timeoutMs = changes.SessionTimeout * 60_000;
+    return this.#success();
+  }
+
+  // ---- resources, PATCH and actions -----------------------------------------------------
+
+  #resource(target: RequestPath): HttpAnswer {
+    const raw = this.#o.store.raw(target.key);
+    if (raw) return new HttpAnswer(200, raw.body, { 'Content-Type': raw.contentType });
+    const stored = this.#o.store.get(target.key);
+    if (!stored) return this.#error(404, 'Base', 'ResourceMissingAtURI', [target.path]);
+    if (target.key === SESSION_SERVICE.toLowerCase()) return new HttpAnswer(200, this.#liveSessionService(stored.json));
+    return new HttpAnswer(200, stored);
+  }
+
+  /** SessionService as stored, with SessionTimeout showing the live setting (in minutes, as iLO). */
+  #liveSessionService(json: JsonObject): JsonObject {
+    const live: JsonObject = { ...json };
+    delete live.SessionTimeout;
+    if (this.#o.profile.hasSessionTimeout) {
+      const minutes = this.#o.sessions.timeoutMs / 60_000;
+      live.SessionTimeout = minutes === 0 ? 0 : Math.max(1, Math.round(minutes));
+    }
+    return live;
+  }
+
+  #allowed(target: RequestPath): string[] {
+    const { key } = target;
+    if (key === '/redfish' || key === SERVICE_ROOT.toLowerCase()) return READ;
+    if (this.#isSessionsCollection(key)) return ['GET', 'HEAD', 'POST'];
+    if (this.#sessionIdOf(target) !== undefined) return ['GET', 'HEAD', 'DELETE'];
+    if (this.#actionOf(target)) return ['POST'];
+    if (READ_ONLY_TREES.some((tree) => key === tree || key.startsWith(`${tree}/`))) return READ;
+    const stored = this.#o.store.get(key);
+    if (!stored || Array.isArray(stored.json.Members)) return READ;
+    return ['GET', 'HEAD', 'PATCH'];
+  }
+
+  #patch(target: RequestPath, body: Buffer): HttpAnswer {
+    const stored = this.#o.store.get(target.key) as StoredResource;
+    const changes = parseJson(body);
+    if (changes === undefined || !isObject(changes)) return this.#error(400, 'Base', 'MalformedJSON');
+    const errors: Envelope['error']['@Message.ExtendedInfo'] = [];
+    const merged = mergePatch(stored.json, changes, '', (registry, key, args) => errors.push(this.#info(registry, key, args)));
+    if (errors.length > 0) return this.#errors(400, errors);
+    this.#o.store.replace(stored, merged);
+    return this.#success();
+  }
+
+  /** `/…/Actions/<Name>` of a resource whose Actions list that target. */
+  #actionOf(target: RequestPath): { name: string; resource: StoredResource; definition: JsonObject } | undefined {
+    const at = target.key.lastIndexOf('/actions/');
+    if (at < 0) return undefined;
+    const resource = this.#o.store.get(target.key.slice(0, at));
+    const actions = resource?.json.Actions;
+    if (!resource || !isObject(actions)) return undefined;
+    for (const [name, definition] of Object.entries(actions)) {
+      if (isObject(definition) && typeof definition.target === 'string' && parseTarget(definition.target)?.key === target.key) {
+        return { name: name.replace(/^#/, ''), resource, definition };
+      }
+    }
+    return undefined;
+  }
+
+  #runAction(action: { name: string; resource: StoredResource; definition: JsonObject }, body: Buffer): HttpAnswer {
+    const parsed = body.length === 0 ? {} : parseJson(body);
+    if (parsed === undefined || !isObject(parsed)) return this.#error(400, 'Base', 'MalformedJSON');
+    const allowable = new Map<string, unknown[]>();
+    for (const [key, value] of Object.entries(action.definition)) {
+      const m = /^(.+)@Redfish\.AllowableValues$/.exec(key);
+      if (m?.[1] && Array.isArray(value)) allowable.set(m[1], value);
+    }
+    for (const name of Object.keys(parsed)) {
+      if (!allowable.has(name)) return this.#error(400, 'Base', 'ActionParameterUnknown', [action.name, name]);
+    }
+    for (const [name, values] of allowable) {
+      if (!(name in parsed)) return this.#error(400, 'Base', 'ActionParameterMissing', [action.name, name]);
+      if (!values.includes(parsed[name])) return this.#error(400, 'Base', 'PropertyValueNotInList', [String(parsed[name]), name]);
+    }
+    this.#applyAction(action, parsed);
+    return this.#success();
+  }
+
+  #applyAction(action: { name: string; resource: StoredResource }, parameters: JsonObject): void {
+    if (action.name === 'ComputerSystem.Reset') {
+      const current = action.resource.json.PowerState;
+      const type = parameters.ResetType;
+      const next = type === 'On' ? 'On' : type === 'ForceOff' || type === 'GracefulShutdown' ? 'Off' : type === 'PushPowerButton' ? (current === 'On' ? 'Off' : 'On') : current;
+      this.#o.store.replace(action.resource, { ...action.resource.json, PowerState: next });
+    } else if (action.name === 'Manager.Reset') {
+      // An iLO reset ends every session (reference §1.3: one of the documented recovery paths).
+      setImmediate(() => this.#o.log.info({ ended: this.#o.sessions.expireAll() }, 'iLO reset: all sessions ended'));
+    }
+  }
+
+  // ---- responses ------------------------------------------------------------------------
+
+  async #latency(extraMs: number): Promise<void> {
+    const ms = this.#o.faults.latencyMs + extraMs;
+    if (ms > 0) await sleep(ms);
+  }
+
+  #info(registry: 'Base' | 'iLO', key: string, args?: readonly string[]) {
+    return envelope(this.#o.profile, registry, key, args).error['@Message.ExtendedInfo'][0] as { MessageId: string; MessageArgs?: string[] };
+  }
+
+  #error(status: number, registry: 'Base' | 'iLO', key: string, args?: readonly string[]): HttpAnswer {
+    return new HttpAnswer(status, envelope(this.#o.profile, registry, key, args));
+  }
+
+  #errors(status: number, infos: Envelope['error']['@Message.ExtendedInfo']): HttpAnswer {
+    const body = envelope(this.#o.profile, 'Base', 'Success');
+    body.error['@Message.ExtendedInfo'] = infos;
+    return new HttpAnswer(status, body);
+  }
+
+  #success(): HttpAnswer {
+    return new HttpAnswer(200, envelope(this.#o.profile, 'Base', 'Success'));
+  }
+
+  /** 405 as iLO answers it: empty text/plain body and an Allow header (reference §2.6, §4). */
+  #notAllowed(allow: readonly string[]): HttpAnswer {
+    return new HttpAnswer(405, Buffer.alloc(0), { Allow: allow.join(', '), 'Content-Type': 'text/plain' });
+  }
+
+  #render(method: string, answer: HttpAnswer): SimResponse {
+    const headers: Record<string, string> = {
+      'Cache-Control': 'no-cache',
+      'Content-Type': 'application/json; charset=utf-8',
+      'OData-Version': '4.0',
+      'X-Content-Type-Options': 'nosniff',
+      'X-Frame-Options': 'sameorigin',
+      ...answer.headers,
+    };
+    let body: Buffer;
+    if (Buffer.isBuffer(answer.body)) {
+      body = answer.body;
+    } else if (answer.body && typeof answer.body === 'object' && 'uri' in answer.body && 'json' in answer.body) {
+      const stored = answer.body as StoredResource;
+      stored.rendered ??= this.#withEtag(stored.json);
+      body = stored.rendered.body;
+      headers.ETag = stored.rendered.etag;
+    } else if (answer.status < 300 && isObject(answer.body) && '@odata.id' in answer.body) {
+      const rendered = this.#withEtag(answer.body);
+      body = rendered.body;
+      headers.ETag = rendered.etag;
+    } else {
+      body = Buffer.from(JSON.stringify(answer.body));
+    }
+    headers['Content-Length'] = String(body.length);
+    return { status: answer.status, headers, body: method === 'HEAD' ? Buffer.alloc(0) : body };
+  }
+
+  /** Serialises a resource with a fresh `@odata.etag` (after @odata.context, as iLO orders it). */
+  #withEtag(json: JsonObject): { body: Buffer; etag: string } {
+    const { '@odata.etag': _old, ...rest } = json;
+    void _old;
+    const digest = createHash('sha1').update(JSON.stringify(rest)).digest().readUInt32BE(0);
+    const etag = this.#o.profile.etagStyle === 'hex' ? `W/"${digest.toString(16).toUpperCase().padStart(8, '0')}"` : `W/"${digest}"`;
+    const ordered: JsonObject = {};
+    if ('@odata.context' in rest) ordered['@odata.context'] = rest['@odata.context'];
+    ordered['@odata.etag'] = etag;
+    return { body: Buffer.from(JSON.stringify(Object.assign(ordered, rest))), etag };
+  }
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkPassword(expected: string | undefined, given: string): boolean {
+  if (expected === undefined) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function typeName(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+}
+
+/**
+ * Merges `changes` into a copy of `current` as iLO does: only known, writable properties, each
+ * of the type it already has (null accepts anything); objects merge, arrays are replaced.
+ */
+function mergePatch(
+  current: JsonObject,
+  changes: JsonObject,
+  prefix: string,
+  fail: (registry: 'Base' | 'iLO', key: string, args: string[]) => void,
+): JsonObject {
+  const merged: JsonObject = { ...current };
+  for (const [name, value] of Object.entries(changes)) {
+    const path = prefix + name;
+    if (!(name in current) || name.startsWith('@') || name.includes('@odata.') || (prefix === '' && READ_ONLY.has(name))) {
+      fail('iLO', 'PropertyNotWritableOrUnknown', [path]);
+      continue;
+    }
+    const existing = current[name];
+    if (existing !== null && typeName(existing) !== typeName(value)) {
+      fail('Base', 'PropertyValueTypeError', [JSON.stringify(value), path]);
+    } else if (isObject(existing) && isObject(value)) {
+      merged[name] = mergePatch(existing, value, `${path}/`, fail);
+    } else {
+      merged[name] = value;
+    }
+  }
+  return merged;
+}
