@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The bin. The only place that sets process.exitCode; nothing in ilo-agent calls process.exit().
+// The bin. The only place that sets process.exitCode; nothing ends the process early, so every
+// finally (and later every logout) runs before the exit.
 import { CommanderError } from 'commander';
 import { IloAgentError } from '../errors.js';
 import { EXIT_CODES, exitCodeFor } from './exit-codes.js';

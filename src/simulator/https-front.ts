@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { InvalidInputError } from '../errors.js';
 import type { FaultController } from './faults.js';
 import type { SimRequest, SimResponse } from './redfish-service.js';
 
@@ -85,9 +86,11 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new InvalidInputError(`cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`, { cause: error })),
+    );
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

@@ -1,0 +1,121 @@
+// `ilo-agent simulate` as a child process: the ready line, stdout/stderr split, signals, options.
+import { afterEach, describe, expect, it } from 'vitest';
+import { client } from '../helpers/https-client.js';
+import { runCli, runToEnd, type Running } from '../helpers/cli.js';
+
+let running: Running | undefined;
+afterEach(async () => {
+  if (running && running.child.exitCode === null && running.child.signalCode === null) {
+    running.signal('SIGKILL');
+    await running.exited;
+  }
+  running = undefined;
+});
+
+interface Ready {
+  url: string;
+  ca: string;
+  control: string;
+  chifSocket: string | null;
+}
+
+async function start(args: string[] = []) {
+  running = runCli(['simulate', '--port', '0', ...args]);
+  const ready = JSON.parse(await running.firstLine) as Ready;
+  return { r: running, ready, c: client(ready) };
+}
+
+describe('ilo-agent simulate', () => {
+  it('prints exactly one JSON ready line on stdout and logs JSON to stderr', async () => {
+    const { r, ready, c } = await start();
+    expect(Object.keys(ready).sort()).toEqual(['ca', 'chifSocket', 'control', 'url']);
+    expect(ready.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(ready.ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(ready.control).toMatch(/^[0-9a-f]{48}$/);
+    expect(ready.chifSocket).toBeNull();
+
+    // a full session cycle against it, watched through the control view
+    const headers = { 'X-Sim-Control': ready.control };
+    expect((await c.call('GET', '/__sim/state', { headers })).json.sessions).toHaveLength(0);
+    const { token, location } = await c.login();
+    expect((await c.call('GET', '/__sim/state', { headers })).json.sessions).toHaveLength(1);
+    expect((await c.call('DELETE', new URL(location).pathname, { token })).status).toBe(200);
+    expect((await c.call('GET', '/__sim/state', { headers })).json.sessions).toHaveLength(0);
+    c.close();
+
+    r.signal('SIGTERM');
+    const { code } = await r.exited;
+    expect(code).toBe(0);
+    expect(r.stdout().trimEnd().split('\n')).toHaveLength(1);
+    const logs = r.stderr().trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(logs.some((l) => l.msg === 'simulator ready')).toBe(true);
+    expect(r.stderr()).not.toContain(token);
+    expect(r.stderr()).not.toContain('"password"');
+  });
+
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('stops cleanly on %s', async (sig) => {
+    const { r, ready } = await start();
+    const c = client(ready);
+    await c.login();
+    c.close();
+    r.signal(sig);
+    const { code, signal } = await r.exited;
+    // the signal arrived and was handled (not the default action, which would kill the process)
+    expect(signal).toBeNull();
+    expect(code).toBe(0);
+    const logs = r.stderr().trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(logs).toContainEqual(expect.objectContaining({ msg: 'stopping on signal', signal: sig }));
+    expect(logs).toContainEqual(expect.objectContaining({ msg: 'simulator closed' }));
+  });
+
+  it('applies its options: profile, cap, limit status, users, faults', async () => {
+    const { r, ready, c } = await start([
+      '--profile', 'ilo7', '--max-sessions', '1', '--limit-status', '403',
+      '--users', 'alice:s3cret:with-colon,bob:pw', '--fault', 'type=status503,on=request,times=1', '--log-level', 'warn',
+    ]);
+    const { token } = await c.login('alice', 's3cret:with-colon');
+    expect(token).toMatch(/^[0-9a-f]{32}$/);
+    expect((await c.login('bob', 'pw')).res.status).toBe(403);
+    expect((await c.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(503);
+    const root = await c.call('GET', '/redfish/v1/');
+    expect(root.json.Oem.Hpe.Manager[0].ManagerType).toBe('iLO 7');
+    c.close();
+    r.signal('SIGTERM');
+    expect((await r.exited).code).toBe(0);
+    expect(r.stderr()).toBe(''); // --log-level warn: nothing to say
+  });
+
+  it('expires sessions after --session-timeout', async () => {
+    const { r, ready, c } = await start(['--session-timeout', '1s']);
+    const { token } = await c.login();
+    await new Promise((res) => setTimeout(res, 1200));
+    expect((await c.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(401);
+    expect((await c.call('GET', '/__sim/state', { headers: { 'X-Sim-Control': ready.control } })).json.sessionTimeoutSeconds).toBe(1);
+    c.close();
+    r.signal('SIGTERM');
+    await r.exited;
+  });
+
+  it.each([
+    [['--port', 'eighty'], /--port/],
+    [['--profile', 'ilo4'], /--profile/],
+    [['--session-timeout', '5 minutes'], /duration/],
+    [['--users', 'nobody'], /name:password/],
+    [['--fault', 'type=explode'], /fault type must be one of/],
+    [['--mockup', '/nonexistent/mockup'], /neither index.json/],
+  ])('refuses %j with exit 2 and a clear message, printing nothing on stdout', async (args, message) => {
+    const { code, stdout, stderr } = await runToEnd(['simulate', ...args]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('refuses an address it cannot listen on with a clear error', async () => {
+    const { code, stdout, stderr } = await runToEnd(['simulate', '--host', '203.0.113.1', '--log-level', 'silent']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/cannot listen on 203\.0\.113\.1:0: EADDRNOTAVAIL/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});

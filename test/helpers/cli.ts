@@ -1,0 +1,65 @@
+// Spawning the real, built CLI. Children get their own process group (detached), so a signal
+// sent to the group really reaches them even when the test runner ignores SIGINT.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PROJECT_ROOT } from './shared.js';
+
+export const BIN = resolve(PROJECT_ROOT, 'dist/cli/main.js');
+
+export function assertBuilt(): void {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npm run build" (npm test does it first)`);
+}
+
+export interface Running {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the first line of stdout. */
+  firstLine: Promise<string>;
+  signal(sig: NodeJS.Signals): void;
+}
+
+export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Running {
+  assertBuilt();
+  const child = spawn(process.execPath, [BIN, ...args], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
+  let out = '';
+  let err = '';
+  let gotLine: (line: string) => void;
+  const firstLine = new Promise<string>((r) => (gotLine = r));
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    const nl = out.indexOf('\n');
+    if (nl >= 0) gotLine(out.slice(0, nl));
+  });
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.on('close', (code, signal) => r({ code, signal })),
+  );
+  const first = Promise.race([
+    firstLine,
+    exited.then(() => {
+      throw new Error(`exited before printing a line; stderr: ${err}`);
+    }),
+  ]);
+  first.catch(() => undefined); // awaited only by tests that expect a line
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    firstLine: first,
+    signal: (sig) => process.kill(-(child.pid as number), sig),
+  };
+}
+
+export async function runToEnd(args: string[], options: { env?: NodeJS.ProcessEnv } = {}) {
+  const r = runCli(args, options);
+  const { code, signal } = await r.exited;
+  return { code, signal, stdout: r.stdout(), stderr: r.stderr() };
+}

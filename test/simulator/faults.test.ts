@@ -1,0 +1,188 @@
+// Fault injection and the control view, from the library handle and over HTTP.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { client, messageIds } from '../helpers/https-client.js';
+
+const open: Array<{ sim: Simulator; close(): void }> = [];
+async function sim(options: SimulatorOptions = {}) {
+  const s = await startSimulator({ loginFailureDelayMs: 0, ...options });
+  const c = client(s);
+  open.push({ sim: s, close: c.close });
+  return { s, c, token: (await c.login()).token };
+}
+afterEach(async () => {
+  for (const o of open.splice(0)) {
+    o.close();
+    await o.sim.close();
+  }
+});
+
+const elapsed = async <T>(fn: () => Promise<T>) => {
+  const t = performance.now();
+  const value = await fn();
+  return { value, ms: performance.now() - t };
+};
+
+describe('latency', () => {
+  it('adds latency to every request, and login latency to logins only', async () => {
+    const { s, c, token } = await sim();
+    const fast = await elapsed(() => c.call('GET', '/redfish/v1/Systems/1', { token }));
+    expect(fast.ms).toBeLessThan(150);
+    s.faults.setLatency({ requestMs: 200 });
+    expect((await elapsed(() => c.call('GET', '/redfish/v1/Systems/1', { token }))).ms).toBeGreaterThanOrEqual(195);
+    s.faults.setLatency({ requestMs: 0, loginMs: 300 });
+    expect((await elapsed(() => c.login())).ms).toBeGreaterThanOrEqual(295);
+    expect((await elapsed(() => c.call('GET', '/redfish/v1/Systems/1', { token }))).ms).toBeLessThan(150);
+  });
+
+  it('takes latency from options', async () => {
+    const { c, token } = await sim({ latencyMs: 150 });
+    expect((await elapsed(() => c.call('GET', '/redfish/v1', { token }))).ms).toBeGreaterThanOrEqual(145);
+  });
+});
+
+describe('faults', () => {
+  it('answers N requests with 503 ServiceTemporarilyUnavailable, then recovers', async () => {
+    const { s, c, token } = await sim();
+    s.faults.inject({ type: 'status503', times: 2 });
+    for (let i = 0; i < 2; i++) {
+      const res = await c.call('GET', '/redfish/v1/Systems/1', { token });
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.json.error['@Message.ExtendedInfo']).toEqual([{ MessageId: 'Base.1.18.ServiceTemporarilyUnavailable', MessageArgs: ['1'] }]);
+    }
+    expect((await c.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(200);
+  });
+
+  it('a 503 on login creates no session', async () => {
+    const { s, c } = await sim();
+    s.faults.inject({ type: 'status503', on: 'login' });
+    expect((await c.login()).res.status).toBe(503);
+    expect(s.sessions()).toHaveLength(1); // only the helper's own login
+  });
+
+  it('drops the connection mid-response after doing the request', async () => {
+    const { s, c } = await sim();
+    s.faults.inject({ type: 'drop', on: 'login' });
+    await expect(c.login()).rejects.toThrow();
+    // the session was made before the answer was lost: the leak a client must survive
+    expect(s.sessions()).toHaveLength(2);
+  });
+
+  it('truncates a body: full Content-Length, half the bytes, connection closed', async () => {
+    const { s, c, token } = await sim();
+    s.faults.inject({ type: 'truncate', method: 'GET', path: '/redfish/v1/Systems/1' });
+    await expect(c.call('GET', '/redfish/v1/Systems/1', { token })).rejects.toThrow(/aborted|incomplete|socket hang up|ECONNRESET/);
+    expect((await c.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(200);
+  });
+
+  it('hangs a request until released (client times out meanwhile)', async () => {
+    const { s, c, token } = await sim();
+    s.faults.inject({ type: 'hang', path: '/redfish/v1/Chassis/*' });
+    await expect(c.call('GET', '/redfish/v1/Chassis/1', { token, timeoutMs: 300 })).rejects.toThrow('timeout');
+    expect(s.faults.held).toBe(1);
+    const pending = c.call('GET', '/redfish/v1/Chassis', { token });
+    expect((await c.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(200); // rule used up
+    expect((await pending).status).toBe(200);
+    expect(s.faults.release()).toBe(1);
+  });
+
+  it('with stage=after, a held login has already created its session', async () => {
+    const { s, c } = await sim();
+    s.faults.inject({ type: 'hang', on: 'login', stage: 'after' });
+    const login = c.login();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(s.sessions()).toHaveLength(2);
+    expect(s.faults.held).toBe(1);
+    expect(s.faults.release()).toBe(1);
+    expect((await login).res.status).toBe(201);
+  });
+
+  it('holds a logout so that a session stays until released', async () => {
+    const { s, c } = await sim();
+    const { token, location } = await c.login();
+    s.faults.inject({ type: 'hang', on: 'logout' });
+    const logout = c.call('DELETE', new URL(location).pathname, { token });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(s.sessions()).toHaveLength(2);
+    s.faults.release();
+    expect((await logout).status).toBe(200);
+    expect(s.sessions()).toHaveLength(1);
+  });
+
+  it('repeats a rule every time with times=0 and forgets rules on clear()', async () => {
+    const { s, c, token } = await sim();
+    s.faults.inject({ type: 'status503', times: 0, method: 'PATCH' });
+    for (let i = 0; i < 3; i++) expect((await c.call('PATCH', '/redfish/v1/Systems/1', { token, body: { AssetTag: 'a' } })).status).toBe(503);
+    expect((await c.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(200);
+    s.faults.clear();
+    expect((await c.call('PATCH', '/redfish/v1/Systems/1', { token, body: { AssetTag: 'a' } })).status).toBe(200);
+  });
+
+  it('expires every session now', async () => {
+    const { s, c, token } = await sim();
+    await c.login();
+    expect(s.expireSessions()).toBe(2);
+    const res = await c.call('GET', '/redfish/v1/Systems/1', { token });
+    expect(res.status).toBe(401);
+    expect(messageIds(res.json)).toEqual(['Base.1.18.NoValidSession']);
+  });
+
+  it('refuses malformed rules with a clear message', async () => {
+    const { s } = await sim();
+    expect(() => s.faults.inject({ type: 'explode' as 'drop' })).toThrow(/fault type must be one of/);
+    expect(() => s.faults.inject({ type: 'drop', stage: 'after' })).toThrow(/hang only/);
+    expect(() => s.faults.inject({ type: 'drop', times: -1 })).toThrow(/times/);
+  });
+
+  it('closes promptly with requests held', async () => {
+    const { s, c, token } = await sim();
+    s.faults.inject({ type: 'hang' });
+    const pending = c.call('GET', '/redfish/v1/Systems/1', { token }).catch((e: Error) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    const closing = await elapsed(() => s.close());
+    expect(closing.ms).toBeLessThan(1000);
+    expect(await pending).toBeInstanceOf(Error);
+  });
+});
+
+describe('the control view over HTTP', () => {
+  it('shows the session table with X-Sim-Control, and does not exist without it', async () => {
+    const { s, c, token } = await sim();
+    const headers = { 'X-Sim-Control': s.controlToken };
+    const state = await c.call('GET', '/__sim/state', { headers });
+    expect(state.status).toBe(200);
+    expect(state.json.sessions).toEqual([
+      expect.objectContaining({ user: 'Administrator', tag: 'REST', transport: 'https', transient: false, loginTime: expect.any(String), accessTime: expect.any(String) }),
+    ]);
+    expect(state.text).not.toContain(token);
+    // without the token: an ordinary unauthenticated request (401), or an unknown URI (404)
+    expect((await c.call('GET', '/__sim/state')).status).toBe(401);
+    expect((await c.call('GET', '/__sim/state', { headers: { 'X-Sim-Control': 'x'.repeat(48) } })).status).toBe(401);
+    expect((await c.call('GET', '/__sim/state', { token })).status).toBe(404);
+  });
+
+  it('injects faults, sets latency, expires and releases at run time', async () => {
+    const { s, c, token } = await sim();
+    const headers = { 'X-Sim-Control': s.controlToken };
+    const injected = await c.call('POST', '/__sim/faults', { headers, body: [{ type: 'status503', times: 1 }, { type: 'hang', on: 'logout' }] });
+    expect(injected.status).toBe(200);
+    expect(injected.json.faults).toHaveLength(2);
+    expect((await c.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(503);
+    const logout = c.call('DELETE', `/redfish/v1/SessionService/Sessions/${s.sessions()[0]?.id}`, { token });
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await c.call('POST', '/__sim/release', { headers })).json).toEqual({ released: 1 });
+    expect((await logout).status).toBe(200);
+
+    expect((await c.call('PUT', '/__sim/latency', { headers, body: { requestMs: 120 } })).json).toEqual({ requestMs: 120, loginMs: 0 });
+    const fresh = await c.login();
+    expect((await elapsed(() => c.call('GET', '/redfish/v1/Systems/1', { token: fresh.token }))).ms).toBeGreaterThanOrEqual(115);
+    expect((await c.call('POST', '/__sim/expire', { headers })).json).toEqual({ expired: 1 });
+    expect(s.sessions()).toHaveLength(0);
+
+    const bad = await c.call('POST', '/__sim/faults', { headers, body: { type: 'nope' } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/fault type/);
+    expect((await c.call('DELETE', '/__sim/faults', { headers })).json).toEqual({ faults: [] });
+  });
+});
