@@ -1,7 +1,19 @@
 // Every error ilo-agent raises on purpose carries a stable `code`; only cli/exit-codes.ts maps
 // codes to exit numbers. Messages never carry tokens, passwords or auth headers.
 
-export type ErrorCode = 'E_INTERNAL' | 'E_USAGE' | 'E_INPUT';
+export type ErrorCode =
+  | 'E_INTERNAL'
+  | 'E_CLOSED'
+  | 'E_USAGE'
+  | 'E_INPUT'
+  | 'E_AUTH'
+  | 'E_SESSION_LIMIT'
+  | 'E_CONNECT'
+  | 'E_TIMEOUT'
+  | 'E_TLS'
+  | 'E_REDFISH'
+  | 'E_PROTOCOL'
+  | 'E_ABORTED';
 
 export class IloAgentError extends Error {
   readonly code: ErrorCode;
@@ -20,9 +32,131 @@ export class UsageError extends IloAgentError {
   }
 }
 
-/** A file or document the user named (JSON, mockup folder) cannot be used. */
+/** Input the user gave (JSON, a path, a file, a mockup folder) cannot be used; nothing was sent. */
 export class InvalidInputError extends IloAgentError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_INPUT', options);
+  }
+}
+
+/** Details of an iLO error envelope (`error.@Message.ExtendedInfo`). */
+export interface RedfishMessage {
+  MessageId: string;
+  MessageArgs?: string[];
+}
+
+interface ResponseDetails {
+  status: number;
+  messages?: readonly RedfishMessage[];
+}
+
+function describeMessages(messages: readonly RedfishMessage[] | undefined): string {
+  if (!messages || messages.length === 0) return '';
+  return ` (${messages.map((m) => (m.MessageArgs?.length ? `${m.MessageId}: ${m.MessageArgs.join(', ')}` : m.MessageId)).join('; ')})`;
+}
+
+/** The iLO refused the credentials. */
+export class AuthError extends IloAgentError {
+  readonly status: number;
+  readonly messages: readonly RedfishMessage[];
+
+  constructor(message: string, details: ResponseDetails) {
+    super(`${message}${describeMessages(details.messages)}`, 'E_AUTH');
+    this.status = details.status;
+    this.messages = details.messages ?? [];
+  }
+}
+
+/** The iLO's session table is full. */
+export class SessionLimitError extends IloAgentError {
+  readonly status: number;
+  readonly messages: readonly RedfishMessage[];
+
+  constructor(details: ResponseDetails) {
+    super(
+      `the iLO refused a new session: its session table is full${describeMessages(details.messages)}. ` +
+        'Other tools have left sessions behind; "ilo-agent sessions prune" removes them (they also expire when idle).',
+      'E_SESSION_LIMIT',
+    );
+    this.status = details.status;
+    this.messages = details.messages ?? [];
+  }
+}
+
+/** No connection to the iLO, or it closed the connection before a full answer. */
+export class ConnectError extends IloAgentError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'E_CONNECT', options);
+  }
+}
+
+export class TimeoutError extends IloAgentError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'E_TIMEOUT', options);
+  }
+}
+
+/** The iLO's certificate could not be verified. */
+export class TlsError extends IloAgentError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'E_TLS', options);
+  }
+}
+
+/** The iLO answered with an HTTP error; its MessageIds say why. */
+export class RedfishError extends IloAgentError {
+  readonly status: number;
+  readonly method: string;
+  readonly path: string;
+  readonly messages: readonly RedfishMessage[];
+  /** The start of the raw body (at most 4 KiB), for what the envelope did not say. */
+  readonly body: string;
+
+  constructor(details: { status: number; method: string; path: string; messages: readonly RedfishMessage[]; body: string }) {
+    const what = details.messages.length > 0 ? describeMessages(details.messages) : details.body ? ` (${details.body.slice(0, 200).trim()})` : '';
+    super(`${details.method} ${details.path} answered ${details.status}${what}`, 'E_REDFISH');
+    this.status = details.status;
+    this.method = details.method;
+    this.path = details.path;
+    this.messages = details.messages;
+    this.body = details.body.slice(0, 4096);
+  }
+
+  get messageIds(): string[] {
+    return this.messages.map((m) => m.MessageId);
+  }
+}
+
+/** The iLO answered something a Redfish service must not (a login without a token, bad JSON). */
+export class ProtocolError extends IloAgentError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'E_PROTOCOL', options);
+  }
+}
+
+/** Work stopped because a signal (or the caller) asked; the session was still cleaned up. */
+export class AbortedError extends IloAgentError {
+  readonly signal: NodeJS.Signals | undefined;
+
+  constructor(message = 'aborted', signal?: NodeJS.Signals) {
+    super(message, 'E_ABORTED');
+    this.signal = signal;
+  }
+}
+
+/** A transport or session used after close(). */
+export class ClosedError extends IloAgentError {
+  constructor(message: string) {
+    super(message, 'E_CLOSED');
+  }
+}
+
+/**
+ * The work is done (or failed) but the session could not be deleted: never a success. The code
+ * is the cause's (unreachable iLO, an HTTP error), so the exit status says why.
+ */
+export class LogoutError extends IloAgentError {
+  constructor(message: string, cause: unknown) {
+    super(message, cause instanceof IloAgentError && !(cause instanceof AbortedError) ? cause.code : 'E_PROTOCOL', { cause });
   }
 }

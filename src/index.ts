@@ -1,4 +1,6 @@
-// ilo-agent's library entry. The Redfish client API arrives with the session core; today the
-// package exposes the simulator (also at `ilo-agent/simulator`) and the error types.
+// ilo-agent's library entry: one memory-only iLO session per use, always deleted.
 export * from './errors.js';
-export * from './simulator/index.js';
+export { openSession, withSession, IloClient, RedfishClient } from './client/index.js';
+export type { ConnectOptions, RedfishResponse, RequestOptions } from './client/index.js';
+export type { Transport, TransportRequest, TransportResponse, HttpMethod } from './transport/index.js';
+export { openHttpsTransport } from './transport/index.js';

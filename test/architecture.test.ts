@@ -46,9 +46,38 @@ describe('architecture', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('nothing calls process.exit()', () => {
-    const offenders = files.filter((f) => /process\.exit\(/.test(readFileSync(join(SRC, f), 'utf8')));
+  it('only cli/main.ts calls process.exit() (for a cleanup that overran its deadline)', () => {
+    const offenders = files.filter((f) => f !== 'cli/main.ts' && /process\.exit\(/.test(readFileSync(join(SRC, f), 'utf8')));
     expect(offenders).toEqual([]);
+  });
+
+  it('data flows one way: cli → client → session → transport', () => {
+    const forbidden: Record<string, string[]> = {
+      transport: ['session', 'client', 'cli', 'simulator'],
+      session: ['client', 'cli', 'simulator'],
+      client: ['cli', 'simulator'],
+    };
+    const bad = files.flatMap((f) =>
+      imports(f)
+        .map((s) => target(f, s))
+        .filter((t) => forbidden[folder(f)]?.includes(t))
+        .map((t) => `${f} imports ${t}/`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('other folders import a folder only through its index.ts', () => {
+    const bad: string[] = [];
+    for (const f of files) {
+      for (const spec of imports(f).filter((s) => s.startsWith('.'))) {
+        const resolved = relative(SRC, resolve(dirname(join(SRC, f)), spec));
+        const to = resolved.includes('/') ? (resolved.split('/')[0] as string) : '';
+        if (to && to !== folder(f) && ['transport', 'session', 'client', 'simulator'].includes(to) && resolved !== `${to}/index.js`) {
+          bad.push(`${f} reaches into ${resolved}`);
+        }
+      }
+    }
+    expect(bad).toEqual([]);
   });
 
   it('errors.ts and log/ are leaves', () => {

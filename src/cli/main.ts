@@ -1,27 +1,56 @@
 #!/usr/bin/env node
-// The bin. The only place that sets process.exitCode; nothing ends the process early, so every
-// finally (and later every logout) runs before the exit.
+// The bin: the process glue. The only place that sets the exit code or handles signals, crashes
+// and a closed stdout. Each of those stops the work, lets the session be deleted, then exits:
+// 128+n for signal n, 1 for a crash. Only a cleanup that overruns the shutdown timeout is cut.
 import { CommanderError } from 'commander';
-import { IloAgentError } from '../errors.js';
+import { AbortedError, IloAgentError } from '../errors.js';
 import { EXIT_CODES, exitCodeFor } from './exit-codes.js';
+import { Lifecycle } from './lifecycle.js';
 import { buildProgram } from './program.js';
+import { SHUTDOWN_SIGNALS } from './signals.js';
 
-async function main(argv: string[]): Promise<number> {
+const io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+const lifecycle = new Lifecycle();
+const program = buildProgram(io, process.env, lifecycle);
+const say = (line: string) => io.stderr.write(`ilo-agent: ${line}\n`);
+
+for (const signal of SHUTDOWN_SIGNALS) {
+  process.on(signal, () => {
+    if (!lifecycle.reason && !lifecycle.stopsOnSignal) say(`received ${signal}; stopping (an open session is deleted first)`);
+    lifecycle.stop(signal);
+  });
+}
+const crash = (error: unknown) => {
+  if (!lifecycle.reason) say(`internal error: ${error instanceof Error ? error.message : String(error)}; stopping`);
+  if (process.env.ILO_AGENT_DEBUG && error instanceof Error) say(error.stack ?? '');
+  lifecycle.crash(error);
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+// A reader that went away (`| head`): stop quietly, as a pipe's writer does, after cleanup.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? lifecycle.stop('SIGPIPE') : crash(error)));
+lifecycle.onOverrun = () => {
+  say('the session could not be deleted within the shutdown timeout; exiting anyway (it ends at its idle timeout)');
+  process.exit(lifecycle.exitCode() ?? 1);
+};
+
+async function run(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // commander has already printed its message (or the help) to the right stream.
-      return error.exitCode === 0 ? 0 : EXIT_CODES.E_USAGE;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`ilo-agent: ${message}\n`);
-    if (!(error instanceof IloAgentError) && process.env.ILO_AGENT_DEBUG && error instanceof Error) {
-      process.stderr.write(`${error.stack ?? ''}\n`);
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODES.E_USAGE;
+    if (!(error instanceof AbortedError && lifecycle.reason)) {
+      say(error instanceof IloAgentError ? error.message : `internal error: ${(error as Error)?.message ?? String(error)}`);
+      if (!(error instanceof IloAgentError) && process.env.ILO_AGENT_DEBUG && error instanceof Error) say(error.stack ?? '');
     }
     return exitCodeFor(error);
   }
 }
 
-process.exitCode = await main(process.argv);
+const code = await run(process.argv);
+// A stop can still come after the command (EPIPE while the result drains): decide at exit.
+process.on('exit', () => {
+  process.exitCode = lifecycle.exitCode() ?? code;
+});
+lifecycle.dispose();

@@ -1,30 +1,54 @@
 // The one list of commands. Commands translate argv into calls; they never exit the process.
 import { Command, Option } from 'commander';
+import type { LevelWithSilent } from 'pino';
 import { createLogger, LOG_LEVELS, type Logger } from '../log/logger.js';
+import { getCommand } from './commands/get.js';
+import { infoCommand } from './commands/info.js';
+import { listCommand } from './commands/list.js';
+import { rawCommand } from './commands/raw.js';
+import { sessionsCommand } from './commands/sessions/index.js';
 import { simulateCommand } from './commands/simulate.js';
+import { createConnector, type Io } from './connection.js';
+import type { CommandContext } from './context.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, type Lifecycle } from './lifecycle.js';
+import { parseDuration } from './option-parsers.js';
+import { DEFAULT_TIMEOUT_MS } from '../transport/index.js';
 
-export interface ProgramIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-}
-
-export function buildProgram(io: ProgramIo = { stdout: process.stdout, stderr: process.stderr }): Command {
+export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycle): Command {
   const program = new Command('ilo-agent')
     .description('Redfish for HPE iLO, in-band (CHIF) or over HTTPS, that never leaves a session behind')
     .version(process.env.npm_package_version ?? '0.1.0')
-    .addOption(new Option('--log-level <level>', 'log level on stderr').choices(LOG_LEVELS).default('info'))
-    .exitOverride()
-    .configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-    })
-    .showHelpAfterError('(run with --help for usage)');
+    .option('--url <url>', 'the iLO, https://host[:port] (env ILO_URL)')
+    .option('-u, --username <name>', 'iLO user (env ILO_USERNAME)')
+    .option('-p, --password <password>', 'iLO password: visible to other users, prefer ILO_PASSWORD, --password-file or --password-stdin')
+    .option('--password-file <file>', 'read the password from FILE (first line)')
+    .option('--password-stdin', 'read the password from standard input')
+    .option('--ca-cert <file>', 'PEM file of the CA that signed the iLO\'s certificate')
+    .option('--insecure', 'do not verify the iLO\'s certificate (warns)')
+    .addOption(new Option('--timeout <duration>', 'time for one request (connecting: at most 10 s)').argParser(parseDuration).default(DEFAULT_TIMEOUT_MS, '60s'))
+    .addOption(
+      new Option('--shutdown-timeout <duration>', 'time allowed to delete the session when stopping').argParser(parseDuration).default(DEFAULT_SHUTDOWN_TIMEOUT_MS, '10s'),
+    )
+    .addOption(new Option('--log-level <level>', 'log level on stderr (default warn; simulate: info)').choices(LOG_LEVELS))
+    .addOption(new Option('--output <format>', 'json, or pretty for people (default: pretty on a terminal, json otherwise)').choices(['json', 'pretty']));
 
   let logger: Logger | undefined;
-  const getLogger = () => (logger ??= createLogger(program.opts<{ logLevel: 'info' }>().logLevel));
+  const getLogger = (defaultLevel = 'warn') =>
+    (logger ??= createLogger((program.opts<{ logLevel?: LevelWithSilent }>().logLevel ?? defaultLevel) as LevelWithSilent, { pretty: io.stderr.isTTY === true }));
 
-  for (const command of [simulateCommand({ logger: getLogger, stdout: io.stdout })]) {
-    program.addCommand(command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) }));
+  const ctx: CommandContext = { io, lifecycle, logger: getLogger, connector: createConnector({ io, env, logger: () => getLogger(), lifecycle }) };
+  for (const command of [getCommand(ctx), rawCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), simulateCommand(ctx)]) {
+    program.addCommand(command);
   }
+  configureAll(program, io);
   return program;
+}
+
+/** Errors become exceptions (main.ts decides the exit) and all output goes through io. */
+function configureAll(command: Command, io: Io): void {
+  command
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)');
+  command.commands.forEach((sub) => configureAll(sub, io));
 }

@@ -1,7 +1,9 @@
 // The one way ilo-agent logs: pino, synchronously to stderr (fd 2), never stdout, which carries
-// only results. Redaction is fixed here, by explicit keys (cheaper than wildcards); secrets must
-// never be put into message strings, where redaction cannot see them.
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+// only results. JSON lines, or short readable lines when stderr is a terminal. Redaction is fixed
+// here, by explicit keys (cheaper than wildcards); secrets must never be put into message
+// strings, where redaction cannot see them.
+import { writeSync } from 'node:fs';
+import { pino, type Logger, type LevelWithSilent, type DestinationStream } from 'pino';
 
 export type { Logger };
 
@@ -19,10 +21,32 @@ export const REDACTED_KEYS = [
 
 export const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-export function createLogger(level: LevelWithSilent = 'info', name = 'ilo-agent'): Logger {
+const LABELS: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg']);
+
+/** Formats each JSON line for a person: `12:00:01 WARN message key=value`. */
+const prettyStderr: DestinationStream = {
+  write(line: string) {
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      writeSync(2, line);
+      return;
+    }
+    const time = new Date(Number(record.time)).toISOString().slice(11, 19);
+    const extra = Object.entries(record)
+      .filter(([key]) => !HIDDEN.has(key))
+      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .join(' ');
+    writeSync(2, `${time} ${LABELS[Number(record.level)] ?? record.level} ${String(record.msg ?? '')}${extra ? ` ${extra}` : ''}\n`);
+  },
+};
+
+export function createLogger(level: LevelWithSilent = 'info', options: { pretty?: boolean; name?: string } = {}): Logger {
   return pino(
-    { name, level, redact: { paths: [...REDACTED_KEYS], censor: '[redacted]' }, base: { pid: process.pid } },
-    pino.destination({ fd: 2, sync: true }),
+    { name: options.name ?? 'ilo-agent', level, redact: { paths: [...REDACTED_KEYS], censor: '[redacted]' }, base: { pid: process.pid } },
+    options.pretty ? prettyStderr : pino.destination({ fd: 2, sync: true }),
   );
 }
 

@@ -3,7 +3,7 @@
 import { InvalidInputError } from '../errors.js';
 import { keyOf } from './paths.js';
 
-export const FAULT_TYPES = ['status503', 'drop', 'truncate', 'hang'] as const;
+export const FAULT_TYPES = ['status503', 'drop', 'truncate', 'hang', 'garble', 'strip-location'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /** Which requests a rule applies to: session POSTs, session DELETEs, everything else, or all. */
@@ -17,7 +17,9 @@ export interface FaultRule {
    * - `drop`: do the request, send the status line and headers, then cut the connection;
    * - `truncate`: do the request, send the full Content-Length but half the body, then cut;
    * - `hang`: never answer until `release()` (or close). With `stage: 'after'` the request is
-   *   done first (a login creates its session) and only the answer is held.
+   *   done first (a login creates its session) and only the answer is held;
+   * - `garble`: do the request, answer with its status and headers but a body that is not JSON;
+   * - `strip-location`: do the request, answer without its Location header.
    */
   type: FaultType;
   on?: FaultTarget;

@@ -62,6 +62,8 @@ class HttpAnswer {
 export class RedfishService {
   readonly #o: RedfishServiceOptions;
   #failedLogins = 0;
+  /** Requests and session POSTs seen, for tests that check nothing was sent. */
+  readonly counters = { requests: 0, logins: 0 };
   readonly #sessionsKey = SESSIONS.toLowerCase();
   readonly #aliasKey = SESSIONS_ALIAS.toLowerCase();
 
@@ -77,6 +79,8 @@ export class RedfishService {
     const method = request.method.toUpperCase();
     const target = parseTarget(request.target);
     const kind = target ? this.#kindOf(method, target) : 'request';
+    this.counters.requests++;
+    if (kind === 'login') this.counters.logins++;
     const fault = this.#o.faults.take(kind, method, target?.key ?? '');
     if (fault?.type === 'status503') {
       return this.#render(method, new HttpAnswer(503, envelope(this.#o.profile, 'Base', 'ServiceTemporarilyUnavailable', ['1']), { 'Retry-After': '1' }));
@@ -98,7 +102,14 @@ export class RedfishService {
     }
     this.#o.log.debug({ method, path: target?.path ?? request.target, status: answer.status, transport: request.transport }, 'request');
     const response = this.#render(method, answer);
-    if (fault && !(fault.type === 'hang' && fault.stage === 'before')) response.fault = fault;
+    if (fault?.type === 'garble') {
+      response.body = Buffer.from('<html><body>Internal Server Error</body></html>');
+      response.headers['Content-Length'] = String(response.body.length);
+    } else if (fault?.type === 'strip-location') {
+      delete response.headers.Location;
+    } else if (fault && !(fault.type === 'hang' && fault.stage === 'before')) {
+      response.fault = fault;
+    }
     return response;
   }
 

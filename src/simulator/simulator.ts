@@ -59,6 +59,8 @@ export interface SimulatorState {
   faults: FaultRule[];
   held: number;
   latency: { requestMs: number; loginMs: number };
+  /** Requests and session POSTs received since start. */
+  counters: { requests: number; logins: number };
 }
 
 export interface Simulator {
@@ -136,6 +138,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     faults: faults.rules(),
     held: faults.held,
     latency: { requestMs: faults.latencyMs, loginMs: faults.loginLatencyMs },
+    counters: { ...service.counters },
   });
   const expireSessions = () => sessions.expireAll();
   const controls = { state, faults, setLatency, expireSessions };

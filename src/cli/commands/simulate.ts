@@ -1,10 +1,9 @@
 // `ilo-agent simulate`: a simulated iLO for development, demos and tests. Prints one JSON line
 // on stdout when ready ({url, ca, control, chifSocket}); logs go to stderr.
 import { Command, Option } from 'commander';
-import type { Logger } from 'pino';
 import { FAULT_TYPES, parseFaultSpec, startSimulator, type FaultRule, type ProfileName } from '../../simulator/index.js';
 import { asOptionParser, collect, parseChoice, parseDuration, parseUsers, parseWholeNumber } from '../option-parsers.js';
-import { onShutdownSignal } from '../signals.js';
+import type { CommandContext } from '../context.js';
 
 interface SimulateFlags {
   host: string;
@@ -22,7 +21,7 @@ interface SimulateFlags {
   fault?: FaultRule[];
 }
 
-export function simulateCommand(deps: { logger: () => Logger; stdout: NodeJS.WritableStream }): Command {
+export function simulateCommand(ctx: CommandContext): Command {
   return new Command('simulate')
     .description('run a simulated iLO (HTTPS Redfish with iLO session semantics) for development and tests')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
@@ -43,31 +42,30 @@ export function simulateCommand(deps: { logger: () => Logger; stdout: NodeJS.Wri
       collect(asOptionParser(parseFaultSpec)),
     )
     .action(async (flags: SimulateFlags) => {
-      const log = deps.logger();
-      const shutdown = onShutdownSignal();
-      try {
-        const simulator = await startSimulator({
-          host: flags.host,
-          port: flags.port,
-          profile: parseChoice(['ilo5', 'ilo6', 'ilo7'] as const)(flags.profile),
-          maxSessions: flags.maxSessions,
-          sessionTimeoutMs: flags.sessionTimeout,
-          limitStatus: flags.limitStatus === '403' ? 403 : 503,
-          users: flags.users,
-          mockupDir: flags.mockup,
-          latencyMs: flags.latencyMs,
-          loginLatencyMs: flags.loginLatencyMs,
-          loginFailureDelayMs: flags.loginFailureDelay,
-          loginFailuresBeforeDelay: flags.loginFailuresBeforeDelay,
-          faults: flags.fault ?? [],
-          logger: log.child({ component: 'simulator' }),
-        });
-        deps.stdout.write(`${JSON.stringify(simulator.info)}\n`);
-        const signal = await shutdown.signal;
-        log.info({ signal }, 'stopping on signal');
-        await simulator.close();
-      } finally {
-        shutdown.dispose();
-      }
+      const log = ctx.logger('info');
+      // Its normal end is a signal: stop then, and exit 0.
+      ctx.lifecycle.signalEndsNormally();
+      const simulator = await startSimulator({
+        host: flags.host,
+        port: flags.port,
+        profile: parseChoice(['ilo5', 'ilo6', 'ilo7'] as const)(flags.profile),
+        maxSessions: flags.maxSessions,
+        sessionTimeoutMs: flags.sessionTimeout,
+        limitStatus: flags.limitStatus === '403' ? 403 : 503,
+        users: flags.users,
+        mockupDir: flags.mockup,
+        latencyMs: flags.latencyMs,
+        loginLatencyMs: flags.loginLatencyMs,
+        loginFailureDelayMs: flags.loginFailureDelay,
+        loginFailuresBeforeDelay: flags.loginFailuresBeforeDelay,
+        faults: flags.fault ?? [],
+        logger: log.child({ component: 'simulator' }),
+      });
+      ctx.io.stdout.write(`${JSON.stringify(simulator.info)}\n`);
+      const stop = ctx.lifecycle.signal;
+      await new Promise((resolve) => (stop.aborted ? resolve(undefined) : stop.addEventListener('abort', resolve, { once: true })));
+      const reason = ctx.lifecycle.reason;
+      log.info({ signal: reason?.kind === 'signal' ? reason.signal : undefined }, 'stopping on signal');
+      await simulator.close();
     });
 }

@@ -1,0 +1,37 @@
+import { Command } from 'commander';
+import { isJsonObject } from '../../session/index.js';
+import type { CommandContext } from '../context.js';
+import { outputFormat, printResult } from '../output.js';
+
+export function infoCommand(ctx: CommandContext): Command {
+  return new Command('info')
+    .description('product, iLO generation and firmware, session timeout, transport in use')
+    .action(async (_flags: unknown, command: Command) => {
+      const info = await ctx.connector.withClient(command, async (client) => {
+        const root = await client.get('/redfish/v1/');
+        const manager = pick(root, ['Oem', 'Hpe', 'Manager', 0]);
+        const service = await client.get('/redfish/v1/SessionService').catch(() => undefined);
+        const own = client.session.path ? await client.get(client.session.path).catch(() => undefined) : undefined;
+        return {
+          product: root.Product ?? null,
+          generation: pick(manager, ['ManagerType']) ?? null,
+          firmware: pick(manager, ['ManagerFirmwareVersion']) ?? null,
+          redfishVersion: root.RedfishVersion ?? null,
+          // iLO reports this in minutes although the schema says seconds (reference §1.4).
+          sessionTimeoutMinutes: service?.SessionTimeout ?? null,
+          session: { id: client.session.id, path: client.session.path, expires: pick(own, ['Oem', 'Hpe', 'UserExpires']) ?? null },
+          transport: client.transportDescription,
+        };
+      });
+      printResult(ctx.io, outputFormat(command, ctx.io), info);
+    });
+}
+
+function pick(value: unknown, keys: ReadonlyArray<string | number>): unknown {
+  let current = value;
+  for (const key of keys) {
+    if (typeof key === 'number') current = Array.isArray(current) ? current[key] : undefined;
+    else current = isJsonObject(current) ? current[key] : undefined;
+  }
+  return current;
+}

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { checkMethod, checkPath, parseJsonInput, toRedfishError } from '../../client/index.js';
+import { InvalidInputError, UsageError } from '../../errors.js';
+import { parseJsonBody } from '../../session/index.js';
+import type { CommandContext } from '../context.js';
+import { outputFormat, printResult } from '../output.js';
+
+interface RawFlags {
+  data?: string;
+  dataFile?: string;
+  include?: boolean;
+}
+
+/** Response headers never shown: they would carry secrets. */
+const HIDDEN_HEADERS = new Set(['x-auth-token', 'set-cookie']);
+
+export function rawCommand(ctx: CommandContext): Command {
+  return new Command('raw')
+    .description('send any request; the answer on stdout (exit 6 when the iLO answers an error)')
+    .argument('<method>', 'head, get, post, put, patch or delete')
+    .argument('<path>', 'a Redfish path')
+    .option('--data <json>', 'the JSON body')
+    .option('--data-file <file>', 'read the JSON body from FILE, or from standard input with -')
+    .option('--include', 'print the status and headers too')
+    .action(async (method: string, path: string, flags: RawFlags, command: Command) => {
+      // Everything is checked before the login: nothing half-validated is sent.
+      const verb = checkMethod(method);
+      checkPath(path);
+      if (flags.data !== undefined && flags.dataFile !== undefined) throw new UsageError('give the body with --data or --data-file, not both');
+      let body: unknown;
+      if (flags.data !== undefined) body = parseJsonInput(flags.data, '--data');
+      if (flags.dataFile !== undefined) {
+        const text = flags.dataFile === '-' ? await ctx.connector.readStdin('the request body (--data-file -)') : readBodyFile(flags.dataFile);
+        body = parseJsonInput(text, flags.dataFile === '-' ? 'the body on standard input' : flags.dataFile);
+      }
+      if (body !== undefined && !['POST', 'PATCH', 'PUT'].includes(verb)) throw new UsageError(`${verb} takes no body`);
+
+      const response = await ctx.connector.withClient(command, (client) => client.request(verb, path, { body }));
+      const parsed = parseJsonBody(response.body);
+      const shownBody = parsed ?? (response.body.byteLength > 0 ? Buffer.from(response.body).toString('utf8') : null);
+      const format = outputFormat(command, ctx.io);
+      if (flags.include) {
+        const headers = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !HIDDEN_HEADERS.has(name)));
+        printResult(ctx.io, format, { status: response.status, headers, body: shownBody });
+      } else if (shownBody !== null) {
+        printResult(ctx.io, format, shownBody);
+      }
+      if (response.status >= 400) throw toRedfishError(verb, path, response);
+    });
+}
+
+function readBodyFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InvalidInputError(`cannot read --data-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}

@@ -1,0 +1,119 @@
+// From the global flags and ILO_* environment to a connected client. Secrets are read here and
+// go straight into the session's memory: never into logs, messages, argv of children or disk.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { withSession, type ConnectOptions, type IloClient } from '../client/index.js';
+import { InvalidInputError, UsageError } from '../errors.js';
+import type { Lifecycle } from './lifecycle.js';
+
+export interface GlobalFlags {
+  url?: string;
+  username?: string;
+  password?: string;
+  passwordFile?: string;
+  passwordStdin?: boolean;
+  caCert?: string;
+  insecure?: boolean;
+  timeout: number;
+  shutdownTimeout: number;
+  logLevel?: string;
+  output?: 'json' | 'pretty';
+}
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+export interface Connector {
+  /** Opens a session from the flags, runs `work`, deletes the session whatever happens. */
+  withClient<T>(command: Command, work: (client: IloClient) => Promise<T>): Promise<T>;
+  /** Reads all of stdin once (for a body or a password); a second reader is a usage error. */
+  readStdin(purpose: string): Promise<string>;
+}
+
+export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: () => Logger; lifecycle: Lifecycle }): Connector {
+  let stdinTakenBy: string | undefined;
+  const readStdin = async (purpose: string): Promise<string> => {
+    if (stdinTakenBy) throw new UsageError(`standard input can carry only one thing: it already carries ${stdinTakenBy}`);
+    stdinTakenBy = purpose;
+    const chunks: Buffer[] = [];
+    for await (const chunk of deps.io.stdin as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks).toString('utf8');
+  };
+
+  const connectOptions = async (flags: GlobalFlags): Promise<ConnectOptions> => {
+    const url = flags.url ?? deps.env.ILO_URL;
+    if (!url) throw new UsageError('the iLO address is required: --url https://host or ILO_URL');
+    const username = flags.username ?? deps.env.ILO_USERNAME;
+    if (!username) throw new UsageError('a user name is required: --username NAME or ILO_USERNAME');
+    const password = await readPassword(flags);
+    let ca: string | undefined;
+    if (flags.caCert) {
+      try {
+        ca = readFileSync(flags.caCert, 'utf8');
+      } catch (error) {
+        throw new InvalidInputError(`cannot read --ca-cert ${flags.caCert}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new InvalidInputError(`--ca-cert ${flags.caCert} holds no PEM certificate`);
+    }
+    if (flags.insecure) {
+      deps.io.stderr.write('ilo-agent: warning: --insecure: the iLO\'s certificate is not verified; anyone on the path can read the credentials\n');
+    }
+    deps.lifecycle.shutdownTimeoutMs = flags.shutdownTimeout;
+    return {
+      url,
+      username,
+      password,
+      ca,
+      insecure: flags.insecure ?? false,
+      timeoutMs: flags.timeout,
+      connectTimeoutMs: Math.min(flags.timeout, 10_000),
+      closeTimeoutMs: flags.shutdownTimeout,
+      signal: deps.lifecycle.signal,
+      closeSignal: deps.lifecycle.closeSignal,
+      logger: deps.logger(),
+    };
+  };
+
+  const readPassword = async (flags: GlobalFlags): Promise<string> => {
+    const explicit = [flags.passwordStdin && '--password-stdin', flags.passwordFile && '--password-file', flags.password !== undefined && '--password'].filter(Boolean);
+    if (explicit.length > 1) throw new UsageError(`give the password one way only (got ${explicit.join(' and ')})`);
+    const fromEnv = deps.env.ILO_PASSWORD;
+    // Once read, the password lives in the session only: no child process inherits it.
+    delete deps.env.ILO_PASSWORD;
+    let password: string | undefined;
+    if (flags.passwordStdin) {
+      password = stripNewline(await readStdin('the password (--password-stdin)'));
+    } else if (flags.passwordFile) {
+      try {
+        password = stripNewline(readFileSync(flags.passwordFile, 'utf8'));
+      } catch (error) {
+        throw new InvalidInputError(`cannot read --password-file ${flags.passwordFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+    } else if (flags.password !== undefined) {
+      deps.io.stderr.write('ilo-agent: warning: a password on the command line is visible to other users of this machine; prefer ILO_PASSWORD, --password-file or --password-stdin\n');
+      password = flags.password;
+    } else {
+      password = fromEnv;
+    }
+    if (password === undefined || password === '') {
+      throw new UsageError('no password: set ILO_PASSWORD, or use --password-file FILE or --password-stdin');
+    }
+    return password;
+  };
+
+  return {
+    readStdin,
+    async withClient(command, work) {
+      const options = await connectOptions(command.optsWithGlobals<GlobalFlags>());
+      return withSession(options, work);
+    },
+  };
+}
+
+function stripNewline(text: string): string {
+  return text.replace(/\r?\n$/, '');
+}

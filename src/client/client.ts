@@ -1,0 +1,111 @@
+// A Redfish client over one session: verbs, iLO error envelopes as typed errors, collections.
+import { InvalidInputError, ProtocolError, RedfishError } from '../errors.js';
+import { bodyText, envelopeMessages, isJsonObject, parseJsonBody, type Session } from '../session/index.js';
+import type { HttpMethod, TransportResponse } from '../transport/index.js';
+import { checkMethod, checkPath, createsSession } from './paths.js';
+
+export interface RequestOptions {
+  /** A JSON value (sent as JSON) or raw bytes. */
+  body?: unknown;
+  headers?: Readonly<Record<string, string>>;
+  signal?: AbortSignal;
+}
+
+export interface RedfishResponse {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body: Uint8Array;
+}
+
+/** The part of a session the client uses (a Session, or anything that sends like one). */
+export type SessionLike = Pick<Session, 'request'>;
+
+export class RedfishClient {
+  readonly #session: SessionLike;
+  readonly #signal: AbortSignal | undefined;
+
+  /** `signal` applies to every request unless one gives its own. */
+  constructor(session: SessionLike, options: { signal?: AbortSignal } = {}) {
+    this.#session = session;
+    this.#signal = options.signal;
+  }
+
+  /** Any method; resolves with any status. Checks the method, path and body before sending. */
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<RedfishResponse> {
+    const verb = checkMethod(method);
+    checkPath(path);
+    if (createsSession(verb, path)) {
+      throw new InvalidInputError('ilo-agent manages its one session itself: a POST to the Sessions collection would make a second session that nothing deletes');
+    }
+    const headers: Record<string, string> = { ...options.headers };
+    let body: Uint8Array | undefined;
+    if (options.body instanceof Uint8Array) {
+      body = options.body;
+    } else if (options.body !== undefined) {
+      body = Buffer.from(JSON.stringify(options.body));
+      headers['Content-Type'] ??= 'application/json';
+    }
+    if (body && (verb === 'GET' || verb === 'HEAD' || verb === 'DELETE')) throw new InvalidInputError(`${verb} takes no body`);
+    return this.#session.request({ method: verb, path, headers, body, signal: options.signal ?? this.#signal });
+  }
+
+  /** GET a resource's JSON; an error status throws RedfishError. */
+  async get<T = Record<string, unknown>>(path: string, options: Omit<RequestOptions, 'body'> = {}): Promise<T> {
+    return expectJson(await this.#ok('GET', path, options), 'GET', path) as T;
+  }
+
+  async head(path: string, options: Omit<RequestOptions, 'body'> = {}): Promise<Readonly<Record<string, string>>> {
+    return (await this.#ok('HEAD', path, options)).headers;
+  }
+
+  async post(path: string, body: unknown, options: Omit<RequestOptions, 'body'> = {}): Promise<unknown> {
+    return parseJsonBody((await this.#ok('POST', path, { ...options, body })).body);
+  }
+
+  async patch(path: string, body: unknown, options: Omit<RequestOptions, 'body'> = {}): Promise<unknown> {
+    return parseJsonBody((await this.#ok('PATCH', path, { ...options, body })).body);
+  }
+
+  async put(path: string, body: unknown, options: Omit<RequestOptions, 'body'> = {}): Promise<unknown> {
+    return parseJsonBody((await this.#ok('PUT', path, { ...options, body })).body);
+  }
+
+  async delete(path: string, options: Omit<RequestOptions, 'body'> = {}): Promise<unknown> {
+    return parseJsonBody((await this.#ok('DELETE', path, options)).body);
+  }
+
+  /** The `@odata.id` of every member of a collection, following `Members@odata.nextLink`. */
+  async members(path: string, options: Omit<RequestOptions, 'body'> = {}): Promise<string[]> {
+    const out: string[] = [];
+    const seen = new Set<string>();
+    for (let page: string | undefined = path; page !== undefined; ) {
+      if (seen.has(page)) throw new ProtocolError(`the collection ${path} links back to a page already read (${page})`);
+      seen.add(page);
+      const json: Record<string, unknown> = await this.get(page, options);
+      if (!Array.isArray(json.Members)) throw new ProtocolError(`${page} is not a collection (it has no Members)`);
+      for (const member of json.Members) {
+        const id = isJsonObject(member) ? member['@odata.id'] : undefined;
+        if (typeof id === 'string') out.push(id);
+      }
+      const next = json['Members@odata.nextLink'];
+      page = typeof next === 'string' && next.length > 0 ? next : undefined;
+    }
+    return out;
+  }
+
+  async #ok(method: HttpMethod, path: string, options: RequestOptions): Promise<RedfishResponse> {
+    const response = await this.request(method, path, options);
+    if (response.status >= 400) throw toRedfishError(method, path, response);
+    return response;
+  }
+}
+
+export function toRedfishError(method: string, path: string, response: TransportResponse): RedfishError {
+  return new RedfishError({ status: response.status, method, path, messages: envelopeMessages(response.body), body: bodyText(response.body) });
+}
+
+function expectJson(response: RedfishResponse, method: string, path: string): unknown {
+  const json = parseJsonBody(response.body);
+  if (json === undefined) throw new ProtocolError(`${method} ${path} answered ${response.status} with a body that is not JSON`);
+  return json;
+}

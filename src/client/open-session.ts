@@ -1,0 +1,119 @@
+// The library API: open one session, use it, and always delete it.
+import type { Logger } from 'pino';
+import { UsageError } from '../errors.js';
+import { Session } from '../session/index.js';
+import { openHttpsTransport, type Transport } from '../transport/index.js';
+import { RedfishClient } from './client.js';
+
+export interface ConnectOptions {
+  /** `https://host[:port]` of the iLO (ignored when `transport` is given). */
+  url?: string;
+  username?: string;
+  password?: string;
+  /** PEM of the CA to trust for the iLO's certificate. */
+  ca?: string;
+  /** Accept any certificate (a loud opt-in; TLS is verified by default). */
+  insecure?: boolean;
+  /** Time for one request; default 60 s. */
+  timeoutMs?: number;
+  /** Time to open a connection; default 10 s. */
+  connectTimeoutMs?: number;
+  /** Time close() may take to delete the session; default 10 s. */
+  closeTimeoutMs?: number;
+  /**
+   * Stops work in progress: requests in flight are aborted, and a login in flight is allowed to
+   * finish so that its session can be deleted. close() still runs, bounded by closeSignal.
+   */
+  signal?: AbortSignal;
+  /** Cuts close() short, before closeTimeoutMs (after which a session may remain until its idle timeout). */
+  closeSignal?: AbortSignal;
+  /** A transport to use instead of HTTPS to `url` (the CHIF transport, a test double). */
+  transport?: Transport;
+  logger?: Logger;
+}
+
+export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+
+const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose');
+
+/** A Redfish client bound to its own session; close() (or `await using`) deletes the session. */
+export class IloClient extends RedfishClient {
+  readonly session: Session;
+  readonly #transport: Transport;
+  readonly #options: ConnectOptions;
+  #closed: Promise<void> | undefined;
+
+  constructor(session: Session, transport: Transport, options: ConnectOptions) {
+    super(session, { signal: options.signal });
+    this.session = session;
+    this.#transport = transport;
+    this.#options = options;
+  }
+
+  /** Where requests go: `https://…` or the CHIF channel. */
+  get transportDescription(): string {
+    return `${this.#transport.kind} ${this.#transport.description}`;
+  }
+
+  /** Deletes the session and closes the transport; idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      const timeout = AbortSignal.timeout(this.#options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+      const bound = this.#options.closeSignal ? AbortSignal.any([timeout, this.#options.closeSignal]) : timeout;
+      try {
+        await this.session.close({ signal: bound });
+      } finally {
+        await this.#transport.close();
+      }
+    })();
+    return this.#closed;
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+export async function openSession(options: ConnectOptions): Promise<IloClient> {
+  const transport = options.transport ?? openHttpsTransport(httpsOptions(options));
+  const credentials = options.username === undefined ? null : { username: options.username, password: options.password ?? '' };
+  if (!credentials && transport.kind === 'https') {
+    await transport.close();
+    throw new UsageError('a user name and password are needed to log in over HTTPS');
+  }
+  const session = new Session({ transport, credentials, logger: options.logger });
+  const client = new IloClient(session, transport, options);
+  try {
+    await session.open({ signal: options.signal });
+  } catch (error) {
+    await client.close().catch((closeError: unknown) => options.logger?.error({ err: closeError }, 'could not delete the session after a failed login'));
+    throw error;
+  }
+  return client;
+}
+
+/** Runs `work` with a fresh session and deletes the session afterwards, whatever happens. */
+export async function withSession<T>(options: ConnectOptions, work: (client: IloClient) => Promise<T>): Promise<T> {
+  const client = await openSession(options);
+  let result: T;
+  try {
+    result = await work(client);
+  } catch (error) {
+    // The first failure is the one to report; a failed logout after it is logged, not lost.
+    await client.close().catch((closeError: unknown) => options.logger?.error({ err: closeError }, (closeError as Error).message));
+    throw error;
+  }
+  await client.close();
+  return result;
+}
+
+function httpsOptions(options: ConnectOptions) {
+  if (!options.url) throw new UsageError('the iLO address is required (--url or ILO_URL)');
+  return {
+    url: options.url,
+    ca: options.ca,
+    insecure: options.insecure,
+    timeoutMs: options.timeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs,
+  };
+}

@@ -1,0 +1,45 @@
+// Checks on what a user asks for, made before anything is sent.
+import { InvalidInputError } from '../errors.js';
+import { HTTP_METHODS, type HttpMethod } from '../transport/index.js';
+
+const MAX_PATH = 2048;
+
+/** A Redfish path: under /redfish, printable, no `..` segments, no fragment. */
+export function checkPath(path: string): string {
+  if (typeof path !== 'string' || path.length === 0) throw new InvalidInputError('a Redfish path is required, e.g. /redfish/v1/Systems/1');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+    throw new InvalidInputError(`give a path, not a URL: ${path} (the iLO's address goes in --url)`);
+  }
+  if (!/^\/redfish(?:[/?]|$)/.test(path)) throw new InvalidInputError(`not a Redfish path: ${JSON.stringify(path)} (it must start with /redfish, e.g. /redfish/v1/Systems/1)`);
+  if (path.length > MAX_PATH) throw new InvalidInputError(`the path is longer than ${MAX_PATH} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\x00-\x1f\x7f"<>\\^`{|}#]/.test(path)) throw new InvalidInputError(`the path contains characters that must be %-encoded or are not allowed: ${JSON.stringify(path)}`);
+  const segments = path.split('?')[0]?.split('/') ?? [];
+  if (segments.some((s) => s === '..' || s === '.')) throw new InvalidInputError(`the path may not contain "." or ".." segments: ${path}`);
+  return path;
+}
+
+export function checkMethod(method: string): HttpMethod {
+  const upper = method.toUpperCase();
+  if (!(HTTP_METHODS as readonly string[]).includes(upper)) {
+    throw new InvalidInputError(`unknown method ${JSON.stringify(method)}; expected one of ${HTTP_METHODS.join(', ').toLowerCase()}`);
+  }
+  return upper as HttpMethod;
+}
+
+/** Parses a JSON body the user gave; the message says where it is wrong. */
+export function parseJsonInput(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidInputError(`${source} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+const SESSION_COLLECTIONS = ['/redfish/v1/sessionservice/sessions', '/redfish/v1/sessions'];
+
+/** POSTs that would create a second session, which nothing would delete. */
+export function createsSession(method: HttpMethod, path: string): boolean {
+  const bare = path.split('?')[0]?.replace(/\/+$/, '').toLowerCase() ?? '';
+  return method === 'POST' && SESSION_COLLECTIONS.includes(bare);
+}

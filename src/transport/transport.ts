@@ -1,0 +1,41 @@
+// The one interface every way of reaching an iLO implements (HTTPS now, CHIF next). Types only;
+// the contract lives in these comments and in the transport tests.
+
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+export interface TransportRequest {
+  method: HttpMethod;
+  /** An absolute path (and query) on the iLO, e.g. `/redfish/v1/Systems/1`. */
+  path: string;
+  headers?: Readonly<Record<string, string>>;
+  body?: Uint8Array;
+  /** Aborting rejects the request with AbortedError and leaves the transport usable. */
+  signal?: AbortSignal;
+}
+
+export interface TransportResponse {
+  status: number;
+  /** Lower-cased names. */
+  headers: Readonly<Record<string, string>>;
+  body: Uint8Array;
+}
+
+/**
+ * The contract:
+ * 1. Any HTTP status is a response, not an error: 401 and 503 resolve. Only the failure to get
+ *    a whole response rejects (ConnectError, TimeoutError, TlsError, AbortedError, ClosedError,
+ *    ProtocolError). Interpreting statuses belongs to session/ and client/.
+ * 2. Bodies are opaque bytes; a transport never parses JSON and never logs headers or bodies
+ *    (the login body holds the password, responses hold the token).
+ * 3. Every body is sent with its Content-Length, every request with `OData-Version: 4.0`.
+ * 4. `close()` is idempotent and waits for requests in flight; after it, `request` rejects
+ *    with ClosedError.
+ */
+export interface Transport {
+  readonly kind: 'https' | 'chif';
+  /** Where requests go, for messages and `info` (never carries credentials). */
+  readonly description: string;
+  request(request: TransportRequest): Promise<TransportResponse>;
+  close(): Promise<void>;
+}
