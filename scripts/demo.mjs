@@ -1,55 +1,93 @@
-// npm run demo: a session cycle against the embedded iLO simulator, with the session table
-// read before, during and after. (Until the agent's own commands exist, the cycle is scripted
-// here with a bare HTTPS client; it shows what ilo-agent guarantees: the table ends empty.)
+// npm run demo: ilo-agent against the embedded iLO simulator. Shows the session table before,
+// during and after real CLI runs: a normal run, a run killed mid-request, and the clean-up of
+// sessions that a leaky tool left behind.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startSimulator } from '../dist/simulator/index.js';
 
-const sim = await startSimulator({ profile: 'ilo6' });
-const agent = new Agent({ ca: sim.ca, keepAlive: true });
+const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const sim = await startSimulator({ profile: 'ilo6', loginFailureDelayMs: 0 });
+const dir = mkdtempSync(join(tmpdir(), 'ilo-agent-demo-')); // holds only the simulator's CA, removed at the end
+const caFile = join(dir, 'ca.pem');
+writeFileSync(caFile, sim.ca);
+const env = { ...process.env, ILO_URL: sim.url, ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password' };
 
-function call(method, path, { token, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers = { 'OData-Version': '4.0' };
-    if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) });
-    if (token) headers['X-Auth-Token'] = token;
-    const req = request(new URL(path, sim.url), { method, headers, agent }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, json: JSON.parse(Buffer.concat(chunks).toString() || 'null') }));
-    });
-    req.on('error', reject);
-    req.end(payload);
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const table = () => {
+  const s = sim.sessions();
+  return s.length === 0 ? '0 sessions' : `${s.length} session(s): ${s.map((x) => `${x.id} (${x.user}, ${x.tag})`).join(', ')}`;
+};
+
+function agent(args, { onStart } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, '--ca-cert', caFile, '--output', 'pretty', ...args], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => resolve({ code, out, err }));
+    onStart?.(child);
   });
 }
 
-const table = () => {
-  const sessions = sim.sessions();
-  return `${sessions.length}${sessions.length ? `  [${sessions.map((s) => `${s.id} ${s.user}/${s.tag}`).join(', ')}]` : ''}`;
+const until = async (fn) => {
+  while (!fn()) await new Promise((r) => setTimeout(r, 10));
 };
-const say = (line) => process.stdout.write(`${line}\n`);
+
+/** What a leaky tool does: log in, never log out. */
+function leakyLogin() {
+  const body = JSON.stringify({ UserName: 'Administrator', Password: 'password' });
+  return new Promise((resolve, reject) => {
+    const req = request(new URL('/redfish/v1/SessionService/Sessions', sim.url), {
+      method: 'POST',
+      agent: new Agent({ ca: sim.ca }),
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+    }, (res) => res.resume().on('end', resolve));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 try {
-  say(`Simulated iLO 6 at ${sim.url} (session cap ${sim.state().maxSessions}, idle timeout 30 min)`);
-  say(`sessions on the iLO before: ${table()}`);
+  say(`Simulated iLO 6 at ${sim.url} — session cap ${sim.state().maxSessions}, idle timeout 30 min`);
+  say();
+  say(`1. A normal run.  Table before: ${table()}`);
+  say('   $ ilo-agent info');
+  const info = await agent(['info']);
+  say(info.out.trimEnd().replace(/^/gm, '   '));
+  say(`   exit ${info.code}. Table after: ${table()}`);
+  say();
 
-  const login = await call('POST', '/redfish/v1/SessionService/Sessions', { body: { UserName: 'Administrator', Password: 'password' } });
-  const token = login.headers['x-auth-token'];
-  const sessionPath = new URL(login.headers.location).pathname; // keep the path only: Location is absolute
-  say(`login   POST /redfish/v1/SessionService/Sessions -> ${login.status}, Location ${login.headers.location}`);
-  say(`sessions on the iLO now: ${table()}`);
+  say('2. Killed in the middle of a request (the iLO holds the GET; SIGTERM arrives).');
+  sim.faults.inject({ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' });
+  const killed = await agent(['get', '/redfish/v1/Systems/1'], {
+    onStart: async (child) => {
+      await until(() => sim.faults.held === 1);
+      say(`   while the GET is in flight: ${table()}`);
+      process.kill(-child.pid, 'SIGTERM');
+    },
+  });
+  say(`   ${killed.err.trim()}`);
+  say(`   exit ${killed.code} (128+15). Table after: ${table()}`);
+  sim.faults.release();
+  say();
 
-  const system = await call('GET', '/redfish/v1/Systems/1', { token });
-  say(`use     GET /redfish/v1/Systems/1 -> ${system.status}: ${system.json.Model}, PowerState ${system.json.PowerState}`);
-
-  const logout = await call('DELETE', sessionPath, { token });
-  say(`logout  DELETE ${sessionPath} -> ${logout.status} ${logout.json.error['@Message.ExtendedInfo'][0].MessageId}`);
-  say(`sessions on the iLO after: ${table()}`);
-
-  const reuse = await call('GET', '/redfish/v1/Systems/1', { token });
-  say(`the old token now gets ${reuse.status} ${reuse.json.error['@Message.ExtendedInfo'][0].MessageId}`);
+  say('3. Another tool logged in three times and never logged out.');
+  for (let i = 0; i < 3; i++) await leakyLogin();
+  say(`   Table: ${table()}`);
+  say('   $ ilo-agent sessions list');
+  const list = await agent(['sessions', 'list']);
+  say(list.out.trimEnd().replace(/^/gm, '   '));
+  say('   $ ilo-agent sessions prune --user Administrator --yes');
+  const prune = await agent(['sessions', 'prune', '--user', 'Administrator', '--yes']);
+  say(prune.out.trimEnd().replace(/^/gm, '   '));
+  say(`   exit ${prune.code}. Table after: ${table()}`);
   if (sim.sessions().length !== 0) throw new Error('a session was left behind');
 } finally {
-  agent.destroy();
+  rmSync(dir, { recursive: true, force: true });
   await sim.close();
 }

@@ -84,7 +84,7 @@ export async function openSession(options: ConnectOptions): Promise<IloClient> {
   const session = new Session({ transport, credentials, logger: options.logger });
   const client = new IloClient(session, transport, options);
   try {
-    await session.open({ signal: options.signal });
+    await session.open({ signal: options.signal, deadline: options.closeSignal });
   } catch (error) {
     await client.close().catch((closeError: unknown) => options.logger?.error({ err: closeError }, 'could not delete the session after a failed login'));
     throw error;

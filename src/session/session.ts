@@ -91,11 +91,15 @@ export class Session {
   /**
    * Logs in. A `signal` that fires while the login is in flight does not cut it: the iLO may
    * already have made the session, and only its answer tells what to delete. Once the answer is
-   * in, open() throws AbortedError and the caller's close() deletes the session.
+   * in, open() throws AbortedError and the caller's close() deletes the session. `deadline`
+   * is the limit on that wait.
    */
-  open(options: { signal?: AbortSignal } = {}): Promise<void> {
+  open(options: { signal?: AbortSignal; deadline?: AbortSignal } = {}): Promise<void> {
     if (this.#state !== 'new') return Promise.reject(new ClosedError(`open() on a session that is ${this.#state}`));
     if (options.signal?.aborted) return Promise.reject(abortedBy(options.signal));
+    // Only a deadline cuts a login in flight (then nothing can tell whether the iLO made a session).
+    if (options.deadline?.aborted) this.#kill.abort();
+    options.deadline?.addEventListener('abort', () => this.#kill.abort(), { once: true });
     this.#state = 'opening';
     this.#opening = this.#login().then(() => {
       if (this.#state === 'opening') this.#state = 'open';

@@ -76,7 +76,8 @@ export function sessionsCommand(ctx: CommandContext): Command {
       });
       const format = outputFormat(command, ctx.io);
       if (format === 'pretty') {
-        ctx.io.stdout.write(result.sessions.length === 0 ? 'no session matches\n' : formatTable(result.sessions, COLUMNS));
+        const heading = result.sessions.length === 0 ? 'no session matches' : result.dryRun ? `would delete ${result.sessions.length} session(s):` : `deleted ${result.deleted.length} session(s):`;
+        ctx.io.stdout.write(`${heading}\n${result.sessions.length > 0 ? formatTable(result.dryRun ? result.sessions : result.deleted, COLUMNS) : ''}`);
       } else {
         printResult(ctx.io, format, result);
       }
