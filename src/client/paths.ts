@@ -14,9 +14,21 @@ export function checkPath(path: string): string {
   if (path.length > MAX_PATH) throw new InvalidInputError(`the path is longer than ${MAX_PATH} characters`);
   // eslint-disable-next-line no-control-regex
   if (/[\s\x00-\x1f\x7f"<>\\^`{|}#]/.test(path)) throw new InvalidInputError(`the path contains characters that must be %-encoded or are not allowed: ${JSON.stringify(path)}`);
-  const segments = path.split('?')[0]?.split('/') ?? [];
-  if (segments.some((s) => s === '..' || s === '.')) throw new InvalidInputError(`the path may not contain "." or ".." segments: ${path}`);
+  // Checked decoded: %2e%2e is ".." to a server (RFC 3986 §6.2.2.2).
+  if (normalisedSegments(path).some((s) => s === '..' || s === '.')) throw new InvalidInputError(`the path may not contain "." or ".." segments: ${path}`);
   return path;
+}
+
+/** Segments as a server sees them: query dropped, %-decoded, empty segments (`//`) removed. */
+function normalisedSegments(path: string): string[] {
+  const bare = path.split('?')[0] ?? '';
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(bare);
+  } catch {
+    throw new InvalidInputError(`the path has a broken %-escape: ${path}`);
+  }
+  return decoded.split('/').filter((segment) => segment !== '');
 }
 
 export function checkMethod(method: string): HttpMethod {
@@ -40,6 +52,5 @@ const SESSION_COLLECTIONS = ['/redfish/v1/sessionservice/sessions', '/redfish/v1
 
 /** POSTs that would create a second session, which nothing would delete. */
 export function createsSession(method: HttpMethod, path: string): boolean {
-  const bare = path.split('?')[0]?.replace(/\/+$/, '').toLowerCase() ?? '';
-  return method === 'POST' && SESSION_COLLECTIONS.includes(bare);
+  return method === 'POST' && SESSION_COLLECTIONS.includes(`/${normalisedSegments(path).join('/').toLowerCase()}`);
 }

@@ -194,7 +194,14 @@ describe('answers from the simulator', () => {
     const unauthorized = await t.request({ method: 'GET', path: '/redfish/v1/Systems' });
     expect(unauthorized.status).toBe(401);
     expect(JSON.stringify(json(unauthorized.body))).toContain('NoValidSession');
-    const missing = await t.request({ method: 'GET', path: '/no/such/thing' });
+    const login = await t.request({
+      method: 'POST',
+      path: '/redfish/v1/SessionService/Sessions',
+      body: Buffer.from(JSON.stringify({ UserName: 'Administrator', Password: 'password' })),
+    });
+    expect(login.status).toBe(201);
+    const token = login.headers['x-auth-token'] as string;
+    const missing = await t.request({ method: 'GET', path: '/redfish/v1/NoSuchThing', headers: { 'X-Auth-Token': token } });
     expect(missing.status).toBe(404);
     expect(JSON.stringify(json(missing.body))).toContain('ResourceMissingAtURI');
     const notAllowed = await t.request({ method: 'DELETE', path: '/redfish/v1/' });

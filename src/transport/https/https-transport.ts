@@ -32,7 +32,9 @@ export function parseIloUrl(raw: string): URL {
   try {
     url = new URL(raw.includes('://') ? raw : `https://${raw}`);
   } catch {
-    throw new UsageError(`not a valid iLO address: ${JSON.stringify(raw)} (expected https://host[:port])`);
+    // Never echo credentials someone put into the address.
+    const shown = raw.includes('@') ? raw.replace(/^([^:/]*:\/\/)?[^@]*@/, '$1…@') : raw;
+    throw new UsageError(`not a valid iLO address: ${JSON.stringify(shown)} (expected https://host[:port])`);
   }
   if (url.protocol === 'http:') throw new UsageError('http:// is refused: the iLO is reached over https:// only, so credentials never cross in clear text');
   if (url.protocol !== 'https:') throw new UsageError(`unsupported scheme ${url.protocol} in the iLO address (expected https://host[:port])`);

@@ -1,0 +1,655 @@
+// RedfishClient, openSession and withSession against the simulator: checks made before
+// sending, iLO envelopes as typed errors, collections, and the one session always deleted.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openSession, withSession, type ConnectOptions, type IloClient } from '../../src/client/index.js';
+import {
+  AbortedError,
+  AuthError,
+  ClosedError,
+  IloAgentError,
+  InvalidInputError,
+  LogoutError,
+  ProtocolError,
+  RedfishError,
+  SessionLimitError,
+} from '../../src/errors.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { openHttpsTransport, type Transport, type TransportRequest, type TransportResponse } from '../../src/transport/index.js';
+import { client as httpsClient } from '../helpers/https-client.js';
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+const SESSIONS = '/redfish/v1/SessionService/Sessions';
+const sims: Simulator[] = [];
+const clients: IloClient[] = [];
+const cleanups: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+  for (const s of sims) s.faults.release();
+  for (const c of clients.splice(0)) await c.close().catch(() => undefined);
+  for (const c of cleanups.splice(0)) await c();
+  for (const s of sims.splice(0)) {
+    s.faults.release();
+    await s.close();
+  }
+});
+
+async function sim(options: SimulatorOptions = {}): Promise<Simulator> {
+  const s = await startSimulator({ loginFailureDelayMs: 0, ...options });
+  sims.push(s);
+  return s;
+}
+
+const login = (s: Simulator, extra: Partial<ConnectOptions> = {}): ConnectOptions => ({
+  url: s.url,
+  ca: s.ca,
+  username: 'Administrator',
+  password: 'password',
+  ...extra,
+});
+
+async function open(s: Simulator, extra: Partial<ConnectOptions> = {}): Promise<IloClient> {
+  const c = await openSession(login(s, extra));
+  clients.push(c);
+  return c;
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<IloAgentError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as IloAgentError;
+  }
+  throw new Error('expected a rejection, but the promise resolved');
+}
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}
+
+/** An HTTPS transport that remembers every token the iLO handed out. */
+function tokenSpy(s: Simulator): { transport: Transport; tokens: Set<string>; sent: TransportRequest[] } {
+  const inner = openHttpsTransport({ url: s.url, ca: s.ca });
+  const tokens = new Set<string>();
+  const sent: TransportRequest[] = [];
+  const transport: Transport = {
+    kind: inner.kind,
+    description: inner.description,
+    async request(request: TransportRequest): Promise<TransportResponse> {
+      sent.push(request);
+      const response = await inner.request(request);
+      const token = response.headers['x-auth-token'];
+      if (token) tokens.add(token);
+      return response;
+    },
+    close: () => inner.close(),
+  };
+  return { transport, tokens, sent };
+}
+
+const sessionPath = (s: Simulator, profileSlash = false) => {
+  const [only] = s.sessions();
+  return `${SESSIONS}/${only?.id}${profileSlash ? '/' : ''}`;
+};
+
+// ---- checks before sending -----------------------------------------------------------------------
+
+describe('client.request: checks made before anything is sent', () => {
+  let s: Simulator;
+  let c: IloClient;
+  beforeAll(async () => {
+    s = await startSimulator({ loginFailureDelayMs: 0 });
+    c = await openSession(login(s));
+  });
+  afterAll(async () => {
+    await c?.close();
+    s?.assertNoSessions();
+    await s?.close();
+  });
+
+  const refused = async (method: string, path: string, body?: unknown) => {
+    const before = s.state().counters;
+    const error = await rejectionOf(c.request(method, path, body === undefined ? {} : { body }));
+    expect(error, `${method} ${path}`).toBeInstanceOf(InvalidInputError);
+    expect(error.code).toBe('E_INPUT');
+    expect(s.state().counters, `${method} ${path}`).toEqual(before);
+    expect(s.sessions()).toHaveLength(1);
+    return error;
+  };
+
+  it.each([
+    ['not under /redfish', '/etc/passwd'],
+    ['a look-alike prefix', '/redfishx/v1'],
+    ['relative', 'redfish/v1/Systems'],
+    ['empty', ''],
+    ['a full URL', 'https://127.0.0.1/redfish/v1/Systems'],
+    ['a protocol-relative URL', '//evil.example/redfish/v1'],
+    ['a .. segment', '/redfish/v1/../../etc/passwd'],
+    ['a trailing .. segment', '/redfish/v1/Systems/..'],
+    ['a . segment', '/redfish/v1/./Systems'],
+    ['a space', '/redfish/v1/Systems 1'],
+    ['a tab', '/redfish/v1/Systems\t1'],
+    ['a newline (header injection)', '/redfish/v1/Systems\r\nX-Evil: 1'],
+    ['a NUL', '/redfish/v1/Systems\u00001'],
+    ['DEL', '/redfish/v1/Systems\u007f'],
+    ['a fragment', '/redfish/v1/Systems#Members'],
+    ['an over-long path', `/redfish/v1/${'a'.repeat(2100)}`],
+  ])('refuses a path that is %s', async (_what, path) => {
+    await refused('GET', path);
+  });
+
+  it('refuses unknown methods, and accepts known ones in any case', async () => {
+    for (const method of ['FOO', 'TRACE', 'CONNECT', 'OPTIONS', '']) await refused(method, '/redfish/v1/');
+    const res = await c.request('get', '/redfish/v1/');
+    expect(res.status).toBe(200);
+  });
+
+  it('refuses a body on GET, HEAD and DELETE', async () => {
+    await refused('GET', '/redfish/v1/Systems/1', { a: 1 });
+    await refused('HEAD', '/redfish/v1/Systems/1', { a: 1 });
+    await refused('DELETE', '/redfish/v1/Systems/1', { a: 1 });
+    await refused('GET', '/redfish/v1/Systems/1', new Uint8Array([1]));
+  });
+
+  it.each([
+    SESSIONS,
+    `${SESSIONS}/`,
+    '/redfish/v1/Sessions',
+    '/redfish/v1/Sessions/',
+    '/redfish/v1/sessionservice/sessions',
+    '/redfish/v1/SESSIONSERVICE/SESSIONS/',
+    '/redfish/v1/Sessions?x=1',
+    '/redfish/v1/Sessions//',
+  ])('refuses a POST to the Sessions collection (%s): it would make a second session', async (path) => {
+    const error = await refused('POST', path, { UserName: 'Administrator', Password: 'password' });
+    expect(error.message).toMatch(/session/i);
+    await refused('post', path, { UserName: 'Administrator', Password: 'password' });
+  });
+
+  it('lets through a GET of the Sessions collection, a query and /redfish itself', async () => {
+    expect((await c.request('GET', SESSIONS)).status).toBe(200);
+    expect((await c.request('GET', '/redfish/v1/Systems?$expand=.')).status).toBe(200);
+    expect((await c.request('GET', '/redfish')).status).toBe(200);
+  });
+});
+
+// Spellings the simulator (like iLO: case-insensitive, %-decoding, tolerant of doubled slashes)
+// resolves to a forbidden target. Each test has its own simulator: a miss leaves a session behind.
+describe('client.request: equivalent spellings of forbidden targets', () => {
+  const refused = async (method: string, path: string, body?: unknown) => {
+    const s = await sim();
+    const c = await open(s);
+    const before = s.state().counters;
+    const outcome: unknown = await c.request(method, path, body === undefined ? {} : { body }).then(
+      (res) => res,
+      (error: unknown) => error,
+    );
+    const sent = outcome instanceof Error ? '' : ` (it was sent: ${(outcome as { status: number }).status}, sessions now ${s.sessions().length})`;
+    expect(outcome, `${method} ${path}${sent}`).toBeInstanceOf(InvalidInputError);
+    expect((outcome as IloAgentError).code).toBe('E_INPUT');
+    expect(s.state().counters, `${method} ${path}`).toEqual(before);
+    expect(s.sessions()).toHaveLength(1);
+  };
+
+  it('refuses a %-encoded .. segment (%2e%2e is .. once decoded: it climbs out of /redfish)', async () => {
+    await refused('GET', '/redfish/v1/%2e%2e/%2E%2E/etc/passwd');
+  });
+
+  it.each([
+    ['a doubled slash', '/redfish/v1/SessionService//Sessions'],
+    ['a doubled slash before v1', '/redfish//v1/Sessions'],
+    ['a %-encoded letter', '/redfish/v1/%53essionService/Sessions'],
+  ])('refuses a POST to the Sessions collection spelled with %s (the iLO/simulator still logs in)', async (_what, path) => {
+    await refused('POST', path, { UserName: 'Administrator', Password: 'password' });
+  });
+});
+
+// ---- verbs ------------------------------------------------------------------------------------------
+
+describe('RedfishClient verbs', () => {
+  it('get() returns the JSON', async () => {
+    const s = await sim();
+    const c = await open(s);
+    const system = await c.get('/redfish/v1/Systems/1');
+    expect(system['@odata.id']).toBe('/redfish/v1/Systems/1');
+    expect(system.Id).toBe('1');
+  });
+
+  it('get() of a missing path throws RedfishError with the iLO MessageIds', async () => {
+    const s = await sim();
+    const c = await open(s);
+    const path = '/redfish/v1/Systems/42';
+    const error = (await rejectionOf(c.get(path))) as RedfishError;
+    expect(error).toBeInstanceOf(RedfishError);
+    expect(error.code).toBe('E_REDFISH');
+    expect(error.status).toBe(404);
+    expect(error.method).toBe('GET');
+    expect(error.path).toBe(path);
+    expect(error.messageIds).toEqual(['Base.1.18.ResourceMissingAtURI']);
+    expect(error.messages[0]?.MessageArgs).toEqual([path]);
+    expect(error.message).toContain('404');
+    expect(error.message).toContain('ResourceMissingAtURI');
+  });
+
+  it('patch() of an unknown property throws RedfishError PropertyNotWritableOrUnknown', async () => {
+    const s = await sim();
+    const c = await open(s);
+    const error = (await rejectionOf(c.patch('/redfish/v1/Systems/1', { NoSuchProperty: 1 }))) as RedfishError;
+    expect(error).toBeInstanceOf(RedfishError);
+    expect(error.status).toBe(400);
+    expect(error.method).toBe('PATCH');
+    expect(error.messages[0]?.MessageId).toBe('iLO.2.30.PropertyNotWritableOrUnknown');
+    expect(error.messages[0]?.MessageArgs).toEqual(['NoSuchProperty']);
+  });
+
+  it('patch() returns the Success envelope and the change is visible', async () => {
+    const s = await sim();
+    const c = await open(s);
+    const result = await c.patch('/redfish/v1/Systems/1', { AssetTag: 'rack-7' });
+    expect(result).toMatchObject({ error: { '@Message.ExtendedInfo': [{ MessageId: 'Base.1.18.Success' }] } });
+    expect((await c.get('/redfish/v1/Systems/1')).AssetTag).toBe('rack-7');
+  });
+
+  it('post() runs an action', async () => {
+    const s = await sim();
+    const c = await open(s);
+    expect((await c.get('/redfish/v1/Systems/1')).PowerState).toBe('On');
+    const result = await c.post('/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { ResetType: 'ForceOff' });
+    expect(result).toMatchObject({ error: { '@Message.ExtendedInfo': [{ MessageId: 'Base.1.18.Success' }] } });
+    expect((await c.get('/redfish/v1/Systems/1')).PowerState).toBe('Off');
+    const bad = (await rejectionOf(c.post('/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { ResetType: 'Explode' }))) as RedfishError;
+    expect(bad).toBeInstanceOf(RedfishError);
+    expect(bad.messageIds).toEqual(['Base.1.18.PropertyValueNotInList']);
+  });
+
+  it('request() resolves with any status and sends JSON with its Content-Type', async () => {
+    const s = await sim();
+    const { transport, sent } = tokenSpy(s);
+    const c = await open(s, { transport });
+    expect((await c.request('GET', '/redfish/v1/Systems/42')).status).toBe(404);
+    expect((await c.request('DELETE', '/redfish/v1/Systems/1')).status).toBe(405);
+    expect((await c.request('PATCH', '/redfish/v1/Systems/1', { body: { Nope: 1 } })).status).toBe(400);
+    const last = sent.at(-1);
+    expect(last?.headers?.['Content-Type']).toBe('application/json');
+    expect(Buffer.from(last?.body ?? new Uint8Array()).toString()).toBe('{"Nope":1}');
+  });
+
+  it('head() returns the headers; a body that is not JSON is a ProtocolError for get()', async () => {
+    const s = await sim();
+    const c = await open(s);
+    const headers = await c.head('/redfish/v1/Systems/1');
+    expect(headers.etag).toMatch(/^W\//);
+    s.faults.inject({ type: 'garble', on: 'request', path: '/redfish/v1/Systems/1' });
+    const error = await rejectionOf(c.get('/redfish/v1/Systems/1'));
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error.code).toBe('E_PROTOCOL');
+  });
+
+  it('after close(), requests reject with ClosedError and nothing is sent', async () => {
+    const s = await sim();
+    const c = await open(s);
+    await c.close();
+    const before = s.state().counters.requests;
+    const error = await rejectionOf(c.get('/redfish/v1/'));
+    expect(error).toBeInstanceOf(ClosedError);
+    expect(error.code).toBe('E_CLOSED');
+    expect(s.state().counters.requests).toBe(before);
+  });
+
+  it('an aborted request rejects with AbortedError and the client stays usable', async () => {
+    const s = await sim();
+    const c = await open(s);
+    s.faults.inject({ type: 'hang', path: '/redfish/v1/Chassis' });
+    const controller = new AbortController();
+    const pending = rejectionOf(c.get('/redfish/v1/Chassis', { signal: controller.signal }));
+    await until(() => s.faults.held === 1);
+    controller.abort();
+    expect(await pending).toBeInstanceOf(AbortedError);
+    expect((await c.get('/redfish/v1/Chassis')).Members).toBeDefined();
+    s.faults.release();
+  });
+});
+
+// ---- collections ---------------------------------------------------------------------------------
+
+describe('members()', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ilo-agent-members-'));
+    const put = (uri: string, body: unknown) => {
+      const folder = join(dir, ...uri.split('/').filter(Boolean));
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, 'index.json'), JSON.stringify(body));
+    };
+    const ref = (id: string) => ({ '@odata.id': id });
+    put('/redfish/v1', {
+      '@odata.id': '/redfish/v1/',
+      '@odata.type': '#ServiceRoot.v1_13_0.ServiceRoot',
+      Links: { Sessions: ref(SESSIONS) },
+      Things: ref('/redfish/v1/Things'),
+    });
+    put('/redfish/v1/Things', {
+      '@odata.id': '/redfish/v1/Things',
+      Members: [ref('/redfish/v1/Things/A'), ref('/redfish/v1/Things/B')],
+      'Members@odata.count': 5,
+      'Members@odata.nextLink': '/redfish/v1/Things/Page2',
+    });
+    put('/redfish/v1/Things/Page2', {
+      '@odata.id': '/redfish/v1/Things/Page2',
+      Members: [ref('/redfish/v1/Things/C'), ref('/redfish/v1/Things/D')],
+      'Members@odata.count': 5,
+      'Members@odata.nextLink': '/redfish/v1/Things/Page3',
+    });
+    put('/redfish/v1/Things/Page3', { '@odata.id': '/redfish/v1/Things/Page3', Members: [ref('/redfish/v1/Things/E')], 'Members@odata.count': 5 });
+    put('/redfish/v1/Loop', { '@odata.id': '/redfish/v1/Loop', Members: [ref('/redfish/v1/Loop/A')], 'Members@odata.nextLink': '/redfish/v1/Loop/Page2' });
+    put('/redfish/v1/Loop/Page2', { '@odata.id': '/redfish/v1/Loop/Page2', Members: [ref('/redfish/v1/Loop/B')], 'Members@odata.nextLink': '/redfish/v1/Loop' });
+    put('/redfish/v1/Self', { '@odata.id': '/redfish/v1/Self', Members: [], 'Members@odata.nextLink': '/redfish/v1/Self' });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists /redfish/v1/Systems', async () => {
+    const s = await sim();
+    const c = await open(s);
+    expect(await c.members('/redfish/v1/Systems')).toEqual(['/redfish/v1/Systems/1']);
+  });
+
+  it('follows Members@odata.nextLink through every page, in order', async () => {
+    const s = await sim({ mockupDir: dir });
+    const c = await open(s);
+    expect(await c.members('/redfish/v1/Things')).toEqual([
+      '/redfish/v1/Things/A',
+      '/redfish/v1/Things/B',
+      '/redfish/v1/Things/C',
+      '/redfish/v1/Things/D',
+      '/redfish/v1/Things/E',
+    ]);
+  });
+
+  it('a nextLink loop is a ProtocolError, not an endless walk', async () => {
+    const s = await sim({ mockupDir: dir });
+    const c = await open(s);
+    for (const path of ['/redfish/v1/Loop', '/redfish/v1/Self']) {
+      const error = await rejectionOf(c.members(path));
+      expect(error, path).toBeInstanceOf(ProtocolError);
+      expect(error.code).toBe('E_PROTOCOL');
+    }
+  });
+
+  it('members() of something that is not a collection is a ProtocolError', async () => {
+    const s = await sim();
+    const c = await open(s);
+    const error = await rejectionOf(c.members('/redfish/v1/Systems/1'));
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error.code).toBe('E_PROTOCOL');
+    expect(await rejectionOf(c.members('/redfish/v1/Systems/42'))).toBeInstanceOf(RedfishError);
+  });
+});
+
+// ---- the one session ---------------------------------------------------------------------------------
+
+describe('withSession', () => {
+  it('deletes the session after the work succeeds', async () => {
+    const s = await sim();
+    let during = -1;
+    const result = await withSession(login(s), async (c) => {
+      during = s.sessions().length;
+      expect(c.session.state).toBe('open');
+      return (await c.get('/redfish/v1/Systems/1')).Id;
+    });
+    expect(result).toBe('1');
+    expect(during).toBe(1);
+    expect(s.sessions()).toHaveLength(0);
+  });
+
+  it('deletes the session when the work throws, and rethrows that very error', async () => {
+    const s = await sim();
+    const mine = new Error('work failed');
+    const error = await rejectionOf(
+      withSession(login(s), async (c) => {
+        await c.get('/redfish/v1/');
+        throw mine;
+      }),
+    );
+    expect(error).toBe(mine);
+    expect(s.sessions()).toHaveLength(0);
+  });
+
+  it('a RedfishError from the work is rethrown unchanged too', async () => {
+    const s = await sim();
+    let inside: unknown;
+    const error = await rejectionOf(
+      withSession(login(s), async (c) => {
+        try {
+          return await c.get('/redfish/v1/Nope');
+        } catch (e) {
+          inside = e;
+          throw e;
+        }
+      }),
+    );
+    expect(error).toBe(inside);
+    expect(error).toBeInstanceOf(RedfishError);
+    expect(s.sessions()).toHaveLength(0);
+  });
+});
+
+describe('openSession and close()', () => {
+  it('holds one session while open and none after close(); close() twice is fine', async () => {
+    const s = await sim();
+    const c = await open(s);
+    expect(s.sessions()).toHaveLength(1);
+    expect(c.session.path).toBe(sessionPath(s));
+    expect(c.session.id).toBe(s.sessions()[0]?.id);
+    expect(c.session.state).toBe('open');
+    expect(c.transportDescription).toBe(`https ${s.url}`);
+    await c.close();
+    expect(s.sessions()).toHaveLength(0);
+    expect(c.session.state).toBe('closed');
+    await expect(c.close()).resolves.toBeUndefined();
+    expect(s.state().counters.logins).toBe(1);
+  });
+
+  it('Symbol.asyncDispose (await using) deletes the session', async () => {
+    const s = await sim();
+    const c = await open(s);
+    expect(s.sessions()).toHaveLength(1);
+    await c[Symbol.asyncDispose]();
+    expect(s.sessions()).toHaveLength(0);
+  });
+
+  it('logs in again once when the session expired: concurrent requests share one re-login', async () => {
+    const s = await sim();
+    const c = await open(s);
+    const oldPath = c.session.path;
+    expect(s.expireSessions()).toBe(1);
+    const logins = s.state().counters.logins;
+    const results = await Promise.all(Array.from({ length: 5 }, () => c.get('/redfish/v1/Systems/1')));
+    expect(results.map((r) => r.Id)).toEqual(['1', '1', '1', '1', '1']);
+    expect(s.state().counters.logins).toBe(logins + 1);
+    expect(s.sessions()).toHaveLength(1);
+    expect(c.session.path).toBe(sessionPath(s));
+    expect(c.session.path).not.toBe(oldPath);
+    await c.close();
+    expect(s.sessions()).toHaveLength(0);
+  });
+
+  it('close() resolves when the session has already expired (401/404 mean gone)', async () => {
+    const s = await sim();
+    const c = await open(s);
+    s.expireSessions();
+    await expect(c.close()).resolves.toBeUndefined();
+    expect(s.sessions()).toHaveLength(0);
+  });
+});
+
+describe('logout failures', () => {
+  it('a logout whose connection drops is tried again and the session is deleted', async () => {
+    const s = await sim();
+    const c = await open(s);
+    s.faults.inject({ type: 'drop', on: 'logout', times: 1 });
+    await expect(c.close()).resolves.toBeUndefined();
+    expect(s.sessions()).toHaveLength(0);
+  });
+
+  it('a session that cannot be deleted is never a success: close() and withSession reject with LogoutError', async () => {
+    const s = await sim();
+    const c = await open(s);
+    const id = c.session.id as string;
+    s.faults.inject({ type: 'status503', on: 'logout', times: 0 });
+    const error = await rejectionOf(c.close());
+    expect(error).toBeInstanceOf(LogoutError);
+    expect(error.code).toBe('E_REDFISH');
+    expect(error.message).toContain(id);
+    expect(s.sessions()).toHaveLength(1);
+
+    const failed = await rejectionOf(withSession(login(s, { closeTimeoutMs: 2000 }), async () => 'done'));
+    expect(failed).toBeInstanceOf(LogoutError);
+    s.faults.clear();
+  });
+});
+
+describe('login fallbacks', () => {
+  it('without a Location, takes the body’s @odata.id (iLO 6), and deletes that session', async () => {
+    const s = await sim();
+    s.faults.inject({ type: 'strip-location', on: 'login' });
+    const c = await open(s);
+    expect(s.sessions()).toHaveLength(1);
+    expect(c.session.path).toBe(sessionPath(s));
+    await c.close();
+    expect(s.sessions()).toHaveLength(0);
+  });
+
+  it('without a Location on iLO 5 (envelope body), finds the session through Oem.Hpe.Links.MySession', async () => {
+    const s = await sim({ profile: 'ilo5' });
+    s.faults.inject({ type: 'strip-location', on: 'login' });
+    const c = await open(s);
+    expect(s.sessions()).toHaveLength(1);
+    expect(c.session.path).toBe(sessionPath(s, true));
+    expect(c.session.id).toBe(s.sessions()[0]?.id);
+    expect((await c.get('/redfish/v1/Systems/1/')).Id).toBe('1');
+    await c.close();
+    expect(s.sessions()).toHaveLength(0);
+  });
+
+  it('a login answer whose body is not JSON still works (token and Location are headers)', async () => {
+    const s = await sim();
+    s.faults.inject({ type: 'garble', on: 'login' });
+    const c = await open(s);
+    expect(c.session.path).toBe(sessionPath(s));
+    expect((await c.get('/redfish/v1/Systems/1')).Id).toBe('1');
+    await c.close();
+    expect(s.sessions()).toHaveLength(0);
+  });
+
+  it('retries a login answered with a transient 503', async () => {
+    const s = await sim();
+    s.faults.inject({ type: 'status503', on: 'login', times: 1 });
+    const c = await open(s);
+    expect(s.state().counters.logins).toBe(2);
+    expect(s.sessions()).toHaveLength(1);
+    await c.close();
+    expect(s.sessions()).toHaveLength(0);
+  });
+});
+
+describe('login errors', () => {
+  it('a wrong password is an AuthError that names the MessageId, never the password', async () => {
+    const s = await sim();
+    const error = await rejectionOf(openSession(login(s, { password: 'Wr0ng-canary-pw' })));
+    expect(error).toBeInstanceOf(AuthError);
+    expect(error.code).toBe('E_AUTH');
+    expect(error.message).toContain('UnauthorizedLoginAttempt');
+    expect(error.message).not.toContain('Wr0ng-canary-pw');
+    expect(String(error)).not.toContain('Wr0ng-canary-pw');
+    expect(s.sessions()).toHaveLength(0);
+  });
+
+  it('a full session table is a SessionLimitError that points to "sessions prune"', async () => {
+    const s = await sim({ maxSessions: 1 });
+    const other = httpsClient(s);
+    cleanups.push(() => other.close());
+    expect((await other.login()).res.status).toBe(201);
+    const error = await rejectionOf(openSession(login(s)));
+    expect(error).toBeInstanceOf(SessionLimitError);
+    expect(error.code).toBe('E_SESSION_LIMIT');
+    expect(error.message).toContain('sessions prune');
+    expect(s.sessions()).toHaveLength(1); // only the other tool's
+  });
+
+  it('a full session table answered with 403 (limitStatus 403) is a SessionLimitError too', async () => {
+    const s = await sim({ maxSessions: 1, limitStatus: 403 });
+    const other = httpsClient(s);
+    cleanups.push(() => other.close());
+    expect((await other.login()).res.status).toBe(201);
+    const error = await rejectionOf(openSession(login(s)));
+    expect(error).toBeInstanceOf(SessionLimitError);
+    expect(s.sessions()).toHaveLength(1);
+  });
+});
+
+describe('secrets stay out of error messages', () => {
+  it('no session token (nor any 32-hex string) appears in any error message', async () => {
+    const s = await sim();
+    const { transport, tokens } = tokenSpy(s);
+    const c = await open(s, { transport, password: 'password' });
+    const errors: unknown[] = [];
+    const collect = async (p: Promise<unknown>) => errors.push(await rejectionOf(p));
+    await collect(c.get('/redfish/v1/Systems/42'));
+    await collect(c.patch('/redfish/v1/Systems/1', { Bogus: true, AssetTag: 5 }));
+    await collect(c.post('/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { ResetType: 'Nope' }));
+    await collect(c.members('/redfish/v1/Systems/1'));
+    await collect(c.request('GET', '/etc/passwd'));
+    s.expireSessions(); // a re-login: a second token
+    await collect(c.get('/redfish/v1/Nothing'));
+    const bad = await rejectionOf(openSession(login(s, { password: 'Wr0ng-canary-pw' })));
+    errors.push(bad);
+    expect(tokens.size).toBeGreaterThanOrEqual(2);
+    expect(errors.length).toBeGreaterThanOrEqual(7);
+    for (const error of errors) {
+      const text = `${String((error as Error).message)} ${String(error)}`;
+      for (const token of tokens) expect(text).not.toContain(token);
+      expect(text).not.toMatch(/[0-9a-f]{32}/);
+      expect(text).not.toContain('Wr0ng-canary-pw');
+    }
+    await c.close();
+  });
+});
+
+describe('a login in flight', () => {
+  it('the login answer is awaited: a session the iLO made while its answer was held is deleted on close', async () => {
+    const s = await sim();
+    s.faults.inject({ type: 'hang', on: 'login', stage: 'after' });
+    const opening = openSession(login(s));
+    await until(() => s.faults.held === 1 && s.sessions().length === 1);
+    expect(s.faults.release()).toBe(1);
+    const c = await opening;
+    clients.push(c);
+    expect(c.session.path).toBe(sessionPath(s));
+    await c.close();
+    expect(s.sessions()).toHaveLength(0);
+  });
+
+  it('an abort during the login is not a leak: openSession rejects with AbortedError once the answer is in, and the session is deleted', async () => {
+    const s = await sim();
+    s.faults.inject({ type: 'hang', on: 'login', stage: 'after' });
+    const controller = new AbortController();
+    const opening = rejectionOf(openSession(login(s, { signal: controller.signal })));
+    await until(() => s.faults.held === 1 && s.sessions().length === 1);
+    controller.abort();
+    await sleep(50);
+    expect(s.sessions()).toHaveLength(1); // the login was not cut: its answer says what to delete
+    s.faults.release();
+    const error = await opening;
+    expect(error).toBeInstanceOf(AbortedError);
+    expect(error.code).toBe('E_ABORTED');
+    expect(s.sessions()).toHaveLength(0);
+  });
+});
