@@ -2,7 +2,7 @@
 import { InvalidInputError, ProtocolError, RedfishError } from '../errors.js';
 import { bodyText, envelopeMessages, isJsonObject, parseJsonBody, type Session } from '../session/index.js';
 import type { HttpMethod, TransportResponse } from '../transport/index.js';
-import { checkMethod, checkPath, createsSession } from './paths.js';
+import { checkMethod, checkNotSessionPost, checkPath } from './paths.js';
 
 export interface RequestOptions {
   /** A JSON value (sent as JSON) or raw bytes. */
@@ -34,9 +34,7 @@ export class RedfishClient {
   async request(method: string, path: string, options: RequestOptions = {}): Promise<RedfishResponse> {
     const verb = checkMethod(method);
     checkPath(path);
-    if (createsSession(verb, path)) {
-      throw new InvalidInputError('ilo-agent manages its one session itself: a POST to the Sessions collection would make a second session that nothing deletes');
-    }
+    checkNotSessionPost(verb, path);
     const headers: Record<string, string> = { ...options.headers };
     let body: Uint8Array | undefined;
     if (options.body instanceof Uint8Array) {

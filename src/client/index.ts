@@ -3,4 +3,4 @@ export { RedfishClient, toRedfishError } from './client.js';
 export type { RedfishResponse, RequestOptions, SessionLike } from './client.js';
 export { IloClient, openSession, withSession, DEFAULT_CLOSE_TIMEOUT_MS } from './open-session.js';
 export type { ConnectOptions } from './open-session.js';
-export { checkMethod, checkPath, parseJsonInput } from './paths.js';
+export { checkMethod, checkPath, checkNotSessionPost, parseJsonInput } from './paths.js';

@@ -54,3 +54,11 @@ const SESSION_COLLECTIONS = ['/redfish/v1/sessionservice/sessions', '/redfish/v1
 export function createsSession(method: HttpMethod, path: string): boolean {
   return method === 'POST' && SESSION_COLLECTIONS.includes(`/${normalisedSegments(path).join('/').toLowerCase()}`);
 }
+
+export const SECOND_SESSION_REFUSED =
+  'ilo-agent manages its one session itself: a POST to the Sessions collection would make a second session that nothing deletes';
+
+/** Refuses a request that would create a second session (checked before any login). */
+export function checkNotSessionPost(method: HttpMethod, path: string): void {
+  if (createsSession(method, path)) throw new InvalidInputError(SECOND_SESSION_REFUSED);
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { checkMethod, checkPath, parseJsonInput, toRedfishError } from '../../client/index.js';
+import { checkMethod, checkNotSessionPost, checkPath, parseJsonInput, toRedfishError } from '../../client/index.js';
 import { InvalidInputError, UsageError } from '../../errors.js';
 import { parseJsonBody } from '../../session/index.js';
 import type { CommandContext } from '../context.js';
@@ -27,6 +27,7 @@ export function rawCommand(ctx: CommandContext): Command {
       // Everything is checked before the login: nothing half-validated is sent.
       const verb = checkMethod(method);
       checkPath(path);
+      checkNotSessionPost(verb, path);
       if (flags.data !== undefined && flags.dataFile !== undefined) throw new UsageError('give the body with --data or --data-file, not both');
       let body: unknown;
       if (flags.data !== undefined) body = parseJsonInput(flags.data, '--data');

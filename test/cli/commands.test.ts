@@ -1,0 +1,887 @@
+// The Redfish commands (get, raw, list, sessions, info) as a user runs them: the built bin spawned
+// in its own process group against an in-process simulator. Every run that logs in must leave no
+// session behind; bad input must be refused before anything is sent; secrets never show.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, createServer, request } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeSelfSignedCertificate } from '../../src/simulator/certificate.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { assertBuilt, BIN, runCli, type Running } from '../helpers/cli.js';
+import { client, messageIds } from '../helpers/https-client.js';
+
+// ---- running the CLI -------------------------------------------------------------------------
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Piped to the child's stdin (the repo helper gives the child no stdin). */
+  stdin?: string;
+  cwd?: string;
+}
+
+/** The test process may carry ILO_* variables: every run starts without them. */
+const CLEAN_ENV: NodeJS.ProcessEnv = { ILO_URL: undefined, ILO_USERNAME: undefined, ILO_PASSWORD: undefined, ILO_AGENT_DEBUG: undefined };
+const ADMIN: NodeJS.ProcessEnv = { ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password' };
+
+/** Children still running, killed (their whole group) when the file ends. */
+const live = new Set<number>();
+
+async function cli(args: string[], options: RunOptions = {}): Promise<Result> {
+  const env = { ...CLEAN_ENV, ...options.env };
+  if (options.stdin === undefined && options.cwd === undefined) {
+    const r: Running = runCli(args, { env });
+    const pid = r.child.pid as number;
+    live.add(pid);
+    const { code, signal } = await r.exited;
+    live.delete(pid);
+    return { code, signal, stdout: r.stdout(), stderr: r.stderr() };
+  }
+  return spawnWithStdin(args, { ...options, env });
+}
+
+/** As test/helpers/cli.ts (own process group), but with stdin piped and an optional cwd. */
+function spawnWithStdin(args: string[], options: RunOptions & { env: NodeJS.ProcessEnv }): Promise<Result> {
+  assertBuilt();
+  const child = spawn(process.execPath, [BIN, ...args], {
+    detached: true,
+    cwd: options.cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
+  const pid = child.pid as number;
+  live.add(pid);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.on('error', () => undefined); // the child may exit before reading it all
+  child.stdin.end(options.stdin ?? '');
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      live.delete(pid);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
+}
+
+// ---- fixtures --------------------------------------------------------------------------------
+
+const TMP = mkdtempSync(join(tmpdir(), 'ilo-agent-commands-'));
+let tmpCount = 0;
+function tempFile(name: string, content: string): string {
+  const file = join(TMP, `${++tmpCount}-${name}`);
+  writeFileSync(file, content);
+  return file;
+}
+function tempDir(name: string): string {
+  const dir = join(TMP, `${++tmpCount}-${name}`);
+  mkdirSync(dir);
+  return dir;
+}
+
+afterAll(() => {
+  for (const pid of live) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  rmSync(TMP, { recursive: true, force: true });
+});
+
+interface Fixture {
+  sim: Simulator;
+  caFile: string;
+  http: ReturnType<typeof client>;
+  /** --url and --ca-cert of this simulator. */
+  target: () => string[];
+}
+
+/** One simulator for a describe block (started in beforeAll, closed in afterAll). */
+function simulatorFor(options: SimulatorOptions = {}): Fixture {
+  const f = {} as Fixture;
+  beforeAll(async () => {
+    f.sim = await startSimulator({ loginFailureDelayMs: 0, ...options });
+    f.caFile = tempFile('ca.pem', f.sim.ca);
+    f.http = client(f.sim);
+    f.target = () => ['--url', f.sim.url, '--ca-cert', f.caFile];
+  });
+  afterAll(async () => {
+    f.http?.close();
+    await f.sim?.close();
+  });
+  return f;
+}
+
+const sent = (sim: Simulator) => sim.state().counters.requests;
+const logins = (sim: Simulator) => sim.state().counters.logins;
+
+/** The session table holds exactly `ids` (none by default): the CLI's own session is gone. */
+function expectSessionsLeft(sim: Simulator, ids: string[] = []): void {
+  expect(sim.sessions().map((s) => s.id).sort()).toEqual([...ids].sort());
+}
+
+/** A session made by another client (what other tools leave behind). */
+async function foreignSession(f: Fixture, user = 'Administrator', password = 'password') {
+  const { res, token, location } = await f.http.login(user, password);
+  expect(res.status).toBe(201);
+  const path = new URL(location).pathname;
+  return { id: path.split('/').pop() as string, path, token };
+}
+
+/** A direct GET with Basic credentials: what the resource is, without going through the CLI. */
+async function direct(f: Fixture, path: string) {
+  const res = await f.http.call('GET', path, { basic: ['Administrator', 'password'] });
+  expect(res.status).toBe(200);
+  return res.json as Record<string, unknown>;
+}
+
+const NO_STACK = /\n\s+at /;
+
+// ---- get -------------------------------------------------------------------------------------
+
+describe('get', () => {
+  const f = simulatorFor();
+
+  it.each(['/redfish/v1/Systems/1', '/redfish/v1/Managers/1'])('prints %s as exactly one JSON line, stderr empty, exit 0', async (path) => {
+    const expected = await direct(f, path);
+    const r = await cli([...f.target(), 'get', path], { env: ADMIN });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${JSON.stringify(expected)}\n`);
+    expect(JSON.parse(r.stdout)).toEqual(expected);
+    expectSessionsLeft(f.sim);
+  });
+
+  it('a missing resource: exit 6, the MessageId on stderr, nothing on stdout, no session left', async () => {
+    const r = await cli([...f.target(), 'get', '/redfish/v1/Systems/9'], { env: ADMIN });
+    expect(r.code).toBe(6);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('Base.1.18.ResourceMissingAtURI');
+    expect(r.stderr).not.toMatch(NO_STACK);
+    expectSessionsLeft(f.sim);
+  });
+});
+
+// ---- input refused before anything is sent ---------------------------------------------------
+
+describe('bad input: exit 2 with a clear message, nothing sent', () => {
+  const f = simulatorFor();
+
+  type Case = [string, (f: Fixture) => { args: string[]; env?: NodeJS.ProcessEnv }, RegExp];
+  const cases: Case[] = [
+    ['a path not under /redfish', (f) => ({ args: [...f.target(), 'get', '/v1/Systems/1'] }), /not a Redfish path/],
+    ['a full URL as the path', (f) => ({ args: [...f.target(), 'get', `${f.sim.url}/redfish/v1/Systems/1`] }), /give a path, not a URL/],
+    ['a path with ..', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/Systems/../Managers/1'] }), /"\.\." segments/],
+    ['a path with .. (raw)', (f) => ({ args: [...f.target(), 'raw', 'delete', '/redfish/v1/SessionService/Sessions/../../Systems/1'] }), /"\.\." segments/],
+    ['a path with %-encoded ..', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/Systems/%2e%2E/Managers/1'] }), /"\.\." segments/],
+    ['a path with a broken %-escape', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/Systems/%zz'] }), /broken %-escape/],
+    ['a path with .. (list)', (f) => ({ args: [...f.target(), 'list', '/redfish/v1/../v1/Systems'] }), /"\.\." segments/],
+    ['an unknown method for raw', (f) => ({ args: [...f.target(), 'raw', 'frob', '/redfish/v1'] }), /unknown method "frob"/],
+    ['invalid JSON in --data', (f) => ({ args: [...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data', '{"AssetTag":'] }), /--data is not valid JSON/],
+    ['a body on GET', (f) => ({ args: [...f.target(), 'raw', 'get', '/redfish/v1/Systems/1', '--data', '{}'] }), /GET takes no body/],
+    ['a body on DELETE', (f) => ({ args: [...f.target(), 'raw', 'delete', '/redfish/v1/Systems/1', '--data', '{}'] }), /DELETE takes no body/],
+    [
+      '--data and --data-file together',
+      (f) => ({ args: [...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data', '{}', '--data-file', f.caFile] }),
+      /--data or --data-file, not both/,
+    ],
+    ['a --data-file that does not exist', (f) => ({ args: [...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data-file', join(TMP, 'absent.json')] }), /cannot read --data-file/],
+    ['--url http://', (f) => ({ args: ['--url', f.sim.url.replace('https:', 'http:'), '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /http:\/\/ is refused/],
+    ['a bad --url', (f) => ({ args: ['--url', 'https://[not-an-address', '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /not a valid iLO address/],
+    ['credentials in --url', (f) => ({ args: ['--url', f.sim.url.replace('https://', 'https://Administrator:password@'), '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /no credentials in the iLO address/],
+    ['no --url (and no ILO_URL)', (f) => ({ args: ['--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /the iLO address is required/],
+    ['no user name', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/Systems/1'], env: { ILO_PASSWORD: 'password' } }), /a user name is required/],
+    ['no password', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/Systems/1'], env: { ILO_USERNAME: 'Administrator' } }), /no password/],
+    ['an empty ILO_PASSWORD', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/Systems/1'], env: { ILO_USERNAME: 'Administrator', ILO_PASSWORD: '' } }), /no password/],
+    ['a --ca-cert that is no certificate', (f) => ({ args: ['--url', f.sim.url, '--ca-cert', tempFile('not-a-cert.pem', 'hello'), 'get', '/redfish/v1/Systems/1'] }), /holds no PEM certificate/],
+    ['a bad --timeout', (f) => ({ args: [...f.target(), '--timeout', 'soon', 'get', '/redfish/v1/Systems/1'] }), /--timeout/],
+    ['sessions delete of a path that is no session', (f) => ({ args: [...f.target(), 'sessions', 'delete', '/redfish/v1/Systems/1'] }), /not a session path/],
+    ['sessions prune without a filter', (f) => ({ args: [...f.target(), 'sessions', 'prune', '--yes'] }), /say which sessions to prune/],
+  ];
+
+  it('a bad --url carrying credentials: exit 2, the password is not echoed', async () => {
+    const before = sent(f.sim);
+    const r = await cli(['--url', 'https://Administrator:Zq9-url-secret@[bad', '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'], { env: ADMIN });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not a valid iLO address/);
+    expect(r.stdout + r.stderr).not.toContain('Zq9-url-secret');
+    expect(sent(f.sim)).toBe(before);
+  });
+
+  it.each(cases)('refuses %s', async (_name, make, message) => {
+    const { args, env = ADMIN } = make(f);
+    const before = sent(f.sim);
+    const r = await cli(args, { env });
+    expect(r.stderr).toMatch(message);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).not.toMatch(NO_STACK);
+    expect(sent(f.sim)).toBe(before); // nothing reached the iLO
+    expectSessionsLeft(f.sim);
+  });
+});
+
+// ---- raw -------------------------------------------------------------------------------------
+
+describe('raw', () => {
+  const f = simulatorFor();
+  afterEach(() => {
+    f.sim.expireSessions(); // a failing test must not spill sessions into the next
+  });
+  const assetTag = async () => (await direct(f, '/redfish/v1/Systems/1')).AssetTag;
+
+  it('PATCH with --data changes the resource', async () => {
+    const r = await cli([...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data', '{"AssetTag":"from-data"}'], { env: ADMIN });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(messageIds(JSON.parse(r.stdout))).toEqual(['Base.1.18.Success']);
+    expect(await assetTag()).toBe('from-data');
+    expectSessionsLeft(f.sim);
+  });
+
+  it('POST of ComputerSystem.Reset ForceOff powers the system off', async () => {
+    expect((await direct(f, '/redfish/v1/Systems/1')).PowerState).toBe('On');
+    const r = await cli([...f.target(), 'raw', 'post', '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', '--data', '{"ResetType":"ForceOff"}'], { env: ADMIN });
+    expect(r.code).toBe(0);
+    expect(messageIds(JSON.parse(r.stdout))).toEqual(['Base.1.18.Success']);
+    expect((await direct(f, '/redfish/v1/Systems/1')).PowerState).toBe('Off');
+    expectSessionsLeft(f.sim);
+  });
+
+  it('--data-file FILE sends the file as the body', async () => {
+    const file = tempFile('body.json', '{"AssetTag":"from-file"}\n');
+    const r = await cli([...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data-file', file], { env: ADMIN });
+    expect(r.code).toBe(0);
+    expect(await assetTag()).toBe('from-file');
+    expectSessionsLeft(f.sim);
+  });
+
+  it('--data-file - reads the body from standard input', async () => {
+    const r = await cli([...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data-file', '-'], { env: ADMIN, stdin: '{"AssetTag":"from-stdin"}\n' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await assetTag()).toBe('from-stdin');
+    expectSessionsLeft(f.sim);
+  });
+
+  it('invalid JSON on standard input is refused before anything is sent', async () => {
+    const before = sent(f.sim);
+    const r = await cli([...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data-file', '-'], { env: ADMIN, stdin: '{"AssetTag": nope}' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/standard input is not valid JSON/);
+    expect(sent(f.sim)).toBe(before);
+  });
+
+  it('--include prints {status, headers, body}, never the x-auth-token header', async () => {
+    const expected = await direct(f, '/redfish/v1/Systems/1');
+    const r = await cli([...f.target(), 'raw', 'get', '/redfish/v1/Systems/1', '--include'], { env: ADMIN });
+    expect(r.code).toBe(0);
+    const shown = JSON.parse(r.stdout) as { status: number; headers: Record<string, string>; body: unknown };
+    expect(Object.keys(shown).sort()).toEqual(['body', 'headers', 'status']);
+    expect(shown.status).toBe(200);
+    expect(shown.headers['content-type']).toMatch(/^application\/json/);
+    expect(shown.headers.etag).toBe(expected['@odata.etag']);
+    expect(Object.keys(shown.headers).map((h) => h.toLowerCase())).not.toContain('x-auth-token');
+    expect(shown.body).toEqual(expected);
+    expectSessionsLeft(f.sim);
+  });
+
+  it('an error answer: the iLO envelope on stdout, exit 6, the MessageId on stderr, nothing applied', async () => {
+    const tagBefore = await assetTag();
+    const r = await cli([...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data', '{"AssetTag":"nope","Frob":1}'], { env: ADMIN });
+    expect(r.code).toBe(6);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(messageIds(JSON.parse(r.stdout))).toEqual(['iLO.2.30.PropertyNotWritableOrUnknown']);
+    expect(r.stderr).toContain('iLO.2.30.PropertyNotWritableOrUnknown');
+    expect(r.stderr).not.toMatch(NO_STACK);
+    expect(await assetTag()).toBe(tagBefore);
+    expectSessionsLeft(f.sim);
+  });
+
+  it('an error answer with an empty body (405): nothing on stdout, exit 6, the status on stderr', async () => {
+    const r = await cli([...f.target(), 'raw', 'delete', '/redfish/v1/Systems/1'], { env: ADMIN });
+    expect(r.code).toBe(6);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/DELETE \/redfish\/v1\/Systems\/1 answered 405/);
+    expectSessionsLeft(f.sim);
+  });
+
+  it('a POST to the Sessions collection is refused with exit 2 and makes no second session', async () => {
+    const loginsBefore = logins(f.sim);
+    const r = await cli([...f.target(), 'raw', 'post', '/redfish/v1/SessionService/Sessions', '--data', '{}'], { env: ADMIN });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/second session/);
+    expect(r.stderr).not.toMatch(NO_STACK);
+    expect(logins(f.sim) - loginsBefore).toBeLessThanOrEqual(1); // at most the CLI's own login
+    expectSessionsLeft(f.sim);
+  });
+
+  it('a POST to the Sessions collection is refused before anything is sent (no login at all)', async () => {
+    // raw.ts: "Everything is checked before the login"; errors.ts: InvalidInputError = nothing was sent.
+    const before = sent(f.sim);
+    const r = await cli([...f.target(), 'raw', 'post', '/redfish/v1/SessionService/Sessions', '--data', '{}'], { env: ADMIN });
+    expect(r.code).toBe(2);
+    expect(sent(f.sim)).toBe(before);
+    expectSessionsLeft(f.sim);
+  });
+
+  it.each([
+    '/redfish/v1/Sessions/',
+    '/redfish/v1/sessionservice/sessions?x=1',
+    '/redfish/v1//SessionService/Sessions',
+    '/redfish/v1/SessionService/%53essions',
+  ])('refuses a session POST spelled %s: no session is left behind', async (path) => {
+    const credentials = JSON.stringify({ UserName: 'Administrator', Password: 'password' });
+    const r = await cli([...f.target(), 'raw', 'post', path, '--data', credentials], { env: ADMIN });
+    expectSessionsLeft(f.sim); // a session made by this POST would stay until its idle timeout
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/second session/);
+  });
+});
+
+// ---- list ------------------------------------------------------------------------------------
+
+describe('list', () => {
+  const f = simulatorFor();
+
+  it('prints the member paths of a collection', async () => {
+    const r = await cli([...f.target(), 'list', '/redfish/v1/Systems'], { env: ADMIN });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('["/redfish/v1/Systems/1"]\n');
+    expectSessionsLeft(f.sim);
+  });
+
+  it('--expand prints the bodies of the members', async () => {
+    const expected = await direct(f, '/redfish/v1/Systems/1');
+    const r = await cli([...f.target(), 'list', '/redfish/v1/Systems', '--expand'], { env: ADMIN });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([expected]);
+    expectSessionsLeft(f.sim);
+  });
+
+  it('a resource that is not a collection: exit 6, nothing on stdout', async () => {
+    const r = await cli([...f.target(), 'list', '/redfish/v1/Systems/1'], { env: ADMIN });
+    expect(r.code).toBe(6);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/not a collection/);
+    expectSessionsLeft(f.sim);
+  });
+
+  describe('paging (Members@odata.nextLink)', () => {
+    const paged = {} as Fixture;
+    const things = [1, 2, 3, 4, 5].map((n) => `/redfish/v1/Things/${n}`);
+
+    beforeAll(async () => {
+      const dir = tempDir('mockup');
+      const put = (uri: string, body: object) => {
+        const folder = join(dir, ...uri.split('/').filter(Boolean));
+        mkdirSync(folder, { recursive: true });
+        writeFileSync(join(folder, 'index.json'), JSON.stringify(body));
+      };
+      const member = (id: string) => ({ '@odata.id': id });
+      put('/redfish/v1', {
+        '@odata.id': '/redfish/v1',
+        '@odata.type': '#ServiceRoot.v1_5_0.ServiceRoot',
+        Id: 'RootService',
+        Name: 'Root Service',
+        RedfishVersion: '1.6.0',
+        Links: { Sessions: { '@odata.id': '/redfish/v1/SessionService/Sessions' } },
+      });
+      put('/redfish/v1/Things', {
+        '@odata.id': '/redfish/v1/Things',
+        '@odata.type': '#ThingCollection.ThingCollection',
+        Name: 'Things',
+        'Members@odata.count': things.length,
+        Members: things.slice(0, 3).map(member),
+        'Members@odata.nextLink': '/redfish/v1/Things/Page2',
+      });
+      put('/redfish/v1/Things/Page2', {
+        '@odata.id': '/redfish/v1/Things/Page2',
+        '@odata.type': '#ThingCollection.ThingCollection',
+        Name: 'Things',
+        'Members@odata.count': things.length,
+        Members: things.slice(3).map(member),
+      });
+      for (const [i, id] of things.entries()) put(id, { '@odata.id': id, '@odata.type': '#Thing.v1_0_0.Thing', Id: String(i + 1), Name: `Thing ${i + 1}` });
+
+      paged.sim = await startSimulator({ loginFailureDelayMs: 0, mockupDir: dir });
+      paged.caFile = tempFile('paged-ca.pem', paged.sim.ca);
+      paged.http = client(paged.sim);
+      paged.target = () => ['--url', paged.sim.url, '--ca-cert', paged.caFile];
+    });
+    afterAll(async () => {
+      paged.http?.close();
+      await paged.sim?.close();
+    });
+
+    it('follows the next link and returns the members of both pages in order', async () => {
+      const r = await cli([...paged.target(), 'list', '/redfish/v1/Things'], { env: ADMIN });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual(things);
+      expectSessionsLeft(paged.sim);
+    });
+
+    it('--expand across pages keeps the order', async () => {
+      const r = await cli([...paged.target(), 'list', '/redfish/v1/Things', '--expand', '--concurrency', '2'], { env: ADMIN });
+      expect(r.code).toBe(0);
+      expect((JSON.parse(r.stdout) as Array<{ '@odata.id': string }>).map((b) => b['@odata.id'])).toEqual(things);
+      expectSessionsLeft(paged.sim);
+    });
+  });
+});
+
+// ---- sessions --------------------------------------------------------------------------------
+
+interface Row {
+  id: string;
+  path: string;
+  user: string | null;
+  tag: string | null;
+  ours: boolean;
+  [key: string]: unknown;
+}
+
+describe('sessions', () => {
+  const f = simulatorFor({ users: { Administrator: 'password', operator: 'op' } });
+  afterEach(() => {
+    f.sim.expireSessions();
+  });
+
+  it('list: every session, ours marked, with all the fields', async () => {
+    const other = await foreignSession(f);
+    const r = await cli([...f.target(), 'sessions', 'list'], { env: ADMIN });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as Row[];
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(Object.keys(row).sort()).toEqual(['accessTime', 'expires', 'id', 'ip', 'loginTime', 'ours', 'path', 'tag', 'type', 'user'].sort());
+    }
+    const ours = rows.filter((row) => row.ours);
+    expect(ours).toHaveLength(1);
+    expect(ours[0]?.id).not.toBe(other.id);
+    expect(ours[0]).toMatchObject({ user: 'Administrator', tag: 'REST', ip: '127.0.0.1' });
+    const theirs = rows.find((row) => row.id === other.id);
+    expect(theirs).toMatchObject({ id: other.id, path: other.path, user: 'Administrator', tag: 'REST', type: 'Local', ip: '127.0.0.1', ours: false });
+    expect(theirs?.loginTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(theirs?.accessTime).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(theirs?.expires).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expectSessionsLeft(f.sim, [other.id]);
+  });
+
+  it('delete <id> deletes another session', async () => {
+    const other = await foreignSession(f);
+    const r = await cli([...f.target(), 'sessions', 'delete', other.id], { env: ADMIN });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ deleted: other.path });
+    expectSessionsLeft(f.sim);
+  });
+
+  it('delete <path> deletes another session', async () => {
+    const other = await foreignSession(f, 'operator', 'op');
+    const r = await cli([...f.target(), 'sessions', 'delete', other.path], { env: ADMIN });
+    expect(r.code).toBe(0);
+    expectSessionsLeft(f.sim);
+  });
+
+  it('delete of an unknown id: exit 6, nothing else deleted', async () => {
+    const other = await foreignSession(f);
+    const r = await cli([...f.target(), 'sessions', 'delete', 'administrator00000000deadbeef0badf00d'], { env: ADMIN });
+    expect(r.code).toBe(6);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('ResourceMissingAtURI');
+    expectSessionsLeft(f.sim, [other.id]);
+  });
+
+  it('prune without a filter: exit 2, nothing sent', async () => {
+    const other = await foreignSession(f);
+    const before = sent(f.sim);
+    const r = await cli([...f.target(), 'sessions', 'prune'], { env: ADMIN });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/--user, --tag, --older-than, or --all/);
+    expect(sent(f.sim)).toBe(before);
+    expectSessionsLeft(f.sim, [other.id]);
+  });
+
+  it('prune --user without --yes is a dry run: shows what matches, deletes nothing, hints at --yes', async () => {
+    const a = await foreignSession(f);
+    const b = await foreignSession(f);
+    const op = await foreignSession(f, 'operator', 'op');
+    const r = await cli([...f.target(), 'sessions', 'prune', '--user', 'Administrator'], { env: ADMIN });
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as { dryRun: boolean; sessions: Row[]; deleted: Row[] };
+    expect(result.dryRun).toBe(true);
+    expect(result.sessions.map((s) => s.id).sort()).toEqual([a.id, b.id].sort()); // not ours, not operator's
+    expect(result.deleted).toEqual([]);
+    expect(r.stderr).toMatch(/--yes/);
+    expectSessionsLeft(f.sim, [a.id, b.id, op.id]);
+  });
+
+  it('prune --user Administrator --yes deletes the matching foreign sessions, never our own', async () => {
+    const a = await foreignSession(f);
+    const b = await foreignSession(f);
+    const op = await foreignSession(f, 'operator', 'op');
+    const r = await cli([...f.target(), 'sessions', 'prune', '--user', 'Administrator', '--yes'], { env: ADMIN });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as { dryRun: boolean; sessions: Row[]; deleted: Row[]; failed: unknown[] };
+    expect(result.dryRun).toBe(false);
+    expect(result.deleted.map((s) => s.id).sort()).toEqual([a.id, b.id].sort());
+    expect(result.deleted.some((s) => s.ours)).toBe(false);
+    expect(result.failed).toEqual([]);
+    expectSessionsLeft(f.sim, [op.id]);
+  });
+
+  it('prune --user operator --yes deletes only that user\'s sessions', async () => {
+    const admin = await foreignSession(f);
+    const op1 = await foreignSession(f, 'operator', 'op');
+    const op2 = await foreignSession(f, 'operator', 'op');
+    const r = await cli([...f.target(), 'sessions', 'prune', '--user', 'operator', '--yes'], { env: ADMIN });
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as { deleted: Row[] };
+    expect(result.deleted.map((s) => s.id).sort()).toEqual([op1.id, op2.id].sort());
+    expect(result.deleted.every((s) => s.user === 'operator')).toBe(true);
+    expectSessionsLeft(f.sim, [admin.id]);
+  });
+
+  it('prune --older-than 1h --yes matches no fresh session', async () => {
+    const a = await foreignSession(f);
+    const op = await foreignSession(f, 'operator', 'op');
+    const r = await cli([...f.target(), 'sessions', 'prune', '--older-than', '1h', '--yes'], { env: ADMIN });
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as { sessions: Row[]; deleted: Row[] };
+    expect(result.sessions).toEqual([]);
+    expect(result.deleted).toEqual([]);
+    expectSessionsLeft(f.sim, [a.id, op.id]);
+  });
+});
+
+// ---- info ------------------------------------------------------------------------------------
+
+describe('info', () => {
+  const f = simulatorFor();
+
+  it('shows generation, firmware, session timeout and transport', async () => {
+    const r = await cli([...f.target(), 'info'], { env: ADMIN });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout) as Record<string, unknown> & { session: { id: string; path: string } };
+    expect(info.generation).toBe('iLO 6');
+    expect(info.firmware).toBe('1.66');
+    expect(info.sessionTimeoutMinutes).toBe(30);
+    expect(info.transport).toMatch(/^https https:\/\/127\.0\.0\.1:\d+$/);
+    expect(info.transport).toBe(`https ${f.sim.url}`);
+    expect(info.session.id).toMatch(/^administrator0{8}[0-9a-f]+$/);
+    expectSessionsLeft(f.sim); // the session it reported is gone
+  });
+});
+
+// ---- exit codes of failures ------------------------------------------------------------------
+
+describe('failures and their exit codes', () => {
+  const f = simulatorFor();
+
+  it('3 for a wrong password, which is never shown', async () => {
+    const wrong = 'Wr0ng-pa55-7f3a';
+    const r = await cli([...f.target(), 'get', '/redfish/v1/Systems/1'], { env: { ILO_USERNAME: 'Administrator', ILO_PASSWORD: wrong } });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('UnauthorizedLoginAttempt');
+    expect(r.stdout + r.stderr).not.toContain(wrong);
+    expect(r.stderr).not.toMatch(NO_STACK);
+    expectSessionsLeft(f.sim);
+  });
+
+  it('4 at the session cap, pointing at "sessions prune"', async () => {
+    const full = await startSimulator({ loginFailureDelayMs: 0, maxSessions: 1 });
+    const c = client(full);
+    try {
+      const occupant = await c.login();
+      expect(occupant.res.status).toBe(201);
+      const occupantId = new URL(occupant.location).pathname.split('/').pop() as string;
+      const r = await cli(['--url', full.url, '--ca-cert', tempFile('full-ca.pem', full.ca), 'get', '/redfish/v1/Systems/1'], { env: ADMIN });
+      expect(r.code).toBe(4);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/sessions prune/);
+      expectSessionsLeft(full, [occupantId]);
+    } finally {
+      c.close();
+      await full.close();
+    }
+  });
+
+  it('5 when nothing listens at the address', async () => {
+    const gone = await startSimulator();
+    const url = gone.url;
+    await gone.close();
+    const r = await cli(['--url', url, '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'], { env: ADMIN });
+    expect(r.code).toBe(5);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/cannot reach the iLO .*ECONNREFUSED/);
+    expect(r.stderr).not.toMatch(NO_STACK);
+  });
+
+  it('5 when the certificate cannot be verified (no --ca-cert), with a hint; no credentials sent', async () => {
+    const before = sent(f.sim);
+    const r = await cli(['--url', f.sim.url, 'get', '/redfish/v1/Systems/1'], { env: ADMIN });
+    expect(r.code).toBe(5);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/--ca-cert/);
+    expect(sent(f.sim)).toBe(before);
+    expectSessionsLeft(f.sim);
+  });
+
+  it('5 on a timeout, and the session is still deleted', async () => {
+    f.sim.faults.inject({ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' });
+    try {
+      const t = performance.now();
+      const r = await cli([...f.target(), '--timeout', '1s', 'get', '/redfish/v1/Systems/1'], { env: ADMIN });
+      const ms = performance.now() - t;
+      expect(r.code).toBe(5);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/within 1 s/);
+      expect(ms).toBeLessThan(8_000);
+      expect(f.sim.faults.held).toBe(1); // the request really hung: the timeout was the client's
+      expectSessionsLeft(f.sim);
+    } finally {
+      f.sim.faults.clear();
+      f.sim.faults.release();
+    }
+  });
+});
+
+// ---- password sources ------------------------------------------------------------------------
+
+describe('password sources', () => {
+  const SECRET = 'Zq9-canary-secret';
+  const f = simulatorFor({ users: { canary: SECRET } });
+  const USER = { ILO_USERNAME: 'canary' };
+  const get = () => [...f.target(), 'get', '/redfish/v1/Systems/1'];
+
+  const expectOk = (r: Result) => {
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as Record<string, unknown>)['@odata.id']).toBe('/redfish/v1/Systems/1');
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+    expectSessionsLeft(f.sim);
+  };
+
+  it('--password-file FILE (first line)', async () => {
+    const file = tempFile('password', `${SECRET}\n`);
+    const r = await cli([...get(), '--password-file', file], { env: USER });
+    expect(r.stderr).toBe('');
+    expectOk(r);
+  });
+
+  it('--password-stdin', async () => {
+    const r = await cli([...get(), '--password-stdin'], { env: USER, stdin: `${SECRET}\n` });
+    expect(r.stderr).toBe('');
+    expectOk(r);
+  });
+
+  it('-p works but warns that it is visible to other users', async () => {
+    const r = await cli([...get(), '-p', SECRET], { env: USER });
+    expect(r.stderr).toMatch(/visible to other users/);
+    expectOk(r);
+  });
+
+  it('ILO_PASSWORD', async () => {
+    const r = await cli(get(), { env: { ...USER, ILO_PASSWORD: SECRET } });
+    expect(r.stderr).toBe('');
+    expectOk(r);
+  });
+
+  it.each([
+    ['-p and --password-file', () => ['-p', SECRET, '--password-file', tempFile('pw', SECRET)], /--password-file and --password/],
+    ['--password-stdin and -p', () => ['--password-stdin', '-p', SECRET], /--password-stdin and --password/],
+    ['--password-stdin and --password-file', () => ['--password-stdin', '--password-file', tempFile('pw', SECRET)], /--password-stdin and --password-file/],
+  ])('two sources at once (%s): exit 2, nothing sent', async (_name, extra, message) => {
+    const before = sent(f.sim);
+    const r = await cli([...get(), ...extra()], { env: { ...USER, ILO_PASSWORD: SECRET }, stdin: `${SECRET}\n` });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/give the password one way only/);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+    expect(sent(f.sim)).toBe(before);
+  });
+
+  it('standard input cannot carry both the password and the body: exit 2, nothing sent', async () => {
+    const before = sent(f.sim);
+    const r = await cli([...f.target(), '--password-stdin', 'raw', 'patch', '/redfish/v1/Systems/1', '--data-file', '-'], { env: USER, stdin: '{"AssetTag":"x"}' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/standard input can carry only one thing/);
+    expect(sent(f.sim)).toBe(before);
+  });
+
+  it('a wrong password from a file: exit 3, neither password shown', async () => {
+    const file = tempFile('wrong-password', 'Zq9-wrong-canary\n');
+    const r = await cli([...get(), '--password-file', file], { env: USER });
+    expect(r.code).toBe(3);
+    expect(r.stdout + r.stderr).not.toContain('Zq9-wrong-canary');
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+    expectSessionsLeft(f.sim);
+  });
+});
+
+// ---- --insecure ------------------------------------------------------------------------------
+
+describe('--insecure', () => {
+  const f = simulatorFor();
+
+  it('works without --ca-cert and warns on stderr', async () => {
+    const r = await cli(['--url', f.sim.url, '--insecure', 'get', '/redfish/v1/Systems/1'], { env: ADMIN });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(await direct(f, '/redfish/v1/Systems/1'));
+    expect(r.stderr).toMatch(/warning: --insecure/);
+    expect(r.stderr).toMatch(/not verified/);
+    expectSessionsLeft(f.sim);
+  });
+});
+
+// ---- nothing on disk -------------------------------------------------------------------------
+
+describe('no file is written', () => {
+  const f = simulatorFor();
+
+  it('get and sessions list leave HOME, the working directory and TMPDIR empty', async () => {
+    const home = tempDir('home');
+    const cwd = tempDir('cwd');
+    const tmp = tempDir('tmp');
+    const env = { ...ADMIN, HOME: home, TMPDIR: tmp, XDG_CONFIG_HOME: undefined, XDG_CACHE_HOME: undefined, XDG_DATA_HOME: undefined, XDG_STATE_HOME: undefined };
+    for (const args of [['get', '/redfish/v1/Systems/1'], ['sessions', 'list'], ['--log-level', 'trace', 'info']]) {
+      const r = await cli([...f.target(), ...args], { env, cwd });
+      expect(r.code).toBe(0);
+      expectSessionsLeft(f.sim);
+    }
+    expect(readdirSync(home)).toEqual([]);
+    expect(readdirSync(cwd)).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+});
+
+// ---- secrets never shown ---------------------------------------------------------------------
+
+/**
+ * An HTTPS relay in front of the simulator that records every session token it sees and, like
+ * some web front-ends, echoes the token in X-Auth-Token and Set-Cookie on every answer. The CLI
+ * must show neither, whatever the log level.
+ */
+async function startTokenSpy(upstream: { url: string; ca: string }) {
+  const { cert, key } = makeSelfSignedCertificate(['127.0.0.1']);
+  const tokens = new Set<string>();
+  const agent = new Agent({ ca: upstream.ca, keepAlive: true });
+  const server = createServer({ cert, key }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const headers: IncomingHttpHeaders = { ...req.headers };
+      delete headers.host;
+      const up = request(new URL(req.url ?? '/', upstream.url), { method: req.method, headers, agent }, (upRes) => {
+        const token = String(upRes.headers['x-auth-token'] ?? req.headers['x-auth-token'] ?? '');
+        const out: IncomingHttpHeaders = { ...upRes.headers, 'x-spy': 'relayed' };
+        if (token) {
+          tokens.add(token);
+          out['x-auth-token'] = token;
+          out['set-cookie'] = [`sessionKey=${token}; Path=/; Secure; HttpOnly`];
+        }
+        res.writeHead(upRes.statusCode ?? 502, out);
+        upRes.pipe(res);
+      });
+      up.on('error', (error) => res.destroy(error));
+      up.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    ca: cert,
+    tokens,
+    close: () =>
+      new Promise<void>((resolve) => {
+        agent.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('the session token is never shown', () => {
+  const f = simulatorFor();
+  let spy: Awaited<ReturnType<typeof startTokenSpy>>;
+  let spyArgs: string[];
+  beforeAll(async () => {
+    spy = await startTokenSpy(f.sim);
+    spyArgs = ['--url', spy.url, '--ca-cert', tempFile('spy-ca.pem', spy.ca)];
+  });
+  afterAll(async () => {
+    await spy?.close();
+  });
+  afterEach(() => {
+    f.sim.expireSessions();
+  });
+
+  /** stderr at trace level: JSON lines only, no token, no 32-hex value outside session Ids. */
+  const expectNoToken = (r: Result, known: Iterable<string>) => {
+    for (const token of known) {
+      expect(r.stdout).not.toContain(token);
+      expect(r.stderr).not.toContain(token);
+    }
+    const lines = r.stderr.split('\n').filter(Boolean);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    const withoutIds = r.stderr.replace(/[a-z]+0{8}[0-9a-f]+/gi, '<session-id>');
+    expect(withoutIds).not.toMatch(/[0-9a-f]{32}/i);
+    expect(r.stderr.toLowerCase()).not.toMatch(/x-auth-token"?\s*[:=]\s*"?[0-9a-f]{32}/);
+  };
+
+  it('get at --log-level trace: logs are JSON lines, the token appears nowhere', async () => {
+    const r = await cli([...spyArgs, '--log-level', 'trace', 'get', '/redfish/v1/Systems/1'], { env: ADMIN });
+    expect(r.code).toBe(0);
+    expect(spy.tokens.size).toBeGreaterThan(0); // the relay did see (and echo) a token
+    expect(r.stderr).toMatch(/session created/);
+    expectNoToken(r, spy.tokens);
+    expectSessionsLeft(f.sim);
+  });
+
+  it('raw --include drops X-Auth-Token and Set-Cookie but shows the other headers', async () => {
+    const r = await cli([...spyArgs, '--log-level', 'trace', 'raw', 'get', '/redfish/v1/Systems/1', '--include'], { env: ADMIN });
+    expect(r.code).toBe(0);
+    const shown = JSON.parse(r.stdout) as { headers: Record<string, string> };
+    expect(shown.headers['x-spy']).toBe('relayed');
+    const names = Object.keys(shown.headers).map((h) => h.toLowerCase());
+    expect(names).not.toContain('x-auth-token');
+    expect(names).not.toContain('set-cookie');
+    expectNoToken(r, spy.tokens);
+    expectSessionsLeft(f.sim);
+  });
+
+  it('sessions list and an error answer at trace level show no token, ours nor another\'s', async () => {
+    const other = await foreignSession(f);
+    const list = await cli([...spyArgs, '--log-level', 'trace', 'sessions', 'list'], { env: ADMIN });
+    expect(list.code).toBe(0);
+    expectNoToken(list, [...spy.tokens, other.token]);
+    const failed = await cli([...spyArgs, '--log-level', 'trace', 'raw', 'patch', '/redfish/v1/Systems/1', '--data', '{"Frob":1}'], { env: ADMIN });
+    expect(failed.code).toBe(6);
+    expect(failed.stderr).toContain('PropertyNotWritableOrUnknown');
+    // the error line is plain text (not a log record); check the token only
+    for (const token of [...spy.tokens, other.token]) expect(failed.stdout + failed.stderr).not.toContain(token);
+    expectSessionsLeft(f.sim, [other.id]);
+  });
+});
