@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type FaultRule, type Simulator } from '../../src/simulator/index.js';
-import { runCli, type Running } from '../helpers/cli.js';
+import { killIfRunning, runCli, type Running } from '../helpers/cli.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
+import { until } from '../helpers/wait.js';
 
 let sim: Simulator;
 let dir: string;
@@ -24,10 +25,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let running: Running | undefined;
 afterEach(async () => {
-  if (running && running.child.exitCode === null && running.child.signalCode === null) {
-    running.signal('SIGKILL');
-    await running.exited;
-  }
+  await killIfRunning(running);
   running = undefined;
   sim.faults.release();
   await sim.close();
@@ -44,13 +42,6 @@ function agent(args: string[]): Running {
   return running;
 }
 
-async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 15));
-  }
-}
 
 const EXIT = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
 const GET = ['get', '/redfish/v1/Systems/1'];

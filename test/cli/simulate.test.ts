@@ -1,14 +1,11 @@
 // `ilo-agent simulate` as a child process: the ready line, stdout/stderr split, signals, options.
 import { afterEach, describe, expect, it } from 'vitest';
 import { client } from '../helpers/https-client.js';
-import { runCli, runToEnd, type Running } from '../helpers/cli.js';
+import { killIfRunning, runCli, runToEnd, type Running } from '../helpers/cli.js';
 
 let running: Running | undefined;
 afterEach(async () => {
-  if (running && running.child.exitCode === null && running.child.signalCode === null) {
-    running.signal('SIGKILL');
-    await running.exited;
-  }
+  await killIfRunning(running);
   running = undefined;
 });
 

@@ -20,6 +20,7 @@ import {
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { openHttpsTransport, type Transport, type TransportRequest, type TransportResponse } from '../../src/transport/index.js';
 import { client as httpsClient } from '../helpers/https-client.js';
+import { until, rejectionOf } from '../helpers/wait.js';
 
 // ---- helpers ---------------------------------------------------------------------------------
 
@@ -58,22 +59,7 @@ async function open(s: Simulator, extra: Partial<ConnectOptions> = {}): Promise<
   return c;
 }
 
-async function rejectionOf(promise: Promise<unknown>): Promise<IloAgentError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as IloAgentError;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
 
 /** An HTTPS transport that remembers every token the iLO handed out. */
 function tokenSpy(s: Simulator): { transport: Transport; tokens: Set<string>; sent: TransportRequest[] } {

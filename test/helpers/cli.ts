@@ -63,3 +63,11 @@ export async function runToEnd(args: string[], options: { env?: NodeJS.ProcessEn
   const { code, signal } = await r.exited;
   return { code, signal, stdout: r.stdout(), stderr: r.stderr() };
 }
+
+/** Kills a child still running at the end of a test (its whole process group). */
+export async function killIfRunning(running: Running | undefined): Promise<void> {
+  if (running && running.child.exitCode === null && running.child.signalCode === null) {
+    running.signal('SIGKILL');
+    await running.exited;
+  }
+}

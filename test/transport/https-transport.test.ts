@@ -17,6 +17,7 @@ import {
 import { makeSelfSignedCertificate } from '../../src/simulator/certificate.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { openHttpsTransport, parseIloUrl, type HttpsTransportOptions, type Transport } from '../../src/transport/index.js';
+import { until, rejectionOf } from '../helpers/wait.js';
 
 // ---- helpers ---------------------------------------------------------------------------------
 
@@ -45,15 +46,6 @@ function transport(options: HttpsTransportOptions): Transport {
   return t;
 }
 
-/** The rejection of `promise`; fails when it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<IloAgentError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as IloAgentError;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
 
 function thrownBy(fn: () => unknown): IloAgentError {
   try {
@@ -64,13 +56,6 @@ function thrownBy(fn: () => unknown): IloAgentError {
   throw new Error('expected a throw');
 }
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
 
 const json = (body: Uint8Array) => JSON.parse(Buffer.from(body).toString('utf8')) as Record<string, unknown>;
 
