@@ -13,7 +13,10 @@ export type ErrorCode =
   | 'E_TLS'
   | 'E_REDFISH'
   | 'E_PROTOCOL'
-  | 'E_ABORTED';
+  | 'E_ABORTED'
+  | 'E_CHIF_LIBRARY'
+  | 'E_CHIF_CREDENTIALS'
+  | 'E_CHIF';
 
 export class IloAgentError extends Error {
   readonly code: ErrorCode;
@@ -158,5 +161,29 @@ export class ClosedError extends IloAgentError {
 export class LogoutError extends IloAgentError {
   constructor(message: string, cause: unknown) {
     super(message, cause instanceof IloAgentError && !(cause instanceof AbortedError) ? cause.code : 'E_PROTOCOL', { cause });
+  }
+}
+
+/** The CHIF library or driver cannot be used (missing, too old, not permitted). */
+export class ChifLibraryError extends IloAgentError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'E_CHIF_LIBRARY', options);
+  }
+}
+
+/** The iLO's security state requires credentials for in-band access, and none were given. */
+export class ChifCredentialsError extends IloAgentError {
+  constructor(message: string) {
+    super(message, 'E_CHIF_CREDENTIALS');
+  }
+}
+
+/** The CHIF channel failed mid-way (exchange error, blob error, no answer in time). */
+export class ChifError extends IloAgentError {
+  readonly status: number | undefined;
+
+  constructor(message: string, status?: number) {
+    super(message, 'E_CHIF');
+    this.status = status;
   }
 }

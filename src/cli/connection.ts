@@ -15,6 +15,7 @@ export interface GlobalFlags {
   passwordStdin?: boolean;
   caCert?: string;
   insecure?: boolean;
+  chifLib?: string;
   timeout: number;
   shutdownTimeout: number;
   logLevel?: string;
@@ -45,11 +46,14 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
   };
 
   const connectOptions = async (flags: GlobalFlags): Promise<ConnectOptions> => {
+    // No address: the local iLO, in-band. Never a fallback from one to the other.
     const url = flags.url ?? deps.env.ILO_URL;
-    if (!url) throw new UsageError('the iLO address is required: --url https://host or ILO_URL');
     const username = flags.username ?? deps.env.ILO_USERNAME;
-    if (!username) throw new UsageError('a user name is required: --username NAME or ILO_USERNAME');
-    const password = await readPassword(flags);
+    if (url && !username) throw new UsageError('a user name is required over HTTPS: --username NAME or ILO_USERNAME');
+    const passwordGiven = flags.passwordStdin || flags.passwordFile !== undefined || flags.password !== undefined;
+    if (!username && passwordGiven) throw new UsageError('a password was given without a user name (--username)');
+    // In-band in the production state needs no credentials; when a user is named, a password is too.
+    const password = username ? await readPassword(flags) : undefined;
     let ca: string | undefined;
     if (flags.caCert) {
       try {
@@ -64,8 +68,9 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
     }
     deps.lifecycle.shutdownTimeoutMs = flags.shutdownTimeout;
     return {
-      url,
-      username,
+      url: url || undefined,
+      chifLibrary: flags.chifLib ?? (deps.env.ILO_CHIF_LIB || undefined),
+      username: username || undefined,
       password,
       ca,
       insecure: flags.insecure ?? false,
@@ -74,6 +79,7 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       closeTimeoutMs: flags.shutdownTimeout,
       signal: deps.lifecycle.signal,
       closeSignal: deps.lifecycle.closeSignal,
+      onOpen: (client) => deps.lifecycle.track(client),
       logger: deps.logger(),
     };
   };

@@ -14,13 +14,13 @@ export const EXIT_CODES = {
   E_TLS: 5,
   E_REDFISH: 6,
   E_PROTOCOL: 6,
+  E_CHIF_LIBRARY: 7,
+  E_CHIF_CREDENTIALS: 8,
+  // The iLO did not answer over the channel: "unreachable", as over HTTPS.
+  E_CHIF: 5,
   // Aborted without a signal (the caller gave up): treated as an interruption, as SIGINT.
   E_ABORTED: 130,
 } as const satisfies Record<ErrorCode, number>;
-
-/** 7 and 8 are the in-band (CHIF) codes; listed here so the table stays whole. */
-export const EXIT_CHIF_UNAVAILABLE = 7;
-export const EXIT_CHIF_CREDENTIALS = 8;
 
 const SIGNAL_NUMBERS: Readonly<Partial<Record<NodeJS.Signals, number>>> = {
   SIGHUP: 1,

@@ -7,12 +7,18 @@ export type StopReason = { kind: 'signal'; signal: NodeJS.Signals } | { kind: 'c
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
+/** What a last-resort cleanup needs of an open client. */
+export interface SyncClosable {
+  session: { closeSync(): boolean };
+}
+
 export class Lifecycle {
   readonly #stop = new AbortController();
   readonly #deadline = new AbortController();
   #reason: StopReason | undefined;
   #signalIsNormalStop = false;
   #timers: NodeJS.Timeout[] = [];
+  readonly #open = new Set<SyncClosable>();
   shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
   /** Called when cleanup overran the shutdown timeout (main.ts then exits at once). */
   onOverrun: (() => void) | undefined;
@@ -33,6 +39,25 @@ export class Lifecycle {
 
   get stopsOnSignal(): boolean {
     return this.#signalIsNormalStop;
+  }
+
+  /** Keeps an open client until its session is closed, for lastResortCleanup(). */
+  track(client: SyncClosable): void {
+    this.#open.add(client);
+  }
+
+  /**
+   * On a way out where nothing asynchronous runs any more (the 'exit' event, the overrun exit):
+   * deletes every session still open with a blocking request, where the transport allows it.
+   */
+  lastResortCleanup(): number {
+    let deleted = 0;
+    for (const client of this.#open) {
+      // closeSync() knows whether the iLO still holds the session (a failed logout keeps it).
+      if (client.session.closeSync()) deleted++;
+    }
+    this.#open.clear();
+    return deleted;
   }
 
   /** For commands (simulate) whose normal way to end is a signal: exit 0 then. */

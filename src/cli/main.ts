@@ -3,6 +3,7 @@
 // and a closed stdout. Each of those stops the work, lets the session be deleted, then exits:
 // 128+n for signal n, 1 for a crash. Only a cleanup that overruns the shutdown timeout is cut.
 import { CommanderError } from 'commander';
+import { exitNow, nativeCallsPending } from '../client/index.js';
 import { AbortedError, IloAgentError } from '../errors.js';
 import { EXIT_CODES, exitCodeFor } from './exit-codes.js';
 import { Lifecycle } from './lifecycle.js';
@@ -30,7 +31,10 @@ process.on('unhandledRejection', crash);
 // A reader that went away (`| head`): stop quietly, as a pipe's writer does, after cleanup.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? lifecycle.stop('SIGPIPE') : crash(error)));
 lifecycle.onOverrun = () => {
-  say('the session could not be deleted within the shutdown timeout; exiting anyway (it ends at its idle timeout)');
+  if (lifecycle.lastResortCleanup() === 0) {
+    say('the session could not be deleted within the shutdown timeout; exiting anyway (it ends at its idle timeout)');
+  }
+  exitNow(lifecycle.exitCode() ?? 1);
   process.exit(lifecycle.exitCode() ?? 1);
 };
 
@@ -51,6 +55,18 @@ async function run(argv: string[]): Promise<number> {
 const code = await run(process.argv);
 // A stop can still come after the command (EPIPE while the result drains): decide at exit.
 process.on('exit', () => {
+  // Normally every session is closed by now; if one is not, only a blocking DELETE can still go.
+  lifecycle.lastResortCleanup();
   process.exitCode = lifecycle.exitCode() ?? code;
 });
 lifecycle.dispose();
+// The work and its cleanup are done. An in-band exchange that was given up on may still sit in
+// a native call the iLO never answers; it must not hold the process. Exit once stdout drained.
+process.stdout.write('', (error?: Error | null) => {
+  if ((error as NodeJS.ErrnoException | null | undefined)?.code === 'EPIPE') lifecycle.stop('SIGPIPE');
+  if (nativeCallsPending()) {
+    lifecycle.lastResortCleanup();
+    exitNow(lifecycle.exitCode() ?? code);
+  }
+  process.exit();
+});

@@ -4,3 +4,4 @@ export type { RedfishResponse, RequestOptions, SessionLike } from './client.js';
 export { IloClient, openSession, withSession, DEFAULT_CLOSE_TIMEOUT_MS } from './open-session.js';
 export type { ConnectOptions } from './open-session.js';
 export { checkMethod, checkPath, checkNotSessionPost, parseJsonInput } from './paths.js';
+export { nativeCallsPending, exitNow } from '../transport/index.js';

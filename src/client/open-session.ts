@@ -2,12 +2,17 @@
 import type { Logger } from 'pino';
 import { UsageError } from '../errors.js';
 import { Session } from '../session/index.js';
-import { openHttpsTransport, type Transport } from '../transport/index.js';
+import { openHttpsTransport, openInbandTransport, type Transport } from '../transport/index.js';
 import { RedfishClient } from './client.js';
 
 export interface ConnectOptions {
-  /** `https://host[:port]` of the iLO (ignored when `transport` is given). */
+  /**
+   * `https://host[:port]` of the iLO. Without it (and without `transport`) the local iLO is
+   * reached in-band through HPE's CHIF library. One never falls back to the other.
+   */
   url?: string;
+  /** The CHIF library to load in-band; default: HPE's search order. */
+  chifLibrary?: string;
   username?: string;
   password?: string;
   /** PEM of the CA to trust for the iLO's certificate. */
@@ -29,6 +34,8 @@ export interface ConnectOptions {
   closeSignal?: AbortSignal;
   /** A transport to use instead of HTTPS to `url` (the CHIF transport, a test double). */
   transport?: Transport;
+  /** Told of each client once its session is open (the CLI keeps them for a last-resort cleanup). */
+  onOpen?: (client: IloClient) => void;
   logger?: Logger;
 }
 
@@ -75,8 +82,12 @@ export class IloClient extends RedfishClient {
 }
 
 export async function openSession(options: ConnectOptions): Promise<IloClient> {
-  const transport = options.transport ?? openHttpsTransport(httpsOptions(options));
   const credentials = options.username === undefined ? null : { username: options.username, password: options.password ?? '' };
+  const transport =
+    options.transport ??
+    (options.url === undefined
+      ? await openInbandTransport({ libraryPath: options.chifLibrary, credentials, timeoutMs: options.timeoutMs, logger: options.logger })
+      : openHttpsTransport(httpsOptions(options)));
   if (!credentials && transport.kind === 'https') {
     await transport.close();
     throw new UsageError('a user name and password are needed to log in over HTTPS');
@@ -85,6 +96,7 @@ export async function openSession(options: ConnectOptions): Promise<IloClient> {
   const client = new IloClient(session, transport, options);
   try {
     await session.open({ signal: options.signal, deadline: options.closeSignal });
+    options.onOpen?.(client);
   } catch (error) {
     await client.close().catch((closeError: unknown) => options.logger?.error({ err: closeError }, 'could not delete the session after a failed login'));
     throw error;

@@ -56,6 +56,8 @@ export class Session {
   #token: string | null = null;
   #path: string | null = null;
   #state: State = 'new';
+  /** The iLO no longer holds the session (deleted, or found gone). */
+  #deleted = false;
   #generation = 0;
   #opening: Promise<void> | undefined;
   #relogin: Promise<void> | undefined;
@@ -137,6 +139,30 @@ export class Session {
     return this.#closing;
   }
 
+  /**
+   * For a process that is leaving and can run nothing asynchronous: deletes the session with a
+   * blocking request, when the transport can send one (CHIF). Answers whether it did.
+   */
+  closeSync(): boolean {
+    const path = this.#path;
+    const token = this.#token;
+    // After a failed logout the path and token are kept for exactly this.
+    if (this.#deleted || !path || !this.#transport.requestSync) return false;
+    try {
+      const response = this.#transport.requestSync({ method: 'DELETE', path, headers: token ? { 'X-Auth-Token': token } : {} });
+      if (!GONE.has(response.status)) return false;
+      this.#log?.warn({ session: path }, 'session deleted by a blocking request on the way out');
+      this.#deleted = true;
+      this.#token = null;
+      this.#path = null;
+      this.#credentials = null;
+      this.#state = 'closed';
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async #close(signal: AbortSignal | undefined): Promise<void> {
     const previous = this.#state;
     this.#state = 'closing';
@@ -153,8 +179,11 @@ export class Session {
       }
     } finally {
       signal?.removeEventListener('abort', cut);
-      this.#token = null;
-      this.#path = null;
+      if (this.#path === null || this.#deleted) {
+        this.#deleted = true;
+        this.#token = null;
+        this.#path = null;
+      }
       this.#credentials = null;
       this.#state = 'closed';
     }
@@ -288,6 +317,7 @@ export class Session {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         await this.#delete(path, this.#token);
+        this.#deleted = true;
         this.#log?.info({ session: path }, 'session deleted');
         return;
       } catch (error) {

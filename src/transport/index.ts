@@ -3,3 +3,7 @@ export type { HttpMethod, Transport, TransportRequest, TransportResponse } from 
 export { HTTP_METHODS } from './transport.js';
 export { openHttpsTransport, parseIloUrl, DEFAULT_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './https/https-transport.js';
 export type { HttpsTransportOptions } from './https/https-transport.js';
+export { openChifTransport } from './chif/chif-transport.js';
+export type { ChifTransportOptions } from './chif/chif-transport.js';
+export { openInbandTransport } from './chif/open-inband.js';
+export { nativeCallsPending, exitNow } from '../binding/index.js';

@@ -37,5 +37,10 @@ export interface Transport {
   /** Where requests go, for messages and `info` (never carries credentials). */
   readonly description: string;
   request(request: TransportRequest): Promise<TransportResponse>;
+  /**
+   * The same, blocking, for a process that is leaving and can run nothing asynchronous any more
+   * (CHIF only: a synchronous FFI call on a fresh channel). Small requests only.
+   */
+  requestSync?(request: TransportRequest): TransportResponse;
   close(): Promise<void>;
 }

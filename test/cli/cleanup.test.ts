@@ -12,10 +12,15 @@ import { killIfRunning, runCli, type Running } from '../helpers/cli.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 import { until } from '../helpers/wait.js';
 
+const TRANSPORTS = ['https', 'chif'] as const;
+type TransportKind = (typeof TRANSPORTS)[number];
+const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
+
 let sim: Simulator;
 let dir: string;
 let caFile: string;
-const env = { ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password', ILO_URL: '' };
+let kind: TransportKind = 'https';
+let env: NodeJS.ProcessEnv = {};
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ilo-agent-cleanup-'));
@@ -31,10 +36,15 @@ afterEach(async () => {
   await sim.close();
 });
 
+/** A simulator, and the environment that points the CLI at it over HTTPS or in-band. */
 async function startSim(faults: FaultRule[] = []) {
-  sim = await startSimulator({ loginFailureDelayMs: 0, faults });
+  const chifSocket = kind === 'chif' ? join(dir, `chif-${process.pid}-${Date.now()}.sock`) : undefined;
+  sim = await startSimulator({ loginFailureDelayMs: 0, faults, chifSocket });
   writeFileSync(caFile, sim.ca);
-  env.ILO_URL = sim.url;
+  env =
+    kind === 'https'
+      ? { ILO_URL: sim.url, ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password', ILO_CHIF_LIB: '' }
+      : { ILO_URL: '', ILO_USERNAME: '', ILO_PASSWORD: '', ILO_CHIF_LIB: EMULATOR, ILO_CHIF_EMULATOR_SOCKET: chifSocket };
 }
 
 function agent(args: string[]): Running {
@@ -42,155 +52,165 @@ function agent(args: string[]): Running {
   return running;
 }
 
-
 const EXIT = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
 const GET = ['get', '/redfish/v1/Systems/1'];
 
-describe.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s', (signal) => {
-  it('while the login is in flight (the iLO has made the session, its answer is pending): waits for it, then deletes it', async () => {
-    await startSim([{ type: 'hang', on: 'login', stage: 'after' }]);
-    const r = agent(GET);
-    await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the login is held with its session made');
-    r.signal(signal);
-    await until(() => r.stderr().includes(`received ${signal}`), 'the signal arrived');
-    // it must not exit yet: only the login's answer says what to delete
-    await new Promise((res) => setTimeout(res, 150));
-    expect(r.child.exitCode).toBeNull();
-    sim.faults.release();
-    const { code } = await r.exited;
-    expect(code).toBe(EXIT[signal]);
-    expect(r.stdout()).toBe('');
-    expect(sim.sessions()).toEqual([]);
+describe.each(TRANSPORTS)('over %s', (transport) => {
+  beforeAll(() => {
+    kind = transport;
   });
 
-  it('while a request is in flight: aborts it, deletes the session', async () => {
-    await startSim([{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }]);
-    const r = agent(GET);
-    await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the GET is held');
-    r.signal(signal);
-    const { code } = await r.exited;
-    expect(r.stderr()).toContain(`received ${signal}`);
-    expect(code).toBe(EXIT[signal]);
-    expect(r.stdout()).toBe('');
-    expect(sim.sessions()).toEqual([]);
-    expect(r.stderr()).not.toMatch(/\n\s+at /);
-  });
-
-  it('during logout: finishes the DELETE, exits 128+n', async () => {
-    await startSim([{ type: 'hang', on: 'logout' }]);
-    const r = agent(GET);
-    await until(() => sim.faults.held === 1, 'the DELETE is held');
-    expect(sim.sessions()).toHaveLength(1);
-    r.signal(signal);
-    await until(() => r.stderr().includes(`received ${signal}`), 'the signal arrived');
-    sim.faults.release();
-    const { code } = await r.exited;
-    expect(code).toBe(EXIT[signal]);
-    expect(JSON.parse(r.stdout()).Id).toBe('1'); // the work was done before the signal
-    expect(sim.sessions()).toEqual([]);
-  });
-});
-
-describe('a stop that cannot finish cleanly is still bounded', () => {
-  it('a login the iLO never answers: gives up after --shutdown-timeout', async () => {
-    await startSim([{ type: 'hang', on: 'login' }]); // stage before: no session is made
-    const r = agent(['--shutdown-timeout', '1s', ...GET]);
-    await until(() => sim.faults.held === 1, 'the login is held');
-    const t = Date.now();
-    r.signal('SIGTERM');
-    const { code } = await r.exited;
-    expect(code).toBe(143);
-    expect(Date.now() - t).toBeLessThan(2500); // the deadline cut the login, not the last-resort exit
-    expect(r.stderr()).toContain('cut off before the iLO answered');
-    expect(sim.sessions()).toEqual([]);
-  });
-
-  it('a DELETE the iLO never answers: exits after --shutdown-timeout and says so', async () => {
-    await startSim([{ type: 'hang', on: 'logout' }]);
-    const r = agent(['--shutdown-timeout', '1s', ...GET]);
-    await until(() => sim.faults.held === 1, 'the DELETE is held');
-    const t = Date.now();
-    r.signal('SIGINT');
-    const { code } = await r.exited;
-    expect(code).toBe(130);
-    expect(Date.now() - t).toBeLessThan(2500);
-    expect(r.stderr()).toMatch(/could not delete the iLO session/);
-  });
-});
-
-describe('without signals', () => {
-  it('normal completion leaves nothing', async () => {
-    await startSim();
-    const r = agent(GET);
-    expect((await r.exited).code).toBe(0);
-    expect(sim.sessions()).toEqual([]);
-    expect(sim.state().counters.logins).toBe(1);
-  });
-
-  it('an error exit leaves nothing', async () => {
-    await startSim();
-    const r = agent(['get', '/redfish/v1/Systems/42']);
-    expect((await r.exited).code).toBe(6);
-    expect(r.stderr()).toContain('ResourceMissingAtURI');
-    expect(sim.sessions()).toEqual([]);
-  });
-
-  it.each(['garble', 'strip-location'] as const)('a login answer with a %s fault is still cleaned up', async (type) => {
-    await startSim([{ type, on: 'login' }]);
-    const r = agent(GET);
-    expect((await r.exited).code).toBe(0);
-    expect(JSON.parse(r.stdout()).Id).toBe('1');
-    expect(sim.sessions()).toEqual([]);
-  });
-
-  it('a session that expired meanwhile: logs in again once, deletes both', async () => {
-    await startSim([{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1', stage: 'before' }]);
-    const r = agent(GET);
-    await until(() => sim.faults.held === 1, 'the GET is held');
-    sim.expireSessions();
-    sim.faults.release();
-    // the held GET runs with the expired token: 401, one re-login, the GET again
-    expect((await r.exited).code).toBe(0);
-    expect(JSON.parse(r.stdout()).Id).toBe('1');
-    expect(sim.state().counters.logins).toBe(2);
-    expect(sim.sessions()).toEqual([]);
-  });
-});
-
-describe('crashes and a closed stdout', () => {
-  it.each([
-    ['throw', 'uncaught exception'],
-    ['reject', 'unhandled rejection'],
-  ])('an %s (%s) while a request is in flight: deletes the session, exits 1', async (kind, text) => {
-    await startSim([{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }]);
-    const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'test/fixtures/crash-on-sigusr2.mjs'), '--ca-cert', caFile, ...GET], {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env, CRASH_KIND: kind },
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    try {
-      await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the GET is held');
-      child.kill('SIGUSR2');
-      expect(await exited).toBe(1);
-      expect(stderr).toContain(`internal error: boom: ${text}`);
+  describe.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s', (signal) => {
+    it('while the login is in flight (the iLO has made the session, its answer is pending): waits for it, then deletes it', async () => {
+      await startSim([{ type: 'hang', on: 'login', stage: 'after' }]);
+      const r = agent(GET);
+      await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the login is held with its session made');
+      r.signal(signal);
+      await until(() => r.stderr().includes(`received ${signal}`), 'the signal arrived');
+      // it must not exit yet: only the login's answer says what to delete
+      await new Promise((res) => setTimeout(res, 150));
+      expect(r.child.exitCode).toBeNull();
+      sim.faults.release();
+      const { code } = await r.exited;
+      expect(code).toBe(EXIT[signal]);
+      expect(r.stdout()).toBe('');
       expect(sim.sessions()).toEqual([]);
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    });
+
+    it('while a request is in flight: aborts it, deletes the session', async () => {
+      await startSim([{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }]);
+      const r = agent(GET);
+      await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the GET is held');
+      r.signal(signal);
+      const { code } = await r.exited;
+      expect(r.stderr()).toContain(`received ${signal}`);
+      expect(code).toBe(EXIT[signal]);
+      expect(r.stdout()).toBe('');
+      expect(sim.sessions()).toEqual([]);
+      expect(r.stderr()).not.toMatch(/\n\s+at /);
+    });
+
+    it('during logout: finishes the DELETE, exits 128+n', async () => {
+      await startSim([{ type: 'hang', on: 'logout' }]);
+      const r = agent(GET);
+      await until(() => sim.faults.held === 1, 'the DELETE is held');
+      expect(sim.sessions()).toHaveLength(1);
+      r.signal(signal);
+      await until(() => r.stderr().includes(`received ${signal}`), 'the signal arrived');
+      sim.faults.release();
+      const { code } = await r.exited;
+      expect(code).toBe(EXIT[signal]);
+      expect(JSON.parse(r.stdout()).Id).toBe('1'); // the work was done before the signal
+      expect(sim.sessions()).toEqual([]);
+    });
   });
 
-  it('a reader that went away (EPIPE): no crash, nothing left, exit 141', async () => {
-    await startSim([{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }]);
-    const r = agent(GET);
-    await until(() => sim.faults.held === 1, 'the GET is held');
-    r.child.stdout?.destroy();
-    sim.faults.release();
-    const { code } = await r.exited;
-    expect(code).toBe(141);
-    expect(r.stderr()).not.toMatch(/\n\s+at /);
-    expect(sim.sessions()).toEqual([]);
+  describe('a stop that cannot finish cleanly is still bounded', () => {
+    it('a login the iLO never answers: gives up after --shutdown-timeout', async () => {
+      await startSim([{ type: 'hang', on: 'login' }]); // stage before: no session is made
+      const r = agent(['--shutdown-timeout', '1s', ...GET]);
+      await until(() => sim.faults.held === 1, 'the login is held');
+      const t = Date.now();
+      r.signal('SIGTERM');
+      const { code } = await r.exited;
+      expect(code).toBe(143);
+      expect(Date.now() - t).toBeLessThan(2500); // the deadline cut the login, not the last-resort exit
+      expect(r.stderr()).toContain('cut off before the iLO answered');
+      expect(sim.sessions()).toEqual([]);
+    });
+
+    it('a DELETE the iLO never answers: exits after --shutdown-timeout and says so', async () => {
+      await startSim([{ type: 'hang', on: 'logout' }]);
+      const r = agent(['--shutdown-timeout', '1s', ...GET]);
+      await until(() => sim.faults.held === 1, 'the DELETE is held');
+      const t = Date.now();
+      r.signal('SIGINT');
+      const { code } = await r.exited;
+      expect(code).toBe(130);
+      expect(Date.now() - t).toBeLessThan(2500);
+      expect(r.stderr()).toMatch(/could not delete the iLO session/);
+      if (transport === 'chif') {
+        // in-band, a last blocking DELETE on a fresh channel still goes out on the way out
+        expect(r.stderr()).toContain('deleted by a blocking request on the way out');
+        expect(sim.sessions()).toEqual([]);
+      }
+    });
+  });
+
+  describe('without signals', () => {
+    it('normal completion leaves nothing', async () => {
+      await startSim();
+      const r = agent(GET);
+      expect((await r.exited).code).toBe(0);
+      expect(sim.sessions()).toEqual([]);
+      expect(sim.state().counters.logins).toBe(1);
+    });
+
+    it('an error exit leaves nothing', async () => {
+      await startSim();
+      const r = agent(['get', '/redfish/v1/Systems/42']);
+      expect((await r.exited).code).toBe(6);
+      expect(r.stderr()).toContain('ResourceMissingAtURI');
+      expect(sim.sessions()).toEqual([]);
+    });
+
+    it.each(['garble', 'strip-location'] as const)('a login answer with a %s fault is still cleaned up', async (type) => {
+      await startSim([{ type, on: 'login' }]);
+      const r = agent(GET);
+      expect((await r.exited).code).toBe(0);
+      expect(JSON.parse(r.stdout()).Id).toBe('1');
+      expect(sim.sessions()).toEqual([]);
+    });
+
+    it('a session that expired meanwhile: logs in again once, deletes both', async () => {
+      await startSim([{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1', stage: 'before' }]);
+      const r = agent(GET);
+      await until(() => sim.faults.held === 1, 'the GET is held');
+      sim.expireSessions();
+      sim.faults.release();
+      // the held GET runs with the expired token: 401, one re-login, the GET again
+      expect((await r.exited).code).toBe(0);
+      expect(JSON.parse(r.stdout()).Id).toBe('1');
+      expect(sim.state().counters.logins).toBe(2);
+      expect(sim.sessions()).toEqual([]);
+    });
+  });
+
+  describe('crashes and a closed stdout', () => {
+    it.each([
+      ['throw', 'uncaught exception'],
+      ['reject', 'unhandled rejection'],
+    ])('an %s (%s) while a request is in flight: deletes the session, exits 1', async (kind, text) => {
+      await startSim([{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }]);
+      const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'test/fixtures/crash-on-sigusr2.mjs'), '--ca-cert', caFile, ...GET], {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...env, CRASH_KIND: kind },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+      try {
+        await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the GET is held');
+        child.kill('SIGUSR2');
+        expect(await exited).toBe(1);
+        expect(stderr).toContain(`internal error: boom: ${text}`);
+        expect(sim.sessions()).toEqual([]);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    });
+
+    it('a reader that went away (EPIPE): no crash, nothing left, exit 141', async () => {
+      await startSim([{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }]);
+      const r = agent(GET);
+      await until(() => sim.faults.held === 1, 'the GET is held');
+      r.child.stdout?.destroy();
+      sim.faults.release();
+      const { code } = await r.exited;
+      expect(code).toBe(141);
+      expect(r.stderr()).not.toMatch(/\n\s+at /);
+      expect(sim.sessions()).toEqual([]);
+    });
   });
 });

@@ -31,7 +31,7 @@ interface RunOptions {
 }
 
 /** The test process may carry ILO_* variables: every run starts without them. */
-const CLEAN_ENV: NodeJS.ProcessEnv = { ILO_URL: undefined, ILO_USERNAME: undefined, ILO_PASSWORD: undefined, ILO_AGENT_DEBUG: undefined };
+const CLEAN_ENV: NodeJS.ProcessEnv = { ILO_URL: undefined, ILO_USERNAME: undefined, ILO_PASSWORD: undefined, ILO_AGENT_DEBUG: undefined, ILO_CHIF_LIB: undefined };
 const ADMIN: NodeJS.ProcessEnv = { ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password' };
 
 /** Children still running, killed (their whole group) when the file ends. */
@@ -202,7 +202,7 @@ describe('bad input: exit 2 with a clear message, nothing sent', () => {
     ['--url http://', (f) => ({ args: ['--url', f.sim.url.replace('https:', 'http:'), '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /http:\/\/ is refused/],
     ['a bad --url', (f) => ({ args: ['--url', 'https://[not-an-address', '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /not a valid iLO address/],
     ['credentials in --url', (f) => ({ args: ['--url', f.sim.url.replace('https://', 'https://Administrator:password@'), '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /no credentials in the iLO address/],
-    ['no --url (and no ILO_URL)', (f) => ({ args: ['--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /the iLO address is required/],
+    ['a password without a user name, in-band', () => ({ args: ['-p', 'x', 'get', '/redfish/v1/Systems/1'], env: {} }), /a password was given without a user name/],
     ['no user name', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/Systems/1'], env: { ILO_PASSWORD: 'password' } }), /a user name is required/],
     ['no password', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/Systems/1'], env: { ILO_USERNAME: 'Administrator' } }), /no password/],
     ['an empty ILO_PASSWORD', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/Systems/1'], env: { ILO_USERNAME: 'Administrator', ILO_PASSWORD: '' } }), /no password/],

@@ -1,0 +1,68 @@
+/*
+ * emulator.h — what the emulator's files share. The ABI itself is ../ilorest_chif.h; everything
+ * declared here is internal (the build uses -fvisibility=hidden, so only CHIF_API symbols leave
+ * the library). Wire layouts are those of ../PROTOCOL.md.
+ */
+#ifndef CHIF_EMULATOR_H
+#define CHIF_EMULATOR_H
+
+/* -std=c11 hides POSIX; every .c file includes this header first. */
+#define _DEFAULT_SOURCE
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ilorest_chif.h"
+
+/* Environment: where the simulator listens, and whether ChifInitialize forgets credentials
+ * (library builds differ, chif-abi.md §5.2; the default keeps them). */
+#define ENV_SOCKET "ILO_CHIF_EMULATOR_SOCKET"
+#define ENV_INIT_CLEARS_CREDENTIALS "ILO_CHIF_EMULATOR_INIT_CLEARS_CREDENTIALS"
+
+#define PACKET_MIN 8            /* the 8-byte header */
+#define PACKET_MAX 4096         /* one hpilo packet slot = get_max_buffer_size() */
+#define CRED_MAX 255            /* longer user names / passwords are truncated */
+#define DEFAULT_TIMEOUT_MS 60000
+
+/* Frame ops (PROTOCOL.md, "Emulator ↔ simulator"). */
+enum { OP_PING = 1, OP_CREATE = 2, OP_SECURITY = 3, OP_VERIFY = 4, OP_EXCHANGE = 5, OP_CLOSE = 6 };
+
+/* Auth byte of an EXCHANGE frame. */
+enum { AUTH_NONE = 0, AUTH_SECURITY_DISABLED = 1, AUTH_VERIFIED = 2 };
+
+static inline void put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void put_u32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint16_t get_u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t get_u32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* state.c — library-global state (one mutex). */
+struct chif_creds {
+  bool set;
+  char user[CRED_MAX + 1];
+  char password[CRED_MAX + 1];
+};
+void secure_wipe(void *p, size_t n);
+uint16_t state_next_seq(void);
+void state_seed(uint16_t value);
+void state_set_security_disabled(bool disabled);
+void state_set_credentials(const char *user, const char *password);
+void state_clear_credentials(void);
+void state_get_credentials(struct chif_creds *out);
+void state_set_verified(const struct chif_creds *creds, bool ok);
+int state_auth(char user_out[CRED_MAX + 1]);
+int state_default_timeout(void);
+void state_set_default_timeout(int ms);
+
+/* channel.c — one frame to the simulator and one back. Sends op + head + body; reads the
+ * answer's leading 4-byte value into *value and up to data_cap following bytes into data.
+ * Returns 0 or an errno-style status: ENODEV no listener, EACCES, ETIMEDOUT, EIO garbled. */
+uint32_t channel_call(uint8_t op, const uint8_t *head, size_t head_len, const uint8_t *body,
+                      size_t body_len, int timeout_ms, uint32_t *value, uint8_t *data,
+                      size_t data_cap);
+
+#endif /* CHIF_EMULATOR_H */

@@ -1,0 +1,283 @@
+// The one place that touches koffi and HPE's CHIF library (libilorestchif / ilorest_chif).
+// Every function is looked up on its own: older libraries lack some symbols, and a missing one
+// becomes a clear ChifLibraryError when used, never a crash at load. Every size is read from the
+// library at run time; every packet comes from the library's own builders.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ChifLibraryError } from '../errors.js';
+
+type Koffi = typeof import('koffi');
+type Fn = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
+
+export type ChifHandle = unknown;
+
+/** Sizes of the library's templates and buffers (reference §2.4), read once after loading. */
+export interface ChifSizes {
+  maxBuffer: number;
+  maxWrite: number;
+  maxRead: number;
+  createRequest: number;
+  infoRequest: number;
+  readRequest: number;
+  writeRequest: number;
+  deleteRequest: number;
+  finalizeRequest: number;
+  responseHeaderBlob: number;
+  restImmediateRequest: number;
+  restBlobRequest: number;
+  restResponseFixed: number;
+  securityStateRequest: number;
+}
+
+export interface ChifLibrary {
+  readonly path: string;
+  readonly sizes: ChifSizes;
+  initialize(): void;
+  /** >0 credentials required, 0 not, <0 the query failed; 0 when the library predates it. */
+  isSecurityRequired(): number;
+  disableSecurity(): void;
+  initiateCredentials(user: string, password: string): void;
+  verifyCredentials(): number;
+  create(): { rc: number; handle: ChifHandle };
+  ping(handle: ChifHandle): number;
+  setRecvTimeout(handle: ChifHandle, ms: number): void;
+  close(handle: ChifHandle): Promise<number>;
+  /** One packet exchange on a worker thread; the event loop (and signal handling) keeps running. */
+  exchange(handle: ChifHandle, packet: Buffer): Promise<{ rc: number; response: Buffer }>;
+  /** The same, blocking: only for a process that is leaving and can run nothing asynchronous. */
+  exchangeSync(handle: ChifHandle, packet: Buffer): { rc: number; response: Buffer };
+  // Builders: each returns a copy of the library's template (the library reuses its buffer).
+  restImmediate(length: number, responseKey: string, namespace: string): Buffer;
+  restBlobDesc(requestKey: string, responseKey: string, namespace: string): Buffer;
+  createBlob(key: string, namespace: string): Buffer;
+  writeFragment(offset: number, count: number, key: string, namespace: string): Buffer;
+  finalizeBlob(key: string, namespace: string): Buffer;
+  blobInfo(key: string, namespace: string): Buffer;
+  readFragment(offset: number, count: number, key: string, namespace: string): Buffer;
+  deleteBlob(key: string, namespace: string): Buffer;
+  securityState(): Buffer;
+}
+
+/** Where HPE's clients look (reference §1.2), after an explicit path. */
+export function candidatePaths(platform: NodeJS.Platform = process.platform, execPath = process.execPath, cwd = process.cwd()): string[] {
+  if (platform === 'win32') return [join(dirname(execPath), 'ilorest_chif.dll'), join(cwd, 'ilorest_chif.dll'), 'ilorest_chif.dll'];
+  if (platform !== 'linux') return [];
+  const names = ['ilorest_chif_dev.so', 'ilorest_chif.so'];
+  return [
+    '/opt/ilorest/lib64/libilorestchif.so',
+    ...names.map((n) => join(dirname(execPath), n)),
+    ...names.map((n) => join(cwd, n)),
+    '/usr/lib64/ilorest_chif.so',
+    '/usr/lib/x86_64-linux-gnu/ilorest_chif.so',
+    // the loader's own search (LD_LIBRARY_PATH, ld.so cache)
+    'libilorestchif.so',
+    'ilorest_chif.so',
+  ];
+}
+
+let koffiPromise: Promise<Koffi> | undefined;
+let loadedKoffi: Koffi | undefined;
+/** Native calls running on worker threads right now (an exchange the iLO sits on, a ChifClose). */
+let nativeCallsInFlight = 0;
+
+/** Whether a native call is still running: then a normal exit would wait for it (see exitNow). */
+export function nativeCallsPending(): boolean {
+  return nativeCallsInFlight > 0;
+}
+
+/**
+ * Ends the process at once with `code`. A normal exit joins libuv's worker threads, and one of
+ * them may sit in an exchange the iLO never answers: only _exit (TerminateProcess on Windows)
+ * leaves without waiting. Callers have flushed what matters (stdout and stderr to pipes and
+ * files are synchronous on Linux).
+ */
+export function exitNow(code: number): void {
+  const koffi = loadedKoffi;
+  if (!koffi) return;
+  try {
+    if (process.platform === 'win32') {
+      const kernel32 = koffi.load('kernel32.dll');
+      const current = kernel32.func('void *GetCurrentProcess(void)');
+      kernel32.func('int TerminateProcess(void *process, uint32_t code)')(current(), code);
+    } else {
+      koffi.load(null).func('void _exit(int code)')(code);
+    }
+  } catch {
+    // fall back to the normal exit
+  }
+}
+
+function track<T>(call: Promise<T>): Promise<T> {
+  nativeCallsInFlight++;
+  const done = () => nativeCallsInFlight--;
+  call.then(done, done);
+  return call;
+}
+
+/** Loads koffi once, with large native stacks: HPE's library's stack use is unknown (§12.3). */
+function loadKoffi(): Promise<Koffi> {
+  koffiPromise ??= import('koffi').then((module) => {
+    const koffi = ((module as { default?: Koffi }).default ?? module) as Koffi;
+    try {
+      koffi.config({ ...koffi.config(), async_stack_size: 8 << 20, sync_stack_size: 8 << 20 });
+    } catch {
+      // a library was already loaded in this process: the configuration is fixed by then
+    }
+    loadedKoffi = koffi;
+    return koffi;
+  });
+  return koffiPromise;
+}
+
+/**
+ * Finds and loads the library: `explicitPath` (--chif-lib / ILO_CHIF_LIB) alone when given,
+ * otherwise HPE's search order. Never falls back to anything else.
+ */
+export async function loadChifLibrary(explicitPath?: string): Promise<ChifLibrary> {
+  const koffi = await loadKoffi();
+  const tried: string[] = [];
+  const candidates = explicitPath ? [explicitPath] : candidatePaths();
+  if (candidates.length === 0) throw new ChifLibraryError(`in-band access (CHIF) is not available on ${process.platform}; give --url to use HTTPS`);
+  let lastError: unknown;
+  for (const path of candidates) {
+    const bare = !path.includes('/') && !path.includes('\\');
+    if (!bare && !existsSync(path)) {
+      tried.push(path);
+      continue;
+    }
+    try {
+      return bind(koffi, koffi.load(path), path);
+    } catch (error) {
+      tried.push(path);
+      lastError = error;
+      if (error instanceof ChifLibraryError) throw error;
+    }
+  }
+  throw new ChifLibraryError(
+    `HPE's CHIF library was not found (looked for ${tried.join(', ')}); install HPE iLOrest's library, or name it with --chif-lib / ILO_CHIF_LIB, or give --url to use HTTPS`,
+    { cause: lastError },
+  );
+}
+
+function bind(koffi: Koffi, lib: ReturnType<Koffi['load']>, path: string): ChifLibrary {
+  const HANDLE = 'void *';
+  const fn = (declaration: string, name: string): Fn => {
+    try {
+      return lib.func(declaration) as unknown as Fn;
+    } catch {
+      const missing = () => {
+        throw new ChifLibraryError(`the CHIF library ${path} has no ${name} (an older library?)`);
+      };
+      return Object.assign(missing, { async: missing }) as unknown as Fn;
+    }
+  };
+  const has = (name: string) => {
+    try {
+      lib.func(`void ${name}(void)`);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const size = (name: string) => Number(fn(`int ${name}(void)`, name)());
+
+  const updaterandval = has('updaterandval') ? fn('void updaterandval(uint16_t v)', 'updaterandval') : undefined;
+  // HPE's clients seed the library's sequence numbers at every load (reference §1.3).
+  updaterandval?.(1 + Math.floor(Math.random() * 65535));
+
+  const sizes: ChifSizes = {
+    maxBuffer: size('get_max_buffer_size'),
+    maxWrite: size('max_write_size'),
+    maxRead: size('max_read_size'),
+    createRequest: size('size_of_createRequest'),
+    infoRequest: size('size_of_infoRequest'),
+    readRequest: size('size_of_readRequest'),
+    writeRequest: size('size_of_writeRequest'),
+    deleteRequest: size('size_of_deleteRequest'),
+    finalizeRequest: size('size_of_finalizeRequest'),
+    responseHeaderBlob: size('size_of_responseHeaderBlob'),
+    restImmediateRequest: size('size_of_restImmediateRequest'),
+    restBlobRequest: size('size_of_restBlobRequest'),
+    restResponseFixed: size('size_of_restResponseFixed'),
+    securityStateRequest: has('size_of_securityStateRequest') ? size('size_of_securityStateRequest') : 0,
+  };
+  const sane = sizes.maxBuffer > sizes.restResponseFixed && sizes.maxWrite > sizes.writeRequest && sizes.maxRead > sizes.readRequest;
+  if (!sane || Object.values(sizes).some((v) => !Number.isInteger(v) || v < 0 || v > 1 << 20)) {
+    throw new ChifLibraryError(`the CHIF library ${path} reports sizes that do not fit together (${JSON.stringify(sizes)})`);
+  }
+
+  const ChifInitialize = fn('void ChifInitialize(void *reserved)', 'ChifInitialize');
+  const ChifIsSecurityRequired = has('ChifIsSecurityRequired') ? fn('int ChifIsSecurityRequired(void)', 'ChifIsSecurityRequired') : undefined;
+  const ChifDisableSecurity = has('ChifDisableSecurity') ? fn('void ChifDisableSecurity(void)', 'ChifDisableSecurity') : undefined;
+  const initiateCredentials = fn('uint8_t *initiate_credentials(const char *user, const char *password)', 'initiate_credentials');
+  const ChifVerifyCredentials = fn('int ChifVerifyCredentials(void)', 'ChifVerifyCredentials');
+  const ChifCreate = fn('uint32_t ChifCreate(_Out_ void **out)', 'ChifCreate');
+  const ChifPing = fn(`uint32_t ChifPing(${HANDLE} handle)`, 'ChifPing');
+  const ChifSetRecvTimeout = has('ChifSetRecvTimeout') ? fn(`void ChifSetRecvTimeout(${HANDLE} handle, int ms)`, 'ChifSetRecvTimeout') : undefined;
+  const ChifClose = fn(`uint32_t ChifClose(${HANDLE} handle)`, 'ChifClose');
+  const ChifPacketExchange = fn(`uint32_t ChifPacketExchange(${HANDLE} handle, const uint8_t *send, _Out_ uint8_t *recv, int recvSize)`, 'ChifPacketExchange');
+  const builder = (declaration: string, name: string, length: () => number) => {
+    const f = fn(declaration, name);
+    return (...args: unknown[]): Buffer => {
+      const pointer = f(...args);
+      if (!pointer) throw new ChifLibraryError(`the CHIF library's ${name} returned no packet`);
+      // Copy now: the library reuses this buffer at its next builder call.
+      return Buffer.from(koffi.decode(pointer, 'uint8_t', length()) as Uint8Array);
+    };
+  };
+  const str = 'const char *';
+  const restImmediate = builder(`uint8_t *rest_immediate(uint32_t len, ${str}rspKey, ${str}ns)`, 'rest_immediate', () => sizes.restImmediateRequest);
+  const restBlobDesc = builder(`uint8_t *rest_immediate_blobdesc(${str}rqtKey, ${str}rspKey, ${str}ns)`, 'rest_immediate_blobdesc', () => sizes.restBlobRequest);
+  const createBlob = builder(`uint8_t *create_not_blobentry(${str}key, ${str}ns)`, 'create_not_blobentry', () => sizes.createRequest);
+  const writeFragment = builder(`uint8_t *write_fragment(uint32_t offset, uint32_t count, ${str}key, ${str}ns)`, 'write_fragment', () => sizes.writeRequest);
+  const finalizeBlob = builder(`uint8_t *finalize_blob(${str}key, ${str}ns)`, 'finalize_blob', () => sizes.finalizeRequest);
+  const blobInfo = builder(`uint8_t *get_info(${str}key, ${str}ns)`, 'get_info', () => sizes.infoRequest);
+  const readFragment = builder(`uint8_t *read_fragment(uint32_t offset, uint32_t count, ${str}key, ${str}ns)`, 'read_fragment', () => sizes.readRequest);
+  const deleteBlob = builder(`uint8_t *delete_blob(${str}key, ${str}ns)`, 'delete_blob', () => sizes.deleteRequest);
+  const securityState = builder('uint8_t *get_security_state(void)', 'get_security_state', () => sizes.securityStateRequest);
+
+  return {
+    path,
+    sizes,
+    initialize: () => void ChifInitialize(null),
+    isSecurityRequired: () => (ChifIsSecurityRequired ? Number(ChifIsSecurityRequired()) : 0),
+    disableSecurity: () => void ChifDisableSecurity?.(),
+    initiateCredentials: (user, password) => void initiateCredentials(user, password),
+    verifyCredentials: () => Number(ChifVerifyCredentials()),
+    create: () => {
+      const out: unknown[] = [null];
+      const rc = Number(ChifCreate(out));
+      return { rc, handle: out[0] };
+    },
+    ping: (handle) => Number(ChifPing(handle)),
+    setRecvTimeout: (handle, ms) => void ChifSetRecvTimeout?.(handle, ms),
+    close: (handle) =>
+      track(new Promise((resolve) => {
+        // ChifClose can take about a second in HPE's library: never on the event loop.
+        ChifClose.async(handle, (error: unknown, rc: unknown) => resolve(error ? -1 : Number(rc)));
+      })),
+    exchange: (handle, packet) =>
+      track(new Promise((resolve, reject) => {
+        const response = Buffer.alloc(sizes.maxBuffer);
+        ChifPacketExchange.async(handle, packet, response, sizes.maxBuffer, (error: unknown, rc: unknown) => {
+          // `packet` and `response` stay referenced until here: the native call uses them.
+          if (error) reject(new ChifLibraryError(`ChifPacketExchange failed: ${String(error)}`));
+          else resolve({ rc: Number(rc), response });
+        });
+      })),
+    exchangeSync: (handle, packet) => {
+      const response = Buffer.alloc(sizes.maxBuffer);
+      const rc = Number(ChifPacketExchange(handle, packet, response, sizes.maxBuffer));
+      return { rc, response };
+    },
+    restImmediate: (length, responseKey, namespace) => restImmediate(length, responseKey, namespace),
+    restBlobDesc: (requestKey, responseKey, namespace) => restBlobDesc(requestKey, responseKey, namespace),
+    createBlob: (key, namespace) => createBlob(key, namespace),
+    writeFragment: (offset, count, key, namespace) => writeFragment(offset, count, key, namespace),
+    finalizeBlob: (key, namespace) => finalizeBlob(key, namespace),
+    blobInfo: (key, namespace) => blobInfo(key, namespace),
+    readFragment: (offset, count, key, namespace) => readFragment(offset, count, key, namespace),
+    deleteBlob: (key, namespace) => deleteBlob(key, namespace),
+    securityState: () => securityState(),
+  };
+}

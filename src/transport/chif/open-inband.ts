@@ -1,0 +1,18 @@
+// In-band: load HPE's CHIF library (or the one named) and open the transport over it.
+import type { Logger } from 'pino';
+import { loadChifLibrary } from '../../binding/index.js';
+import type { Transport } from '../transport.js';
+import { openChifTransport } from './chif-transport.js';
+
+export interface InbandOptions {
+  /** --chif-lib / ILO_CHIF_LIB; otherwise HPE's search order. */
+  libraryPath?: string;
+  credentials: { username: string; password: string } | null;
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+export async function openInbandTransport(options: InbandOptions): Promise<Transport> {
+  const library = await loadChifLibrary(options.libraryPath);
+  return openChifTransport({ library, credentials: options.credentials, timeoutMs: options.timeoutMs, logger: options.logger });
+}
