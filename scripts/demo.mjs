@@ -1,28 +1,33 @@
-// npm run demo: ilo-agent against the embedded iLO simulator. Shows the session table before,
-// during and after real CLI runs: a normal run, a run killed mid-request, and the clean-up of
-// sessions that a leaky tool left behind.
+// npm run demo: ilo-agent against the embedded iLO simulator, in-band through the CHIF emulator
+// library (the main path) and over HTTPS. The session table is read after every step.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimulator } from '../dist/simulator/index.js';
+import { openInbandTransport } from '../dist/transport/index.js';
 
 const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-const sim = await startSimulator({ profile: 'ilo6', loginFailureDelayMs: 0 });
-const dir = mkdtempSync(join(tmpdir(), 'ilo-agent-demo-')); // holds only the simulator's CA, removed at the end
+const EMULATOR = fileURLToPath(new URL('../dist/native/libilorestchif.so', import.meta.url));
+// Holds the simulator's CHIF socket and CA only; removed at the end.
+const dir = mkdtempSync(join(tmpdir(), 'ilo-agent-demo-'));
+const sim = await startSimulator({ profile: 'ilo6', loginFailureDelayMs: 0, chifSocket: join(dir, 'chif.sock') });
 const caFile = join(dir, 'ca.pem');
 writeFileSync(caFile, sim.ca);
-const env = { ...process.env, ILO_URL: sim.url, ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password' };
+// In-band: no --url, HPE's library (here the emulator) and its driver (here the simulator's socket).
+process.env.ILO_CHIF_EMULATOR_SOCKET = sim.chifSocket;
+const inbandEnv = { ...process.env, ILO_URL: '', ILO_USERNAME: '', ILO_PASSWORD: '', ILO_CHIF_LIB: EMULATOR };
+const httpsEnv = { ...process.env, ILO_URL: sim.url, ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password' };
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const table = () => {
   const s = sim.sessions();
-  return s.length === 0 ? '0 sessions' : `${s.length} session(s): ${s.map((x) => `${x.id} (${x.user}, ${x.tag})`).join(', ')}`;
+  return s.length === 0 ? '0 sessions' : `${s.length} session(s): ${s.map((x) => `${x.user}/${x.tag}`).join(', ')}`;
 };
+const indent = (text) => text.trimEnd().replace(/^/gm, '     ');
 
-function agent(args, { onStart } = {}) {
+function agent(args, env, { onStart } = {}) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, '--ca-cert', caFile, '--output', 'pretty', ...args], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -34,60 +39,61 @@ function agent(args, { onStart } = {}) {
   });
 }
 
+/** What `ilorest --nocache` in-band was seen to do: log in through CHIF, never log out. */
+async function naiveInbandRun() {
+  const transport = await openInbandTransport({ libraryPath: EMULATOR, credentials: null });
+  const body = Buffer.from(JSON.stringify({ UserName: null, Password: null }));
+  await transport.request({ method: 'POST', path: '/redfish/v1/SessionService/Sessions/', headers: { 'Content-Type': 'application/json' }, body });
+  await transport.request({ method: 'GET', path: '/redfish/v1/Systems/1' });
+  await transport.close(); // ... and no DELETE
+}
+
 const until = async (fn) => {
   while (!fn()) await new Promise((r) => setTimeout(r, 10));
 };
 
-/** What a leaky tool does: log in, never log out. */
-function leakyLogin() {
-  const body = JSON.stringify({ UserName: 'Administrator', Password: 'password' });
-  return new Promise((resolve, reject) => {
-    const req = request(new URL('/redfish/v1/SessionService/Sessions', sim.url), {
-      method: 'POST',
-      agent: new Agent({ ca: sim.ca }),
-      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
-    }, (res) => res.resume().on('end', resolve));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 try {
-  say(`Simulated iLO 6 at ${sim.url} — session cap ${sim.state().maxSessions}, idle timeout 30 min`);
+  say(`Simulated iLO 6 — HTTPS at ${sim.url}, CHIF through ${EMULATOR}`);
   say();
-  say(`1. A normal run.  Table before: ${table()}`);
-  say('   $ ilo-agent info');
-  const info = await agent(['info']);
-  say(info.out.trimEnd().replace(/^/gm, '   '));
-  say(`   exit ${info.code}. Table after: ${table()}`);
+  say('1. In-band, side by side: three runs of a naive client (log in, never log out) and three of ilo-agent.');
+  for (let i = 1; i <= 3; i++) {
+    await naiveInbandRun();
+    say(`   naive client, run ${i}:  table now ${table()}`);
+  }
+  for (let i = 1; i <= 3; i++) {
+    const r = await agent(['get', '/redfish/v1/Systems/1'], inbandEnv);
+    say(`   ilo-agent get, run ${i} (exit ${r.code}, ${JSON.parse(r.out).Model}):  table now ${table()}`);
+  }
+  say('   The naive client left its sessions; ilo-agent added none.');
   say();
 
-  say('2. Killed in the middle of a request (the iLO holds the GET; SIGTERM arrives).');
-  sim.faults.inject({ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' });
-  const killed = await agent(['get', '/redfish/v1/Systems/1'], {
+  say('2. In-band, killed in the middle of a request (the iLO holds the GET; SIGTERM arrives).');
+  sim.faults.inject({ type: 'hang', method: 'GET', path: '/redfish/v1/Managers/1' });
+  const before = sim.sessions().length;
+  const killed = await agent(['get', '/redfish/v1/Managers/1'], inbandEnv, {
     onStart: async (child) => {
       await until(() => sim.faults.held === 1);
-      say(`   while the GET is in flight: ${table()}`);
+      say(`   while the GET is in flight: ${sim.sessions().length - before} session of ours`);
       process.kill(-child.pid, 'SIGTERM');
     },
   });
-  say(`   ${killed.err.trim()}`);
-  say(`   exit ${killed.code} (128+15). Table after: ${table()}`);
   sim.faults.release();
+  say(`   ${killed.err.trim()}`);
+  say(`   exit ${killed.code} (128+15); sessions of ours left: ${sim.sessions().length - before}`);
   say();
 
-  say('3. Another tool logged in three times and never logged out.');
-  for (let i = 0; i < 3; i++) await leakyLogin();
-  say(`   Table: ${table()}`);
-  say('   $ ilo-agent sessions list');
-  const list = await agent(['sessions', 'list']);
-  say(list.out.trimEnd().replace(/^/gm, '   '));
-  say('   $ ilo-agent sessions prune --user Administrator --yes');
-  const prune = await agent(['sessions', 'prune', '--user', 'Administrator', '--yes']);
-  say(prune.out.trimEnd().replace(/^/gm, '   '));
+  say('3. Cleaning up what the naive client left: ilo-agent sessions prune --tag RESTHost --yes (in-band)');
+  const prune = await agent(['sessions', 'prune', '--tag', 'RESTHost', '--yes'], inbandEnv);
+  say(indent(prune.out));
   say(`   exit ${prune.code}. Table after: ${table()}`);
+  say();
+
+  say('4. The same agent out-of-band: ilo-agent --url https://... info');
+  const info = await agent(['info'], httpsEnv);
+  say(indent(info.out));
+  say(`   exit ${info.code}. Table after: ${table()}`);
   if (sim.sessions().length !== 0) throw new Error('a session was left behind');
 } finally {
-  rmSync(dir, { recursive: true, force: true });
   await sim.close();
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -34,12 +34,15 @@ export interface ChifLibrary {
   readonly sizes: ChifSizes;
   initialize(): void;
   /** >0 credentials required, 0 not, <0 the query failed; 0 when the library predates it. */
-  isSecurityRequired(): number;
+  isSecurityRequired(): Promise<number>;
   disableSecurity(): void;
   initiateCredentials(user: string, password: string): void;
-  verifyCredentials(): number;
-  create(): { rc: number; handle: ChifHandle };
-  ping(handle: ChifHandle): number;
+  verifyCredentials(): Promise<number>;
+  // Calls that talk to the iLO run on worker threads: the event loop (signals) never waits.
+  create(): Promise<{ rc: number; handle: ChifHandle }>;
+  /** Blocking form, for a process that is leaving (see exchangeSync). */
+  createSync(): { rc: number; handle: ChifHandle };
+  ping(handle: ChifHandle): Promise<number>;
   setRecvTimeout(handle: ChifHandle, ms: number): void;
   close(handle: ChifHandle): Promise<number>;
   /** One packet exchange on a worker thread; the event loop (and signal handling) keeps running. */
@@ -105,6 +108,15 @@ export function exitNow(code: number): void {
   } catch {
     // fall back to the normal exit
   }
+}
+
+/** A native call on a worker thread, counted while it runs. */
+function callAsync(fn: Fn, ...args: unknown[]): Promise<unknown> {
+  return track(
+    new Promise((resolve, reject) => {
+      fn.async(...args, (error: unknown, result: unknown) => (error ? reject(new ChifLibraryError(`a CHIF call failed: ${String(error)}`)) : resolve(result)));
+    }),
+  );
 }
 
 function track<T>(call: Promise<T>): Promise<T> {
@@ -240,16 +252,21 @@ function bind(koffi: Koffi, lib: ReturnType<Koffi['load']>, path: string): ChifL
     path,
     sizes,
     initialize: () => void ChifInitialize(null),
-    isSecurityRequired: () => (ChifIsSecurityRequired ? Number(ChifIsSecurityRequired()) : 0),
+    isSecurityRequired: async () => (ChifIsSecurityRequired ? Number(await callAsync(ChifIsSecurityRequired)) : 0),
     disableSecurity: () => void ChifDisableSecurity?.(),
     initiateCredentials: (user, password) => void initiateCredentials(user, password),
-    verifyCredentials: () => Number(ChifVerifyCredentials()),
-    create: () => {
+    verifyCredentials: async () => Number(await callAsync(ChifVerifyCredentials)),
+    create: async () => {
+      const out: unknown[] = [null];
+      const rc = Number(await callAsync(ChifCreate, out));
+      return { rc, handle: out[0] };
+    },
+    createSync: () => {
       const out: unknown[] = [null];
       const rc = Number(ChifCreate(out));
       return { rc, handle: out[0] };
     },
-    ping: (handle) => Number(ChifPing(handle)),
+    ping: async (handle) => Number(await callAsync(ChifPing, handle)),
     setRecvTimeout: (handle, ms) => void ChifSetRecvTimeout?.(handle, ms),
     close: (handle) =>
       track(new Promise((resolve) => {

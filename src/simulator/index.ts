@@ -1,9 +1,12 @@
 // The simulator's public surface. It imports nothing from the client side of ilo-agent
 // (cli, client, session, transport): a double that shared our code would hide our bugs.
 export { startSimulator, DEFAULT_USERS } from './simulator.js';
-export type { Simulator, SimulatorOptions, SimulatorInfo, SimulatorState } from './simulator.js';
+export type { Simulator, SimulatorOptions, SimulatorInfo, SimulatorState, ChifState } from './simulator.js';
 export { parseFaultSpec, FAULT_TYPES, FAULT_TARGETS } from './faults.js';
 export type { FaultRule, FaultType, FaultTarget } from './faults.js';
+export { SECURITY_STATES } from './chif-endpoint.js';
+export type { SecurityState, ChifFaults, ChifFaultsView, ChifCounters } from './chif-endpoint.js';
+export type { InbandLocation } from './redfish-service.js';
 export { PROFILES, isProfileName } from './profiles.js';
 export type { Profile, ProfileName } from './profiles.js';
 export type { SessionView } from './sessions.js';

@@ -1,6 +1,13 @@
-// The simulated iLO's Redfish service, independent of how requests arrive (HTTPS here; the
-// CHIF endpoint feeds the same handler). It owns authentication, the live session resources,
-// the resource tree, PATCH/action semantics and the per-request faults.
+// The simulated iLO's Redfish service, independent of how requests arrive (HTTPS, or in-band
+// through the CHIF endpoint). It owns authentication, the live session resources, the resource
+// tree, PATCH/action semantics and the per-request faults.
+//
+// In-band (transport 'chif', chif-abi.md §6.1, ilo-sessions.md §3.2): a request without
+// credentials is trusted at channel level (the CHIF endpoint has already applied the security
+// state); a request with an X-Auth-Token or Basic credentials is checked as over HTTPS. A
+// session POST with `{"UserName": null, "Password": null}` makes a "Rest Host" session of user
+// "system administrator" (UserType System), or of the user the channel was verified with; one
+// with real credentials checks them. In-band sessions share the one session table.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -22,6 +29,11 @@ export interface SimRequest {
   remoteAddress: string;
   /** `https://host:port` as the client addressed us; used for the absolute Location. */
   origin: string;
+  /**
+   * In-band only: the user the CHIF channel was verified with (credentials mode), or null on a
+   * channel whose security is disabled (Production state). Undefined over HTTPS.
+   */
+  channelUser?: string | null;
 }
 
 export interface SimResponse {
@@ -41,8 +53,18 @@ export interface RedfishServiceOptions {
   limitStatus: 503 | 403;
   loginFailureDelayMs: number;
   loginFailuresBeforeDelay: number;
+  /**
+   * `Location` of an in-band session: path only (default; HPE's in-band client cannot use an
+   * absolute one, chif-abi.md §6.1, §12.2 item 12), or absolute with the HTTPS origin.
+   */
+  inbandLocation?: InbandLocation;
   log: Logger;
 }
+
+export type InbandLocation = 'path' | 'absolute';
+
+/** The user of an in-band session made without credentials (ilo-sessions.md §2.3). */
+export const SYSTEM_ADMINISTRATOR = 'system administrator';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE']);
 const READ = ['GET', 'HEAD'];
@@ -73,6 +95,11 @@ export class RedfishService {
 
   get profile(): Profile {
     return this.#o.profile;
+  }
+
+  /** An error answer in iLO's envelope, for a front that refuses a request before it reaches handle(). */
+  errorResponse(status: number, key: string, args?: readonly string[]): SimResponse {
+    return this.#render('GET', this.#error(status, 'Base', key, args));
   }
 
   async handle(request: SimRequest): Promise<SimResponse> {
@@ -130,12 +157,14 @@ export class RedfishService {
       return { answer: await this.#login(request) };
     }
 
-    const auth = this.#authenticate(request);
-    if (!auth) {
+    const authenticated = this.#authenticate(request);
+    if (!authenticated) {
       await this.#latency(0);
       return { answer: this.#error(401, 'Base', 'NoValidSession') };
     }
-    const transient = auth.transient ? auth : undefined;
+    // A request trusted at channel level (in-band, no credentials) has no session of its own.
+    const auth = authenticated === 'channel' ? undefined : authenticated;
+    const transient = auth?.transient ? auth : undefined;
     await this.#latency(0);
     if (!KNOWN_METHODS.has(method)) return { answer: this.#notAllowed(this.#allowed(target)), transient };
 
@@ -161,13 +190,19 @@ export class RedfishService {
   // ---- authentication and sessions -------------------------------------------------------
 
   async #login(request: SimRequest): Promise<HttpAnswer> {
-    const { profile, sessions, users } = this.#o;
+    const { sessions, users } = this.#o;
     const parsed = parseJson(request.body);
     if (parsed === undefined) {
       await this.#latency(this.#o.faults.loginLatencyMs);
       return this.#error(400, 'Base', 'MalformedJSON');
     }
     const body = isObject(parsed) ? parsed : {};
+    if (request.transport === 'chif' && isObject(parsed) && body.UserName == null && body.Password == null) {
+      // In-band without credentials: the channel vouches for the caller.
+      await this.#latency(this.#o.faults.loginLatencyMs);
+      const user = request.channelUser ?? SYSTEM_ADMINISTRATOR;
+      return this.#newSession(request, user, request.channelUser ? 'Local' : 'System');
+    }
     for (const field of ['UserName', 'Password'] as const) {
       if (typeof body[field] !== 'string') {
         await this.#latency(this.#o.faults.loginLatencyMs);
@@ -185,25 +220,37 @@ export class RedfishService {
       return this.#error(401, 'iLO', 'UnauthorizedLoginAttempt');
     }
     this.#failedLogins = 0;
-    const session = sessions.create({ user, tag: 'REST', transport: request.transport, userIp: request.remoteAddress });
+    return this.#newSession(request, user, 'Local');
+  }
+
+  #newSession(request: SimRequest, user: string, userType: 'Local' | 'System'): HttpAnswer {
+    const { profile, sessions } = this.#o;
+    const tag = tagOf(request);
+    const session = sessions.create({ user, tag, transport: request.transport, userIp: request.remoteAddress, userType });
     if (session === 'full') {
       this.#o.log.info({ max: sessions.maxSessions }, 'session limit reached');
       return this.#error(this.#o.limitStatus, 'Base', 'SessionLimitExceeded');
     }
-    this.#o.log.info({ id: session.id, user, transport: request.transport }, 'session created');
+    this.#o.log.info({ id: session.id, user, tag, transport: request.transport }, 'session created');
     const uri = this.#sessionUri(session);
+    const pathOnly = request.transport === 'chif' && (this.#o.inbandLocation ?? 'path') === 'path';
+    // The body is never empty: HPE's in-band login crashes on an empty one (chif-abi.md §12.2 item 4).
     const body201 = profile.loginBody === 'session' ? this.#sessionBody(session, undefined) : envelope(profile, 'Base', 'Created');
     return new HttpAnswer(201, body201, {
-      Location: `${request.origin}${uri}`,
+      Location: pathOnly ? uri : `${request.origin}${uri}`,
       'X-Auth-Token': session.token,
       Link: `<${uri}>; rel=self`,
     });
   }
 
-  /** X-Auth-Token first; else HTTP Basic, which gets a transient session for this request only. */
-  #authenticate(request: SimRequest): SimSession | undefined {
+  /**
+   * X-Auth-Token first; else HTTP Basic, which gets a transient session for this request only;
+   * else, in-band only, the channel's own trust ('channel').
+   */
+  #authenticate(request: SimRequest): SimSession | 'channel' | undefined {
     const token = request.headers['x-auth-token'];
     if (token !== undefined) return this.#o.sessions.authenticate(token);
+    if (request.transport === 'chif' && request.headers.authorization === undefined) return 'channel';
     const basic = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     if (!basic?.[1]) return undefined;
     const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
@@ -211,7 +258,7 @@ export class RedfishService {
     if (colon < 0) return undefined;
     const user = decoded.slice(0, colon);
     if (!checkPassword(this.#o.users.get(user), decoded.slice(colon + 1))) return undefined;
-    const session = this.#o.sessions.create({ user, tag: 'REST', transport: request.transport, userIp: request.remoteAddress, transient: true });
+    const session = this.#o.sessions.create({ user, tag: tagOf(request), transport: request.transport, userIp: request.remoteAddress, transient: true });
     return session === 'full' ? undefined : session;
   }
 
@@ -268,7 +315,7 @@ export class RedfishService {
       UserExpires: isoSeconds(expires),
       UserIP: session.userIp,
       UserTag: session.tag,
-      UserType: session.tag === 'RESTHost' ? 'System' : 'Local',
+      UserType: session.userType,
     });
     return {
       '@odata.context': '/redfish/v1/$metadata#Session.Session',
@@ -282,8 +329,10 @@ export class RedfishService {
     };
   }
 
-  #sessionCollection(caller: SimSession): HttpAnswer {
+  #sessionCollection(caller: SimSession | undefined): HttpAnswer {
     const members = this.#o.sessions.list().map((s) => ({ '@odata.id': this.#sessionUri(s) }));
+    // A request trusted at channel level has no session, hence no MySession link.
+    const links = caller ? { MySession: { '@odata.id': this.#sessionUri(caller) } } : {};
     return new HttpAnswer(200, {
       '@odata.context': '/redfish/v1/$metadata#SessionCollection.SessionCollection',
       '@odata.id': this.#slash(SESSIONS),
@@ -294,7 +343,7 @@ export class RedfishService {
         Hpe: {
           '@odata.context': '/redfish/v1/$metadata#HpeiLOSessionsSummary.HpeiLOSessionsSummary',
           '@odata.type': '#HpeiLOSessionsSummary.v2_0_0.HpeiLOSessionsSummary',
-          Links: { MySession: { '@odata.id': this.#sessionUri(caller) } },
+          Links: links,
         },
       },
       Members: members,
@@ -302,7 +351,7 @@ export class RedfishService {
     });
   }
 
-  #sessionMember(method: string, target: RequestPath, id: string, caller: SimSession): HttpAnswer {
+  #sessionMember(method: string, target: RequestPath, id: string, caller: SimSession | undefined): HttpAnswer {
     const session = this.#o.sessions.find(id);
     if (!session) return this.#error(404, 'Base', 'ResourceMissingAtURI', [target.path]);
     if (READ.includes(method)) return new HttpAnswer(200, this.#sessionBody(session, caller));
@@ -491,6 +540,11 @@ export class RedfishService {
     ordered['@odata.etag'] = etag;
     return { body: Buffer.from(JSON.stringify(Object.assign(ordered, rest))), etag };
   }
+}
+
+/** In-band sessions are iLO's "Rest Host" sessions (ilo-sessions.md §3.2). */
+function tagOf(request: SimRequest): 'REST' | 'RESTHost' {
+  return request.transport === 'chif' ? 'RESTHost' : 'REST';
 }
 
 function parseJson(body: Buffer): unknown {

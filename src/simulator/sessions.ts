@@ -4,6 +4,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 
 export type SessionTag = 'REST' | 'RESTHost';
 export type SessionTransport = 'https' | 'chif';
+export type SessionUserType = 'Local' | 'System';
 
 export interface SimSession {
   readonly id: string;
@@ -12,6 +13,8 @@ export interface SimSession {
   readonly tag: SessionTag;
   readonly transport: SessionTransport;
   readonly userIp: string;
+  /** `Oem.Hpe.UserType`: `System` for the in-band "system administrator" session, else `Local`. */
+  readonly userType: SessionUserType;
   /** A Basic-auth request's session: listed only while its request runs, never expires. */
   readonly transient: boolean;
   readonly loginTime: number;
@@ -39,6 +42,7 @@ export interface NewSession {
   tag: SessionTag;
   transport: SessionTransport;
   userIp: string;
+  userType?: SessionUserType;
   transient?: boolean;
 }
 
@@ -82,6 +86,7 @@ export class SessionTable {
       tag: request.tag,
       transport: request.transport,
       userIp: request.userIp,
+      userType: request.userType ?? 'Local',
       transient,
       loginTime: now,
       accessTime: now,

@@ -1,16 +1,28 @@
 // startSimulator(): one self-contained simulated iLO. Every instance owns its own state, so
 // tests may run several side by side.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { InvalidInputError } from '../errors.js';
 import { silentLogger } from '../log/logger.js';
 import { builtinTree } from './builtin-tree.js';
 import { makeSelfSignedCertificate } from './certificate.js';
+import {
+  ChifCore,
+  checkSocketPath,
+  SECURITY_STATES,
+  startChifEndpoint,
+  type ChifCounters,
+  type ChifEndpoint,
+  type ChifFaults,
+  type ChifFaultsView,
+  type SecurityState,
+} from './chif-endpoint.js';
 import { FaultController, type FaultRule } from './faults.js';
 import { startHttpsFront } from './https-front.js';
 import { parseTarget } from './paths.js';
 import { isProfileName, PROFILES, type ProfileName } from './profiles.js';
-import { RedfishService, type SimRequest, type SimResponse } from './redfish-service.js';
+import { RedfishService, type InbandLocation, type SimRequest, type SimResponse } from './redfish-service.js';
 import { ResourceStore } from './resource-store.js';
 import { SessionTable, type SessionView } from './sessions.js';
 
@@ -38,6 +50,17 @@ export interface SimulatorOptions {
   loginFailureDelayMs?: number;
   loginFailuresBeforeDelay?: number;
   faults?: readonly FaultRule[];
+  /**
+   * A Unix socket path for the CHIF endpoint, the far side of the CHIF emulator library
+   * (native-bindings/PROTOCOL.md). Unset: no in-band access.
+   */
+  chifSocket?: string;
+  /** iLO's security state as CHIF sees it; default production (chif-abi.md §5). */
+  securityState?: SecurityState;
+  /** `Location` of sessions made in-band: 'path' (default) or 'absolute' (with the HTTPS origin). */
+  inbandLocation?: InbandLocation;
+  /** CHIF fault knobs armed at start (see {@link ChifFaults}). */
+  chifFaults?: ChifFaults;
   logger?: Logger;
   /** Clock for session times and expiry (tests); default Date.now. */
   clock?: () => number;
@@ -59,8 +82,21 @@ export interface SimulatorState {
   faults: FaultRule[];
   held: number;
   latency: { requestMs: number; loginMs: number };
-  /** Requests and session POSTs received since start. */
+  /** Requests and session POSTs received since start (over HTTPS and in-band alike). */
   counters: { requests: number; logins: number };
+  chif: ChifState;
+}
+
+/** The in-band side, in `state()` and `GET /__sim/state`. */
+export interface ChifState {
+  /** The socket path, or null when the simulator has no CHIF endpoint. */
+  socket: string | null;
+  securityState: SecurityState;
+  inbandLocation: InbandLocation;
+  faults: ChifFaultsView;
+  counters: ChifCounters;
+  /** The blob store's live entries (request blobs that clients never delete included). */
+  blobs: { keys: number; bytes: number };
 }
 
 export interface Simulator {
@@ -81,6 +117,17 @@ export interface Simulator {
     /** Lets held (hung) requests go on; answers how many there were. */
     release(): number;
     readonly held: number;
+  };
+  /** The CHIF side (usable with or without a socket). */
+  readonly chif: {
+    /** Merges knobs in (null clears one); answers the knobs in force. */
+    setFaults(faults: ChifFaults): ChifFaultsView;
+    clearFaults(): void;
+    faults(): ChifFaultsView;
+    counters(): ChifCounters;
+    /** Keys in the blob store (`volatile`), oldest first. */
+    blobKeys(): string[];
+    readonly blobCount: number;
   };
   /** Ends every session now, as an idle timeout would. Answers how many ended. */
   expireSessions(): number;
@@ -114,6 +161,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   setLatency({ requestMs: options.latencyMs, loginMs: options.loginLatencyMs });
   for (const rule of options.faults ?? []) faults.inject(rule);
 
+  const securityState = options.securityState ?? 'production';
+  if (!SECURITY_STATES.includes(securityState)) throw new InvalidInputError(`securityState must be one of ${SECURITY_STATES.join(', ')}`);
+  if (options.chifSocket !== undefined) checkSocketPath(options.chifSocket);
+  const inbandLocation = options.inbandLocation ?? 'path';
+  if (inbandLocation !== 'path' && inbandLocation !== 'absolute') throw new InvalidInputError('inbandLocation must be path or absolute');
+
   const store = options.mockupDir ? ResourceStore.fromMockup(options.mockupDir) : ResourceStore.fromTree(builtinTree(profile, [...users.keys()]));
   const service = new RedfishService({
     profile,
@@ -124,8 +177,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     limitStatus: options.limitStatus ?? 503,
     loginFailureDelayMs: checkWhole('loginFailureDelayMs', options.loginFailureDelayMs ?? 10_000, 0),
     loginFailuresBeforeDelay: checkWhole('loginFailuresBeforeDelay', options.loginFailuresBeforeDelay ?? 1, 0),
+    inbandLocation,
     log,
   });
+
+  let origin = '';
+  const chif = new ChifCore({ service, users, securityState, faults, origin: () => origin, log: log.child({ component: 'chif' }) });
+  if (options.chifFaults) chif.knobs.set(options.chifFaults);
+  const chifSocket = options.chifSocket === undefined ? null : resolve(options.chifSocket);
 
   const controlToken = randomBytes(24).toString('hex');
   const { cert, key } = makeSelfSignedCertificate([host]);
@@ -139,9 +198,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     held: faults.held,
     latency: { requestMs: faults.latencyMs, loginMs: faults.loginLatencyMs },
     counters: { ...service.counters },
+    chif: {
+      socket: chifSocket,
+      securityState,
+      inbandLocation,
+      faults: chif.knobs.view(),
+      counters: structuredClone(chif.counters),
+      blobs: { keys: chif.blobs.count, bytes: chif.blobs.bytes },
+    },
   });
   const expireSessions = () => sessions.expireAll();
-  const controls = { state, faults, setLatency, expireSessions };
+  const controls = { state, faults, setLatency, expireSessions, chif };
 
   const front = await startHttpsFront({
     host,
@@ -153,15 +220,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     control: async (request) => control(request, controlToken, controls),
     handle: (request) => service.handle(request),
   });
-  log.info({ url: front.url, profile: profile.name, maxSessions, mockup: options.mockupDir ?? null }, 'simulator ready');
+  origin = front.url;
+  let endpoint: ChifEndpoint | undefined;
+  if (options.chifSocket !== undefined) {
+    try {
+      endpoint = await startChifEndpoint({ path: options.chifSocket, core: chif, log });
+    } catch (error) {
+      await front.close();
+      throw error;
+    }
+  }
+  log.info({ url: front.url, profile: profile.name, maxSessions, mockup: options.mockupDir ?? null, chifSocket, securityState }, 'simulator ready');
 
   let closed: Promise<void> | undefined;
   return {
     url: front.url,
     ca: cert,
     controlToken,
-    chifSocket: null,
-    info: { url: front.url, ca: cert, control: controlToken, chifSocket: null },
+    chifSocket,
+    info: { url: front.url, ca: cert, control: controlToken, chifSocket },
     sessions: () => state().sessions,
     state,
     faults: {
@@ -173,6 +250,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         return faults.held;
       },
     },
+    chif: {
+      setFaults: (f) => chif.knobs.set(f),
+      clearFaults: () => chif.knobs.clear(),
+      faults: () => chif.knobs.view(),
+      counters: () => structuredClone(chif.counters),
+      blobKeys: () => chif.blobs.keys(),
+      get blobCount() {
+        return chif.blobs.count;
+      },
+    },
     expireSessions,
     assertNoSessions() {
       const left = state().sessions;
@@ -180,7 +267,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         throw new Error(`${left.length} session(s) left on the simulator: ${left.map((s) => `${s.id} (${s.user}, ${s.tag})`).join(', ')}`);
       }
     },
-    close: () => (closed ??= front.close().then(() => log.info('simulator closed'))),
+    // The CHIF endpoint first: its held answers are then dropped when the front aborts them.
+    close: () => (closed ??= (endpoint?.close() ?? Promise.resolve()).then(() => front.close()).then(() => log.info('simulator closed'))),
   };
 }
 
@@ -194,6 +282,7 @@ interface Controls {
   faults: FaultController;
   setLatency(latency: { requestMs?: number; loginMs?: number }): void;
   expireSessions(): number;
+  chif: ChifCore;
 }
 
 /**
@@ -235,6 +324,13 @@ function control(request: SimRequest, token: string, controls: Controls): SimRes
         return json(200, { expired: controls.expireSessions() });
       case 'POST /__sim/release':
         return json(200, { released: controls.faults.release() });
+      case 'GET /__sim/chif-faults':
+        return json(200, controls.chif.knobs.view());
+      case 'PUT /__sim/chif-faults':
+        return json(200, controls.chif.knobs.set(input as ChifFaults));
+      case 'DELETE /__sim/chif-faults':
+        controls.chif.knobs.clear();
+        return json(200, {});
       default:
         return json(404, { error: `no control endpoint ${method} ${key}` });
     }

@@ -1,7 +1,17 @@
 // `ilo-agent simulate`: a simulated iLO for development, demos and tests. Prints one JSON line
-// on stdout when ready ({url, ca, control, chifSocket}); logs go to stderr.
+// on stdout when ready ({url, ca, control, chifSocket}; chifSocket is the --chif-socket path or
+// null); logs go to stderr.
 import { Command, Option } from 'commander';
-import { FAULT_TYPES, parseFaultSpec, startSimulator, type FaultRule, type ProfileName } from '../../simulator/index.js';
+import {
+  FAULT_TYPES,
+  parseFaultSpec,
+  SECURITY_STATES,
+  startSimulator,
+  type FaultRule,
+  type InbandLocation,
+  type ProfileName,
+  type SecurityState,
+} from '../../simulator/index.js';
 import { asOptionParser, collect, parseChoice, parseDuration, parseUsers, parseWholeNumber } from '../option-parsers.js';
 import type { CommandContext } from '../context.js';
 
@@ -19,6 +29,9 @@ interface SimulateFlags {
   loginFailureDelay: number;
   loginFailuresBeforeDelay: number;
   fault?: FaultRule[];
+  chifSocket?: string;
+  securityState: SecurityState;
+  inbandLocation: InbandLocation;
 }
 
 export function simulateCommand(ctx: CommandContext): Command {
@@ -41,6 +54,9 @@ export function simulateCommand(ctx: CommandContext): Command {
       `inject a fault, repeatable: type=${FAULT_TYPES.join('|')}[,on=any|login|logout|request][,method=M][,path=/p][,times=N][,stage=before|after]`,
       collect(asOptionParser(parseFaultSpec)),
     )
+    .option('--chif-socket <path>', 'also serve in-band (CHIF) requests from the CHIF emulator library on this Unix socket')
+    .addOption(new Option('--security-state <state>', 'iLO security state seen in-band').choices([...SECURITY_STATES]).default('production'))
+    .addOption(new Option('--inband-location <form>', 'Location of sessions made in-band: path only, or absolute').choices(['path', 'absolute']).default('path'))
     .action(async (flags: SimulateFlags) => {
       const log = ctx.logger('info');
       // Its normal end is a signal: stop then, and exit 0.
@@ -59,6 +75,9 @@ export function simulateCommand(ctx: CommandContext): Command {
         loginFailureDelayMs: flags.loginFailureDelay,
         loginFailuresBeforeDelay: flags.loginFailuresBeforeDelay,
         faults: flags.fault ?? [],
+        chifSocket: flags.chifSocket,
+        securityState: parseChoice(SECURITY_STATES)(flags.securityState),
+        inbandLocation: parseChoice(['path', 'absolute'] as const)(flags.inbandLocation),
         logger: log.child({ component: 'simulator' }),
       });
       ctx.io.stdout.write(`${JSON.stringify(simulator.info)}\n`);

@@ -19,7 +19,9 @@ export interface ChifTransportOptions {
 
 const NAMESPACE = 'volatile';
 const BLOB = { SUCCESS: 0, BADPARAMETER: 2, NOTFOUND: 12, NOTMODIFIED: 20 } as const;
-const CHIF = { NO_DRIVER: [19, 2], ACCESS_DENIED: [13, 5], SECURITY: 8 } as const;
+// Channel status codes are errno values on Linux and Win32 error codes on Windows (reference §4.2).
+const WINDOWS = process.platform === 'win32';
+const CHIF = { NO_DRIVER: WINDOWS ? 2 : 19, ACCESS_DENIED: WINDOWS ? 5 : 13, SECURITY: 8 } as const;
 const SECURITY_STATES: Readonly<Record<number, string>> = { 1: 'Factory', 3: 'Production', 4: 'HighSecurity', 5: 'FIPS', 6: 'SuiteB/CNSA' };
 /** What the library answers when its receive timeout ran out (errno ETIMEDOUT). */
 const ETIMEDOUT = 110;
@@ -38,13 +40,19 @@ function blobKey(): string {
 export async function openChifTransport(options: ChifTransportOptions): Promise<Transport> {
   const { library, credentials } = options;
   library.initialize();
-  const required = library.isSecurityRequired();
-  if (required < 0) throw new ChifError('the CHIF library could not read the iLO\'s security state', required);
+  const required = await library.isSecurityRequired();
+  if (required < 0) {
+    // Most often there is no driver at all: opening a channel says so precisely.
+    const probe = new ChifTransport(options);
+    await probe.open();
+    await probe.close();
+    throw new ChifError('the CHIF library could not read the iLO\'s security state', required);
+  }
   if (credentials) {
     library.initiateCredentials(credentials.username, credentials.password);
-    const rc = library.verifyCredentials();
+    const rc = await library.verifyCredentials();
     if (rc !== 0 && required > 0) {
-      if ((CHIF.ACCESS_DENIED as readonly number[]).includes(rc)) {
+      if (rc === CHIF.ACCESS_DENIED) {
         throw new AuthError(`the iLO refused the in-band credentials of ${credentials.username}`, { status: 401 });
       }
       throw new ChifError(`in-band verification of the credentials failed with status ${rc}`, rc);
@@ -100,7 +108,7 @@ class ChifTransport implements Transport {
   }
 
   async open(): Promise<void> {
-    this.#channel = this.#createChannel();
+    this.#channel = await this.#createChannel();
   }
 
   request(request: TransportRequest): Promise<TransportResponse> {
@@ -139,7 +147,7 @@ class ChifTransport implements Transport {
     const sizes = this.#lib.sizes;
     if (bytes.length >= sizes.restImmediateRequest + sizes.maxWrite) throw new ChifError('a blocking request must fit one packet');
     // A fresh channel: the current one may be sitting in an exchange that never ends.
-    const { rc, handle } = this.#lib.create();
+    const { rc, handle } = this.#lib.createSync();
     if (rc !== 0) throw channelError('create', rc);
     this.#lib.setRecvTimeout(handle, Math.min(this.#timeoutMs, 5000));
     const responseKey = blobKey();
@@ -161,10 +169,10 @@ class ChifTransport implements Transport {
     return response.readUInt8(72);
   }
 
-  #createChannel(): Channel {
-    const { rc, handle } = this.#lib.create();
+  async #createChannel(): Promise<Channel> {
+    const { rc, handle } = await this.#lib.create();
     if (rc !== 0) throw channelError('create', rc);
-    const ping = this.#lib.ping(handle);
+    const ping = await this.#lib.ping(handle);
     if (ping !== 0) {
       void this.#lib.close(handle);
       if (ping === CHIF.SECURITY) throw new ChifCredentialsError('the iLO requires credentials for in-band access: give --username and a password');
@@ -339,7 +347,7 @@ class ChifTransport implements Transport {
       // A request given up on stops here: its channel was left to finish its last exchange.
       if (job.signal?.aborted) throw new AbortedError('aborted');
       if (Date.now() > job.deadline) throw new TimeoutError(`no answer over CHIF within ${this.#timeoutMs / 1000} s (--timeout)`);
-      const channel = (this.#channel ??= this.#createChannel());
+      const channel = (this.#channel ??= await this.#createChannel());
       const call = this.#lib.exchange(channel.handle, packet);
       channel.busy = call;
       let result: { rc: number; response: Buffer };
@@ -375,12 +383,12 @@ class ChifTransport implements Transport {
 }
 
 function channelError(what: 'create' | 'open', rc: number): Error {
-  if ((CHIF.NO_DRIVER as readonly number[]).includes(rc)) {
+  if (rc === CHIF.NO_DRIVER) {
     return new ChifLibraryError(
       'the CHIF driver is not available: on Linux load the hpilo kernel module (/dev/hpilo), on Windows install HPE\'s iLO CHIF driver; or give --url to use HTTPS',
     );
   }
-  if ((CHIF.ACCESS_DENIED as readonly number[]).includes(rc)) {
+  if (rc === CHIF.ACCESS_DENIED) {
     return new ChifLibraryError('in-band access to the iLO is not permitted: run as root (Administrator on Windows)');
   }
   return new ChifLibraryError(`the CHIF channel could not be ${what === 'create' ? 'created' : 'opened'} (status ${rc})`);

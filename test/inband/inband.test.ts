@@ -1,0 +1,266 @@
+// In-band through real FFI: koffi → the emulator .so → the simulator's CHIF endpoint. The same
+// session logic as over HTTPS; every size, packet and status goes through the library's ABI.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openSession, withSession, type ConnectOptions } from '../../src/client/index.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { rejectionOf } from '../helpers/wait.js';
+import { PROJECT_ROOT } from '../helpers/shared.js';
+import { runToEnd } from '../helpers/cli.js';
+
+const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
+let dir: string;
+let sim: Simulator | undefined;
+let socketCount = 0;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ilo-agent-inband-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  sim?.faults.release();
+  await sim?.close();
+  sim = undefined;
+});
+
+async function start(options: SimulatorOptions = {}): Promise<Simulator> {
+  const chifSocket = join(dir, `s${socketCount++}.sock`);
+  sim = await startSimulator({ loginFailureDelayMs: 0, chifSocket, ...options });
+  process.env.ILO_CHIF_EMULATOR_SOCKET = chifSocket;
+  return sim;
+}
+
+const inband = (extra: Partial<ConnectOptions> = {}): ConnectOptions => ({ chifLibrary: EMULATOR, timeoutMs: 10_000, ...extra });
+
+describe('in-band requests', () => {
+  it('GET through CHIF, with a RESTHost session of "system administrator" that is deleted at the end', async () => {
+    const s = await start();
+    const system = await withSession(inband(), async (client) => {
+      expect(client.transportDescription).toBe(`chif via ${EMULATOR}`);
+      expect(s.sessions()).toEqual([expect.objectContaining({ user: 'system administrator', tag: 'RESTHost', transport: 'chif' })]);
+      expect(client.session.id).toMatch(/^system%20administrator00000000[0-9a-f]{8}/);
+      return client.get('/redfish/v1/Systems/1');
+    });
+    expect(system.Id).toBe('1');
+    expect(s.sessions()).toEqual([]);
+    expect(s.chif.blobCount).toBe(0);
+  });
+
+  it('shares one session table with HTTPS clients', async () => {
+    const s = await start();
+    await withSession(inband(), async () => {
+      await withSession({ url: s.url, ca: s.ca, username: 'Administrator', password: 'password' }, async (https) => {
+        const rows = await https.members('/redfish/v1/SessionService/Sessions');
+        expect(rows).toHaveLength(2);
+      });
+    });
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it.each(['path', 'absolute'] as const)('deletes its session whatever form the in-band Location takes (%s)', async (inbandLocation) => {
+    const s = await start({ inbandLocation });
+    await withSession(inband(), async (client) => {
+      expect(client.session.path).toMatch(/^\/redfish\/v1\/SessionService\/Sessions\/system%20administrator/);
+    });
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it('a 1 MB request body goes through a request blob, a 5 MB answer comes back in fragments', async () => {
+    const mockup = join(dir, 'big-mockup');
+    const write = (path: string, json: unknown) => {
+      mkdirSync(join(mockup, path), { recursive: true });
+      writeFileSync(join(mockup, path, 'index.json'), JSON.stringify(json));
+    };
+    const big = 'x'.repeat(5 * 1024 * 1024);
+    write('redfish/v1', { '@odata.id': '/redfish/v1', Links: { Sessions: { '@odata.id': '/redfish/v1/SessionService/Sessions' } } });
+    write('redfish/v1/SessionService', { '@odata.id': '/redfish/v1/SessionService', SessionTimeout: 30 });
+    write('redfish/v1/Big', { '@odata.id': '/redfish/v1/Big', Id: 'Big', Payload: big, Note: '' });
+    const s = await start({ mockupDir: mockup });
+    const megabyte = 'y'.repeat(1_000_000); // 1 MB (the simulator refuses bodies over 1 MiB, as an iLO has limits)
+    await withSession(inband(), async (client) => {
+      const before = s.chif.counters().commands;
+      await client.patch('/redfish/v1/Big', { Note: megabyte });
+      const after = s.chif.counters().commands;
+      expect(after.write - before.write).toBeGreaterThan(290); // 1 MB in 3400-byte fragments
+      expect(after.restBlob - before.restBlob).toBe(1);
+      const answer = await client.get<{ Payload: string; Note: string }>('/redfish/v1/Big');
+      expect(answer.Payload.length).toBe(big.length);
+      expect(answer.Note).toBe(megabyte);
+      expect(s.chif.counters().commands.read - after.read).toBeGreaterThan(1000); // ~6 MB in 3904-byte reads
+    });
+    expect(s.sessions()).toEqual([]);
+    expect(s.chif.blobCount).toBe(0); // request and response blobs deleted
+  }, 60_000);
+
+  it('50 parallel requests in one process all succeed, one exchange at a time', async () => {
+    const s = await start();
+    await withSession(inband(), async (client) => {
+      const paths = Array.from({ length: 50 }, (_, i) => ['/redfish/v1/Systems/1', '/redfish/v1/Managers/1', '/redfish/v1/Chassis/1'][i % 3] as string);
+      const bodies = await Promise.all(paths.map((p) => client.get(p)));
+      bodies.forEach((b, i) => expect(b['@odata.id']).toBe(paths[i]));
+      expect(s.sessions()).toHaveLength(1);
+    });
+    expect(s.sessions()).toEqual([]);
+  });
+});
+
+describe('security states', () => {
+  it.each(['highsecurity', 'fips'] as const)('%s without credentials: ChifCredentialsError (exit 8), no session', async (securityState) => {
+    const s = await start({ securityState });
+    const error = await rejectionOf(openSession(inband()));
+    expect(error.code).toBe('E_CHIF_CREDENTIALS');
+    expect(error.message).toMatch(/requires credentials/);
+    expect(error.message).toContain(securityState === 'fips' ? 'FIPS' : 'HighSecurity');
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it.each(['highsecurity', 'fips'] as const)('%s with credentials: verified at channel level, a RESTHost session of that user', async (securityState) => {
+    const s = await start({ securityState });
+    await withSession(inband({ username: 'Administrator', password: 'password' }), async (client) => {
+      await client.get('/redfish/v1/Systems/1');
+      expect(s.sessions()).toEqual([expect.objectContaining({ user: 'Administrator', tag: 'RESTHost', transport: 'chif' })]);
+    });
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it('highsecurity with a wrong password: AuthError (exit 3), without the password in the message', async () => {
+    const s = await start({ securityState: 'highsecurity' });
+    const error = await rejectionOf(openSession(inband({ username: 'Administrator', password: 'Zq9-wrong' })));
+    expect(error.code).toBe('E_AUTH');
+    expect(error.message).not.toContain('Zq9-wrong');
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it('production with credentials: a session of that user; a wrong password is refused by the login', async () => {
+    const s = await start();
+    await withSession(inband({ username: 'Administrator', password: 'password' }), async () => {
+      expect(s.sessions()).toEqual([expect.objectContaining({ user: 'Administrator', tag: 'RESTHost' })]);
+    });
+    const error = await rejectionOf(openSession(inband({ username: 'Administrator', password: 'nope' })));
+    expect(error.code).toBe('E_AUTH');
+    expect(s.sessions()).toEqual([]);
+  });
+});
+
+describe('fault knobs', () => {
+  it.each([
+    [{ ping: 19 }, 'E_CHIF_LIBRARY', /driver is not available/],
+    [{ ping: 13 }, 'E_CHIF_LIBRARY', /not permitted: run as root/],
+    [{ ping: 8 }, 'E_CHIF_CREDENTIALS', /requires credentials/],
+    [{ ping: 32 }, 'E_CHIF_LIBRARY', /status 32/],
+    [{ create: 5 }, 'E_CHIF_LIBRARY', /could not be created \(status 5\)/],
+    [{ securityRequired: -1 }, 'E_CHIF', /security state/],
+    [{ exchange: { rc: 8, times: 0 } }, 'E_CHIF_CREDENTIALS', /status 8/],
+  ])('%j → %s', async (faults, code, message) => {
+    const s = await start({ chifFaults: faults });
+    const error = await rejectionOf(openSession(inband()));
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it('an exchange that fails once is retried on a fresh channel', async () => {
+    const s = await start();
+    await withSession(inband(), async (client) => {
+      s.chif.setFaults({ exchange: { rc: 5, times: 1 } });
+      expect((await client.get('/redfish/v1/Systems/1')).Id).toBe('1');
+    });
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it('a one-shot sequence mismatch on a GET is retried', async () => {
+    const s = await start();
+    await withSession(inband(), async (client) => {
+      s.chif.setFaults({ sequenceMismatch: true });
+      expect((await client.get('/redfish/v1/Systems/1')).Id).toBe('1');
+    });
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it('blob status 2 (another local user) on a response blob is waited out', async () => {
+    const mockup = join(dir, 'mid-mockup');
+    mkdirSync(join(mockup, 'redfish/v1/Mid'), { recursive: true });
+    writeFileSync(join(mockup, 'redfish/v1/index.json'), JSON.stringify({ '@odata.id': '/redfish/v1' }));
+    writeFileSync(join(mockup, 'redfish/v1/Mid/index.json'), JSON.stringify({ '@odata.id': '/redfish/v1/Mid', Data: 'z'.repeat(20_000) }));
+    const s = await start({ mockupDir: mockup });
+    await withSession(inband(), async (client) => {
+      s.chif.setFaults({ blobStatus: { status: 2, times: 2 }, zeroRead: 1 });
+      expect(((await client.get('/redfish/v1/Mid')).Data as string).length).toBe(20_000);
+    });
+    expect(s.sessions()).toEqual([]);
+    expect(s.chif.blobCount).toBe(0);
+  });
+
+  it('blob status 12 on the answer\'s blob is a ChifError (exit 5), and the session is still deleted', async () => {
+    const mockup = join(dir, 'mid-mockup-12');
+    mkdirSync(join(mockup, 'redfish/v1/Mid'), { recursive: true });
+    writeFileSync(join(mockup, 'redfish/v1/index.json'), JSON.stringify({ '@odata.id': '/redfish/v1' }));
+    writeFileSync(join(mockup, 'redfish/v1/Mid/index.json'), JSON.stringify({ '@odata.id': '/redfish/v1/Mid', Data: 'z'.repeat(20_000) }));
+    const s = await start({ mockupDir: mockup });
+    const error = await rejectionOf(
+      withSession(inband(), async (client) => {
+        s.chif.setFaults({ blobStatus: { status: 12, times: 1 } });
+        return client.get('/redfish/v1/Mid');
+      }),
+    );
+    expect(error.code).toBe('E_CHIF');
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it('a slow ChifClose does not hold up the work', async () => {
+    const s = await start({ chifFaults: { closeDelayMs: 1000 } });
+    const t = Date.now();
+    await withSession(inband(), (client) => client.get('/redfish/v1/Systems/1'));
+    expect(Date.now() - t).toBeLessThan(5000);
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it('no driver (no emulator socket): ChifLibraryError naming the driver', async () => {
+    delete process.env.ILO_CHIF_EMULATOR_SOCKET;
+    const error = await rejectionOf(openSession(inband()));
+    expect(error.code).toBe('E_CHIF_LIBRARY');
+    expect(error.message).toMatch(/hpilo/);
+  });
+
+  it('a library that is not there: ChifLibraryError naming what was looked for', async () => {
+    const error = await rejectionOf(openSession(inband({ chifLibrary: join(dir, 'nope.so') })));
+    expect(error.code).toBe('E_CHIF_LIBRARY');
+    expect(error.message).toContain(join(dir, 'nope.so'));
+  });
+});
+
+describe('the CLI in-band', () => {
+  const env = () => ({ ILO_URL: '', ILO_USERNAME: '', ILO_PASSWORD: '', ILO_CHIF_LIB: EMULATOR, ILO_CHIF_EMULATOR_SOCKET: process.env.ILO_CHIF_EMULATOR_SOCKET });
+
+  it('get works without --url, and leaves nothing', async () => {
+    const s = await start();
+    const r = await runToEnd(['get', '/redfish/v1/Systems/1'], { env: env() });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).Id).toBe('1');
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it.each([
+    ['no library', () => ({ ...env(), ILO_CHIF_LIB: join(dir, 'absent.so') }), {}, 7, /CHIF library was not found/],
+    ['no driver', () => ({ ...env(), ILO_CHIF_EMULATOR_SOCKET: join(dir, 'absent.sock') }), {}, 7, /hpilo/],
+    ['high security without credentials', env, { securityState: 'highsecurity' }, 8, /requires credentials/],
+    ['not root', env, { chifFaults: { ping: 13 } }, 7, /run as root/],
+  ] as const)('%s: exit %s with a clear message', async (_name, makeEnv, options, code, message) => {
+    const s = await start(options as SimulatorOptions);
+    const r = await runToEnd(['get', '/redfish/v1/Systems/1'], { env: makeEnv() });
+    expect(r.code).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe('');
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it('never falls back: with --url it is HTTPS even when the CHIF library is there', async () => {
+    const s = await start();
+    const r = await runToEnd(['--url', 'https://127.0.0.1:1', 'get', '/redfish/v1/Systems/1'], { env: { ...env(), ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password' } });
+    expect(r.code).toBe(5);
+    expect(s.state().chif.counters.frames.create).toBe(0);
+  });
+});
