@@ -53,6 +53,7 @@ describe('architecture', () => {
 
   it('data flows one way: cli → client → session → transport', () => {
     const forbidden: Record<string, string[]> = {
+      binding: ['transport', 'session', 'client', 'cli', 'simulator'],
       transport: ['session', 'client', 'cli', 'simulator'],
       session: ['client', 'cli', 'simulator'],
       client: ['cli', 'simulator'],
@@ -72,11 +73,23 @@ describe('architecture', () => {
       for (const spec of imports(f).filter((s) => s.startsWith('.'))) {
         const resolved = relative(SRC, resolve(dirname(join(SRC, f)), spec));
         const to = resolved.includes('/') ? (resolved.split('/')[0] as string) : '';
-        if (to && to !== folder(f) && ['transport', 'session', 'client', 'simulator'].includes(to) && resolved !== `${to}/index.js`) {
+        if (to && to !== folder(f) && ['transport', 'session', 'client', 'simulator', 'binding'].includes(to) && resolved !== `${to}/index.js`) {
           bad.push(`${f} reaches into ${resolved}`);
         }
       }
     }
+    expect(bad).toEqual([]);
+  });
+
+  it('koffi is loaded only by binding/ (the one door to native code), and only lazily', () => {
+    const users = files.filter((f) => /['"]koffi['"]/.test(readFileSync(join(SRC, f), 'utf8')));
+    expect(users).toEqual(['binding/chif-library.ts']);
+    // a static import would load the native module even for HTTPS-only runs
+    expect(readFileSync(join(SRC, 'binding/chif-library.ts'), 'utf8')).not.toMatch(/^import [^;]*from 'koffi'/m);
+  });
+
+  it('binding/ is reached only through transport/', () => {
+    const bad = files.filter((f) => !['transport', 'binding'].includes(folder(f)) && imports(f).some((s) => target(f, s) === 'binding'));
     expect(bad).toEqual([]);
   });
 
