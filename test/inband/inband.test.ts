@@ -144,6 +144,15 @@ describe('security states', () => {
   });
 });
 
+/** A mockup with a 20 kB resource: its answer takes the response blob (recvmode 1). */
+function midMockup(name: string): string {
+  const mockup = join(dir, name);
+  mkdirSync(join(mockup, 'redfish/v1/Mid'), { recursive: true });
+  writeFileSync(join(mockup, 'redfish/v1/index.json'), JSON.stringify({ '@odata.id': '/redfish/v1' }));
+  writeFileSync(join(mockup, 'redfish/v1/Mid/index.json'), JSON.stringify({ '@odata.id': '/redfish/v1/Mid', Data: 'z'.repeat(20_000) }));
+  return mockup;
+}
+
 describe('fault knobs', () => {
   it.each([
     [{ ping: 19 }, 'E_CHIF_LIBRARY', /driver is not available/],
@@ -180,11 +189,7 @@ describe('fault knobs', () => {
   });
 
   it('blob status 2 (another local user) on a response blob is waited out', async () => {
-    const mockup = join(dir, 'mid-mockup');
-    mkdirSync(join(mockup, 'redfish/v1/Mid'), { recursive: true });
-    writeFileSync(join(mockup, 'redfish/v1/index.json'), JSON.stringify({ '@odata.id': '/redfish/v1' }));
-    writeFileSync(join(mockup, 'redfish/v1/Mid/index.json'), JSON.stringify({ '@odata.id': '/redfish/v1/Mid', Data: 'z'.repeat(20_000) }));
-    const s = await start({ mockupDir: mockup });
+    const s = await start({ mockupDir: midMockup('mid-mockup') });
     await withSession(inband(), async (client) => {
       s.chif.setFaults({ blobStatus: { status: 2, times: 2 }, zeroRead: 1 });
       expect(((await client.get('/redfish/v1/Mid')).Data as string).length).toBe(20_000);
@@ -194,11 +199,7 @@ describe('fault knobs', () => {
   });
 
   it('blob status 12 on the answer\'s blob is a ChifError (exit 5), and the session is still deleted', async () => {
-    const mockup = join(dir, 'mid-mockup-12');
-    mkdirSync(join(mockup, 'redfish/v1/Mid'), { recursive: true });
-    writeFileSync(join(mockup, 'redfish/v1/index.json'), JSON.stringify({ '@odata.id': '/redfish/v1' }));
-    writeFileSync(join(mockup, 'redfish/v1/Mid/index.json'), JSON.stringify({ '@odata.id': '/redfish/v1/Mid', Data: 'z'.repeat(20_000) }));
-    const s = await start({ mockupDir: mockup });
+    const s = await start({ mockupDir: midMockup('mid-mockup-12') });
     const error = await rejectionOf(
       withSession(inband(), async (client) => {
         s.chif.setFaults({ blobStatus: { status: 12, times: 1 } });
