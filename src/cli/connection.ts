@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { withSession, type ConnectOptions, type IloClient } from '../client/index.js';
+import { openAgentClient } from '../agent/index.js';
+import { withSession, type ConnectedClient, type ConnectOptions, type IloClient } from '../client/index.js';
 import { InvalidInputError, UsageError } from '../errors.js';
 import type { Lifecycle } from './lifecycle.js';
 
@@ -16,6 +17,7 @@ export interface GlobalFlags {
   caCert?: string;
   insecure?: boolean;
   chifLib?: string;
+  agent?: string;
   timeout: number;
   shutdownTimeout: number;
   logLevel?: string;
@@ -29,8 +31,13 @@ export interface Io {
 }
 
 export interface Connector {
-  /** Opens a session from the flags, runs `work`, deletes the session whatever happens. */
-  withClient<T>(command: Command, work: (client: IloClient) => Promise<T>): Promise<T>;
+  /**
+   * Opens a session from the flags, runs `work`, deletes the session whatever happens. With
+   * --agent / ILO_AGENT_SOCKET the work goes through a running `ilo-agent serve` instead.
+   */
+  withClient<T>(command: Command, work: (client: ConnectedClient) => Promise<T>): Promise<T>;
+  /** The same, always with a session of its own (what `serve` holds). */
+  withOwnSession<T>(command: Command, work: (client: IloClient) => Promise<T>): Promise<T>;
   /** Reads all of stdin once (for a body or a password); a second reader is a usage error. */
   readStdin(purpose: string): Promise<string>;
 }
@@ -114,8 +121,19 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
   return {
     readStdin,
     async withClient(command, work) {
-      const options = await connectOptions(command.optsWithGlobals<GlobalFlags>());
-      return withSession(options, work);
+      const flags = command.optsWithGlobals<GlobalFlags>();
+      const agent = flags.agent ?? (deps.env.ILO_AGENT_SOCKET || undefined);
+      if (!agent) return withSession(await connectOptions(flags), work);
+      // Never a silent login of our own when the agent is asked for and not there (exit 5).
+      const client = await openAgentClient(agent, flags.timeout);
+      try {
+        return await work(client);
+      } finally {
+        await client.close();
+      }
+    },
+    async withOwnSession(command, work) {
+      return withSession(await connectOptions(command.optsWithGlobals<GlobalFlags>()), work);
     },
   };
 }

@@ -7,6 +7,7 @@ import { infoCommand } from './commands/info.js';
 import { listCommand } from './commands/list.js';
 import { rawCommand } from './commands/raw.js';
 import { sessionsCommand } from './commands/sessions/index.js';
+import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
 import { createConnector, type Io } from './connection.js';
 import type { CommandContext } from './context.js';
@@ -19,6 +20,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycl
     .description('Redfish for HPE iLO, in-band (CHIF) or over HTTPS, that never leaves a session behind')
     .version(process.env.npm_package_version ?? '0.1.0')
     .option('--url <url>', 'the iLO, https://host[:port] (env ILO_URL); without it, the local iLO in-band through CHIF')
+    .option('--agent <socket>', 'send the work through a running `ilo-agent serve` (env ILO_AGENT_SOCKET) instead of logging in')
     .option('--chif-lib <path>', 'in-band: HPE\'s CHIF library to load (env ILO_CHIF_LIB; default: HPE\'s search order)')
     .option('-u, --username <name>', 'iLO user (env ILO_USERNAME); in-band only needed when the security state asks')
     .option('-p, --password <password>', 'iLO password: visible to other users, prefer ILO_PASSWORD, --password-file or --password-stdin')
@@ -38,7 +40,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycl
     (logger ??= createLogger((program.opts<{ logLevel?: LevelWithSilent }>().logLevel ?? defaultLevel) as LevelWithSilent, { pretty: io.stderr.isTTY === true }));
 
   const ctx: CommandContext = { io, lifecycle, logger: getLogger, connector: createConnector({ io, env, logger: () => getLogger(), lifecycle }) };
-  for (const command of [getCommand(ctx), rawCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), simulateCommand(ctx)]) {
+  for (const command of [getCommand(ctx), rawCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), serveCommand(ctx), simulateCommand(ctx)]) {
     program.addCommand(command);
   }
   configureAll(program, io);

@@ -17,6 +17,12 @@ export interface RedfishResponse {
   body: Uint8Array;
 }
 
+/** What commands use of a connected client, whether it holds its own session or an agent's. */
+export interface ConnectedClient extends RedfishClient {
+  readonly session: { readonly path: string | null; readonly id: string | null };
+  readonly transportDescription: string;
+}
+
 /** The part of a session the client uses (a Session, or anything that sends like one). */
 export type SessionLike = Pick<Session, 'request'>;
 

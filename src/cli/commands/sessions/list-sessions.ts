@@ -1,5 +1,5 @@
 // Reading the iLO's session table: every session of every user and kind, ours marked.
-import type { IloClient } from '../../../client/index.js';
+import type { ConnectedClient } from '../../../client/index.js';
 import { RedfishError } from '../../../errors.js';
 import { DOCUMENTED_SESSIONS_PATH, isJsonObject } from '../../../session/index.js';
 import { mapLimit } from '../../parallel.js';
@@ -19,7 +19,7 @@ export interface SessionRow {
 
 const samePath = (a: string | null, b: string | null) => !!a && !!b && a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();
 
-export async function listSessions(client: IloClient): Promise<SessionRow[]> {
+export async function listSessions(client: ConnectedClient): Promise<SessionRow[]> {
   const paths = await client.members(DOCUMENTED_SESSIONS_PATH);
   const rows = await mapLimit(paths, 4, async (path): Promise<SessionRow | undefined> => {
     let body: Record<string, unknown>;
@@ -47,6 +47,6 @@ export async function listSessions(client: IloClient): Promise<SessionRow[]> {
   return rows.filter((r): r is SessionRow => r !== undefined);
 }
 
-export function isOurs(row: SessionRow, client: IloClient): boolean {
+export function isOurs(row: SessionRow, client: ConnectedClient): boolean {
   return row.ours || samePath(row.path, client.session.path);
 }

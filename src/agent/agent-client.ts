@@ -1,0 +1,134 @@
+// A local client of `ilo-agent serve`: sends Redfish requests through the agent's session
+// instead of logging in. It looks like a session to RedfishClient.
+import { connect, type Socket } from 'node:net';
+import { RedfishClient } from '../client/index.js';
+import { AbortedError, ClosedError, ConnectError, IloAgentError, type ErrorCode, TimeoutError } from '../errors.js';
+import type { SessionRequest } from '../session/index.js';
+import type { TransportResponse } from '../transport/index.js';
+import { MAX_LINE, type AgentHello, type AgentRequest, type AgentResponse } from './protocol.js';
+
+export class AgentConnection {
+  readonly #socket: Socket;
+  readonly #pending = new Map<number, { resolve: (r: AgentResponse) => void; reject: (e: Error) => void }>();
+  readonly #timeoutMs: number;
+  #nextId = 1;
+  #buffered = '';
+  #closed = false;
+  hello: AgentHello | undefined;
+
+  private constructor(socket: Socket, timeoutMs: number) {
+    this.#socket = socket;
+    this.#timeoutMs = timeoutMs;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => this.#receive(chunk));
+    socket.on('close', () => this.#fail(new ConnectError('the agent closed the connection')));
+    socket.on('error', () => undefined); // 'close' follows and reports it
+  }
+
+  /** Connects and greets the agent; says clearly when no agent listens there (exit 5). */
+  static async open(socketPath: string, timeoutMs = 60_000): Promise<AgentConnection> {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect(socketPath);
+      s.once('connect', () => resolve(s));
+      s.once('error', (error: NodeJS.ErrnoException) =>
+        reject(new ConnectError(`no ilo-agent serve is listening at ${socketPath} (${error.code ?? error.message}); start one, or run without --agent / ILO_AGENT_SOCKET`)),
+      );
+    });
+    const connection = new AgentConnection(socket, timeoutMs);
+    const hello = await connection.#send({ id: 0, op: 'hello' });
+    connection.hello = hello.hello;
+    return connection;
+  }
+
+  /** Same contract as Session.request: any status resolves. */
+  async request(request: SessionRequest): Promise<TransportResponse> {
+    const response = await this.#send(
+      {
+        id: 0,
+        op: 'request',
+        method: request.method,
+        path: request.path,
+        headers: { ...request.headers },
+        body: request.body ? Buffer.from(request.body).toString('base64') : undefined,
+      },
+      request.signal,
+    );
+    return { status: response.status ?? 0, headers: response.headers ?? {}, body: Buffer.from(response.body ?? '', 'base64') };
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    return new Promise((resolve) => {
+      if (this.#socket.destroyed) resolve();
+      else this.#socket.end(() => resolve());
+    });
+  }
+
+  #send(request: AgentRequest, signal?: AbortSignal): Promise<AgentResponse> {
+    if (this.#closed) return Promise.reject(new ClosedError('the agent connection is closed'));
+    if (signal?.aborted) return Promise.reject(new AbortedError('aborted'));
+    const id = this.#nextId++;
+    return new Promise<AgentResponse>((resolve, reject) => {
+      const timer = setTimeout(() => done(new TimeoutError(`the agent did not answer within ${this.#timeoutMs / 1000} s`)), this.#timeoutMs);
+      const onAbort = () => done(new AbortedError('aborted'));
+      const done = (error?: Error, response?: AgentResponse) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#pending.delete(id);
+        if (error) reject(error);
+        else if (response?.error) reject(new IloAgentError(response.error.message, response.error.code as ErrorCode));
+        else resolve(response as AgentResponse);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#pending.set(id, { resolve: (r) => done(undefined, r), reject: (e) => done(e) });
+      this.#socket.write(`${JSON.stringify({ ...request, id })}\n`);
+    });
+  }
+
+  #receive(chunk: string): void {
+    this.#buffered += chunk;
+    if (this.#buffered.length > MAX_LINE && !this.#buffered.includes('\n')) {
+      this.#socket.destroy();
+      return;
+    }
+    let newline: number;
+    while ((newline = this.#buffered.indexOf('\n')) >= 0) {
+      const line = this.#buffered.slice(0, newline);
+      this.#buffered = this.#buffered.slice(newline + 1);
+      let response: AgentResponse;
+      try {
+        response = JSON.parse(line) as AgentResponse;
+      } catch {
+        continue;
+      }
+      this.#pending.get(response.id)?.resolve(response);
+    }
+  }
+
+  #fail(error: Error): void {
+    for (const pending of [...this.#pending.values()]) pending.reject(error);
+  }
+}
+
+/** A RedfishClient whose requests go through the agent's session. */
+export async function openAgentClient(socketPath: string, timeoutMs?: number): Promise<AgentClient> {
+  const connection = await AgentConnection.open(socketPath, timeoutMs);
+  return new AgentClient(connection, socketPath);
+}
+
+export class AgentClient extends RedfishClient {
+  readonly session: { readonly path: string | null; readonly id: string | null };
+  readonly transportDescription: string;
+  readonly #connection: AgentConnection;
+
+  constructor(connection: AgentConnection, socketPath: string) {
+    super(connection);
+    this.#connection = connection;
+    this.session = { path: connection.hello?.sessionPath ?? null, id: connection.hello?.sessionId ?? null };
+    this.transportDescription = `agent ${socketPath} (${connection.hello?.transport ?? 'unknown'})`;
+  }
+
+  close(): Promise<void> {
+    return this.#connection.close();
+  }
+}

@@ -1,0 +1,5 @@
+// `ilo-agent serve` and its clients.
+export { startAgentServer } from './server.js';
+export type { AgentServer, AgentServerOptions } from './server.js';
+export { AgentConnection, AgentClient, openAgentClient } from './agent-client.js';
+export { defaultSocketPath } from './protocol.js';

@@ -1,0 +1,189 @@
+// `ilo-agent serve`: one session shared by many local invocations. Clients never see the token;
+// the agent bounds its queue and its concurrency towards the iLO.
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { IloClient } from '../client/index.js';
+import { IloAgentError, InvalidInputError } from '../errors.js';
+import { MAX_LINE, PRIVATE_HEADERS, type AgentRequest, type AgentResponse } from './protocol.js';
+
+export interface AgentServerOptions {
+  client: IloClient;
+  socketPath: string;
+  /** Requests sent to the iLO at once; default 4. */
+  maxInFlight?: number;
+  /** Requests waiting beyond those; past it a request is refused at once (E_BUSY). Default 1000. */
+  maxQueue?: number;
+  logger?: Logger;
+}
+
+export interface AgentServer {
+  readonly socketPath: string;
+  /** Requests answered since start. */
+  readonly served: number;
+  /** Stops accepting, lets requests in flight finish, closes every connection. */
+  close(): Promise<void>;
+}
+
+export async function startAgentServer(options: AgentServerOptions): Promise<AgentServer> {
+  const { client, socketPath, logger } = options;
+  const maxInFlight = options.maxInFlight ?? 4;
+  const maxQueue = options.maxQueue ?? 1000;
+  let inFlight = 0;
+  let served = 0;
+  const waiting: Array<() => void> = [];
+  const sockets = new Set<Socket>();
+  const running = new Set<Promise<void>>();
+
+  const slot = async (): Promise<void> => {
+    if (inFlight < maxInFlight) {
+      inFlight++;
+      return;
+    }
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else inFlight--;
+  };
+
+  const answer = async (request: AgentRequest): Promise<AgentResponse> => {
+    if (request.op === 'hello') {
+      return {
+        id: request.id,
+        hello: { sessionPath: client.session.path, sessionId: client.session.id, transport: client.transportDescription, version: 1 },
+      };
+    }
+    if (request.op !== 'request' || typeof request.method !== 'string' || typeof request.path !== 'string') {
+      throw new InvalidInputError('a request needs op "request", a method and a path');
+    }
+    if (waiting.length >= maxQueue) throw new IloAgentError(`the agent's queue is full (${maxQueue} waiting); try again`, 'E_CONNECT');
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers ?? {})) {
+      if (!PRIVATE_HEADERS.has(name.toLowerCase()) && typeof value === 'string') headers[name] = value;
+    }
+    const body = request.body === undefined ? undefined : Buffer.from(request.body, 'base64');
+    await slot();
+    try {
+      const response = await client.request(request.method, request.path, { headers, body });
+      const shown: Record<string, string> = {};
+      for (const [name, value] of Object.entries(response.headers)) if (!PRIVATE_HEADERS.has(name)) shown[name] = value;
+      return { id: request.id, status: response.status, headers: shown, body: Buffer.from(response.body).toString('base64') };
+    } finally {
+      release();
+    }
+  };
+
+  const serve = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let buffered = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      if (buffered.length > MAX_LINE && !buffered.includes('\n')) {
+        socket.destroy();
+        return;
+      }
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (line.trim() === '') continue;
+        const work = handleLine(line).then((response) => {
+          served++;
+          if (!socket.destroyed) socket.write(`${JSON.stringify(response)}\n`);
+        });
+        running.add(work);
+        void work.finally(() => running.delete(work));
+      }
+    });
+  };
+
+  const handleLine = async (line: string): Promise<AgentResponse> => {
+    let request: AgentRequest;
+    try {
+      request = JSON.parse(line) as AgentRequest;
+    } catch {
+      return { id: -1, error: { code: 'E_INPUT', message: 'a line that is not JSON' } };
+    }
+    const id = typeof request?.id === 'number' ? request.id : -1;
+    try {
+      return await answer({ ...request, id });
+    } catch (error) {
+      const code = error instanceof IloAgentError ? error.code : 'E_INTERNAL';
+      if (!(error instanceof IloAgentError)) logger?.error({ err: error }, 'agent request failed');
+      return { id, error: { code, message: error instanceof Error ? error.message : String(error) } };
+    }
+  };
+
+  const server: Server = createServer(serve);
+  if (await isListening(socketPath)) throw new InvalidInputError(`another ilo-agent serve is already listening at ${socketPath}`);
+  removeStaleSocket(socketPath);
+  // Owner only, from the first moment: the socket file is made under a strict umask.
+  const previous = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } finally {
+    process.umask(previous);
+  }
+  if (process.platform !== 'win32') chmodSync(socketPath, 0o600);
+  logger?.info({ socket: socketPath, maxInFlight, maxQueue }, 'agent listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    socketPath,
+    get served() {
+      return served;
+    },
+    close: () =>
+      (closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await Promise.allSettled([...running]);
+        for (const socket of sockets) {
+          socket.end();
+          setTimeout(() => socket.destroy(), 500).unref();
+        }
+        await closed;
+        if (process.platform !== 'win32') {
+          try {
+            unlinkSync(socketPath);
+          } catch {
+            // already gone
+          }
+        }
+      })()),
+  };
+}
+
+function isListening(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/** A socket file left by an agent that died is replaced; any other file is an error. */
+function removeStaleSocket(path: string): void {
+  if (process.platform === 'win32') return;
+  let stat;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!stat.isSocket()) throw new InvalidInputError(`${path} exists and is not a socket; give another --socket`);
+  unlinkSync(path);
+}

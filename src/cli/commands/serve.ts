@@ -1,0 +1,34 @@
+// `ilo-agent serve`: hold one session and serve local clients (`--agent SOCKET` or
+// ILO_AGENT_SOCKET) over a Unix socket (owner only) or a Windows named pipe. Prints one JSON line
+// on stdout when ready; stops cleanly on SIGTERM, deleting its session.
+import { Command, Option } from 'commander';
+import { defaultSocketPath, startAgentServer } from '../../agent/index.js';
+import type { CommandContext } from '../context.js';
+import { parseWholeNumber } from '../option-parsers.js';
+
+export function serveCommand(ctx: CommandContext): Command {
+  return new Command('serve')
+    .description('hold one session and serve local ilo-agent invocations (--agent SOCKET / ILO_AGENT_SOCKET)')
+    .addOption(new Option('--socket <path>', 'where to listen (mode 0600)').default(undefined, defaultSocketPath()))
+    .option('--max-inflight <n>', 'requests sent to the iLO at once', parseWholeNumber(1, 64), 4)
+    .option('--max-queue <n>', 'requests waiting beyond those before new ones are refused', parseWholeNumber(0, 1_000_000), 1000)
+    .action(async (flags: { socket?: string; maxInflight: number; maxQueue: number }, command: Command) => {
+      // SIGTERM is how a service is stopped: exit 0 then, after the session is deleted.
+      ctx.lifecycle.signalEndsNormally();
+      const log = ctx.logger('info');
+      await ctx.connector.withOwnSession(command, async (client) => {
+        const server = await startAgentServer({
+          client,
+          socketPath: flags.socket ?? defaultSocketPath(),
+          maxInFlight: flags.maxInflight,
+          maxQueue: flags.maxQueue,
+          logger: log.child({ component: 'serve' }),
+        });
+        ctx.io.stdout.write(`${JSON.stringify({ socket: server.socketPath, session: client.session.path, transport: client.transportDescription })}\n`);
+        const stop = ctx.lifecycle.signal;
+        await new Promise((resolve) => (stop.aborted ? resolve(undefined) : stop.addEventListener('abort', resolve, { once: true })));
+        log.info({ served: server.served }, 'stopping: deleting the session');
+        await server.close();
+      });
+    });
+}
