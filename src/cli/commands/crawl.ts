@@ -1,0 +1,41 @@
+// `ilo-agent crawl [root]`: the whole Redfish tree through one session, as one JSON object
+// {path: body} on stdout or in --out FILE. A progress line on stderr when it is a terminal.
+import { writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { checkPath, crawl } from '../../client/index.js';
+import { InvalidInputError } from '../../errors.js';
+import type { CommandContext } from '../context.js';
+import { parseWholeNumber } from '../option-parsers.js';
+
+export function crawlCommand(ctx: CommandContext): Command {
+  return new Command('crawl')
+    .description('walk the Redfish tree from root, following every @odata.id once; one JSON object {path: body}')
+    .argument('[root]', 'where to start', '/redfish/v1')
+    .option('--concurrency <n>', 'requests at once (in-band the channel is serial anyway)', parseWholeNumber(1, 64), 4)
+    .option('--out <file>', 'write the result to FILE instead of stdout')
+    .action(async (root: string, flags: { concurrency: number; out?: string }, command: Command) => {
+      checkPath(root);
+      const tty = ctx.io.stderr.isTTY === true;
+      const started = Date.now();
+      let last = 0;
+      const progress = (done: number, discovered: number) => {
+        const now = Date.now();
+        if (!tty || (now - last < 100 && done !== discovered)) return;
+        last = now;
+        const rate = done / Math.max((now - started) / 1000, 0.001);
+        ctx.io.stderr.write(`\r\x1b[2Kcrawl: ${done}/${discovered} resources, ${rate.toFixed(0)}/s`);
+      };
+      const result = await ctx.connector.withClient(command, (client) => crawl(client, root, { concurrency: flags.concurrency, onProgress: progress }));
+      if (tty) ctx.io.stderr.write('\n');
+      const text = `${JSON.stringify(result)}\n`;
+      if (flags.out) {
+        try {
+          writeFileSync(flags.out, text);
+        } catch (error) {
+          throw new InvalidInputError(`cannot write --out ${flags.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        }
+      } else {
+        ctx.io.stdout.write(text);
+      }
+    });
+}
