@@ -22,6 +22,28 @@ export const EXIT_CODES = {
   E_ABORTED: 130,
 } as const satisfies Record<ErrorCode, number>;
 
+/** `set --check`: the resource does not match yet; a run without --check would change it. */
+export const EXIT_WOULD_CHANGE = 10;
+
+/** Exit statuses that report a result, not an error (stable, documented in README). */
+export type OutcomeExitCode = typeof EXIT_WOULD_CHANGE;
+
+/**
+ * A command that completed normally but whose exit status must say more than 0 (`set --check`
+ * exits 10 when something would change, as `diff` exits 1). Not an error: the action throws it
+ * once its output is written and its session is deleted, and main.ts turns it into the exit
+ * status without a message. Commands never set an exit status themselves.
+ */
+export class CommandOutcome extends Error {
+  readonly exitCode: OutcomeExitCode;
+
+  constructor(exitCode: OutcomeExitCode, reason: string) {
+    super(reason);
+    this.name = 'CommandOutcome';
+    this.exitCode = exitCode;
+  }
+}
+
 const SIGNAL_NUMBERS: Readonly<Partial<Record<NodeJS.Signals, number>>> = {
   SIGHUP: 1,
   SIGINT: 2,

@@ -5,7 +5,7 @@
 import { CommanderError } from 'commander';
 import { exitNow, nativeCallsPending } from '../client/index.js';
 import { AbortedError, IloAgentError } from '../errors.js';
-import { EXIT_CODES, exitCodeFor } from './exit-codes.js';
+import { CommandOutcome, EXIT_CODES, exitCodeFor } from './exit-codes.js';
 import { Lifecycle } from './lifecycle.js';
 import { buildProgram } from './program.js';
 import { SHUTDOWN_SIGNALS } from './signals.js';
@@ -44,6 +44,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODES.E_USAGE;
+    if (error instanceof CommandOutcome) return error.exitCode; // a result, not an error: no message
     if (!(error instanceof AbortedError && lifecycle.reason)) {
       say(error instanceof IloAgentError ? error.message : `internal error: ${(error as Error)?.message ?? String(error)}`);
       if (!(error instanceof IloAgentError) && process.env.ILO_AGENT_DEBUG && error instanceof Error) say(error.stack ?? '');

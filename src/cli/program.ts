@@ -2,12 +2,15 @@
 import { Command, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { createLogger, LOG_LEVELS, type Logger } from '../log/logger.js';
+import { batchCommand } from './commands/batch.js';
+import { crawlCommand } from './commands/crawl.js';
 import { getCommand } from './commands/get.js';
 import { infoCommand } from './commands/info.js';
 import { listCommand } from './commands/list.js';
 import { rawCommand } from './commands/raw.js';
 import { sessionsCommand } from './commands/sessions/index.js';
 import { serveCommand } from './commands/serve.js';
+import { setCommand } from './commands/set.js';
 import { simulateCommand } from './commands/simulate.js';
 import { createConnector, type Io } from './connection.js';
 import type { CommandContext } from './context.js';
@@ -40,7 +43,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycl
     (logger ??= createLogger((program.opts<{ logLevel?: LevelWithSilent }>().logLevel ?? defaultLevel) as LevelWithSilent, { pretty: io.stderr.isTTY === true }));
 
   const ctx: CommandContext = { io, lifecycle, logger: getLogger, connector: createConnector({ io, env, logger: () => getLogger(), lifecycle }) };
-  for (const command of [getCommand(ctx), rawCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), serveCommand(ctx), simulateCommand(ctx)]) {
+  for (const command of [getCommand(ctx), rawCommand(ctx), batchCommand(ctx), setCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), crawlCommand(ctx), serveCommand(ctx), simulateCommand(ctx)]) {
     program.addCommand(command);
   }
   configureAll(program, io);

@@ -7,3 +7,5 @@ export { checkMethod, checkPath, checkNotSessionPost, parseJsonInput } from './p
 export { nativeCallsPending, exitNow } from '../transport/index.js';
 export { applyPatch, buildDesired, deepEqual, diffResource, isPlainObject, parseAssignment, project } from './diff.js';
 export type { Assignment, Difference, JsonObject, JsonValue } from './diff.js';
+export { crawl, linksOf } from './crawl.js';
+export type { CrawlOptions, CrawlError } from './crawl.js';

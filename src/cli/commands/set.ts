@@ -1,0 +1,68 @@
+// `set`: idempotent settings, for configuration management (Chef, Puppet). GET, compare, PATCH
+// only what differs, read back. `--check` changes nothing and says by its exit status (0 / 10)
+// whether a run would change anything.
+import { Command } from 'commander';
+import { applyPatch, buildDesired, checkPath, diffResource, isPlainObject, parseAssignment, parseJsonInput, project, type JsonObject } from '../../client/index.js';
+import { InvalidInputError, UsageError } from '../../errors.js';
+import type { CommandContext } from '../context.js';
+import { CommandOutcome, EXIT_WOULD_CHANGE } from '../exit-codes.js';
+import { outputFormat, printResult } from '../output.js';
+
+interface SetFlags {
+  data?: string;
+  check?: boolean;
+}
+
+interface SetResult {
+  changed: boolean;
+  before: JsonObject;
+  after: JsonObject;
+}
+
+export function setCommand(ctx: CommandContext): Command {
+  return new Command('set')
+    .description('set properties of a resource if they differ (idempotent); {changed, before, after} on stdout')
+    .argument('<path>', 'a Redfish path, e.g. /redfish/v1/Systems/1')
+    .argument('[assignments...]', 'key=value; the key may be dotted (Boot.BootSourceOverrideTarget=Pxe), the value is JSON if it parses, else a string')
+    .option('--data <json>', 'the desired properties as a JSON object (key=value pairs apply on top)')
+    .option('--check', 'change nothing: exit 0 when the resource matches, 10 when a run would change it')
+    .action(async (path: string, assignments: string[], flags: SetFlags, command: Command) => {
+      // Everything is checked before the login: nothing half-validated is sent.
+      checkPath(path);
+      if (assignments.length === 0 && flags.data === undefined) {
+        throw new UsageError('nothing to set: give key=value pairs (e.g. Boot.BootSourceOverrideTarget=Pxe) and/or --data JSON');
+      }
+      let base: JsonObject | undefined;
+      if (flags.data !== undefined) {
+        const data = parseJsonInput(flags.data, '--data');
+        if (!isPlainObject(data)) throw new InvalidInputError('--data must be a JSON object of the properties to set, e.g. {"AssetTag":"rack-42"}');
+        base = data;
+      }
+      const desired = buildDesired(base, assignments.map(parseAssignment));
+      if (Object.keys(desired).length === 0) throw new InvalidInputError('nothing to set: --data is an empty object');
+
+      const { result, pending } = await ctx.connector.withClient(command, async (client) => {
+        const current = await client.get(path);
+        const difference = diffResource(current, desired);
+        if (difference.matches) return { result: { changed: false, before: difference.before, after: difference.before }, pending: [] };
+        if (flags.check) {
+          return { result: { changed: true, before: difference.before, after: project(applyPatch(current, difference.patch), desired) }, pending: [] };
+        }
+        // Only the differing properties: a PATCH of an unchanged BIOS attribute can still mark
+        // the settings pending, and the smaller the body, the less the iLO can refuse.
+        // A rejected property is a RedfishError (exit 6) carrying the iLO's MessageIds.
+        await client.patch(path, difference.patch);
+        // Report what the iLO holds now, not what was asked for.
+        const readBack = diffResource(await client.get(path), desired);
+        return { result: { changed: true, before: difference.before, after: readBack.before }, pending: readBack.differing };
+      });
+
+      printResult(ctx.io, outputFormat(command, ctx.io), result satisfies SetResult);
+      if (pending.length > 0) {
+        ctx.io.stderr.write(
+          `ilo-agent: pending: the iLO reports a different value until the change takes effect (some settings, e.g. BIOS attributes, apply at the next reboot): ${pending.join(', ')}\n`,
+        );
+      }
+      if (flags.check && result.changed) throw new CommandOutcome(EXIT_WOULD_CHANGE, `${path} does not match: a run without --check would change it`);
+    });
+}
