@@ -2,17 +2,10 @@
 // on stdout when ready ({url, ca, control, chifSocket}; chifSocket is the --chif-socket path or
 // null); logs go to stderr.
 import { Command, Option } from 'commander';
-import {
-  FAULT_TYPES,
-  parseFaultSpec,
-  SECURITY_STATES,
-  startSimulator,
-  type FaultRule,
-  type InbandLocation,
-  type ProfileName,
-  type SecurityState,
-} from '../../simulator/index.js';
-import { asOptionParser, collect, parseChoice, parseDuration, parseUsers, parseWholeNumber } from '../option-parsers.js';
+// Types only: the simulator itself is loaded when this command runs, so that no other command
+// pays for loading it.
+import type { InbandLocation, ProfileName, SecurityState } from '../../simulator/index.js';
+import { collect, parseChoice, parseDuration, parseUsers, parseWholeNumber } from '../option-parsers.js';
 import type { CommandContext } from '../context.js';
 
 interface SimulateFlags {
@@ -28,7 +21,7 @@ interface SimulateFlags {
   loginLatencyMs: number;
   loginFailureDelay: number;
   loginFailuresBeforeDelay: number;
-  fault?: FaultRule[];
+  fault?: string[];
   chifSocket?: string;
   securityState: SecurityState;
   inbandLocation: InbandLocation;
@@ -51,16 +44,18 @@ export function simulateCommand(ctx: CommandContext): Command {
     .option('--login-failures-before-delay <n>', 'failed logins in a row answered without delay', parseWholeNumber(0), 1)
     .option(
       '--fault <spec>',
-      `inject a fault, repeatable: type=${FAULT_TYPES.join('|')}[,on=any|login|logout|request][,method=M][,path=/p][,times=N][,stage=before|after]`,
-      collect(asOptionParser(parseFaultSpec)),
+      'inject a fault, repeatable: type=status503|drop|truncate|hang|garble|strip-location[,on=any|login|logout|request][,method=M][,path=/p][,times=N][,stage=before|after]',
+      collect((spec: string) => spec),
     )
     .option('--chif-socket <path>', 'also serve in-band (CHIF) requests from the CHIF emulator library on this Unix socket')
-    .addOption(new Option('--security-state <state>', 'iLO security state seen in-band').choices([...SECURITY_STATES]).default('production'))
+    .addOption(new Option('--security-state <state>', 'iLO security state seen in-band').choices(['production', 'highsecurity', 'fips']).default('production'))
     .addOption(new Option('--inband-location <form>', 'Location of sessions made in-band: path only, or absolute').choices(['path', 'absolute']).default('path'))
     .action(async (flags: SimulateFlags) => {
       const log = ctx.logger('info');
       // Its normal end is a signal: stop then, and exit 0.
       ctx.lifecycle.signalEndsNormally();
+      const { parseFaultSpec, startSimulator } = await import('../../simulator/index.js');
+      const faults = (flags.fault ?? []).map(parseFaultSpec);
       const simulator = await startSimulator({
         host: flags.host,
         port: flags.port,
@@ -74,9 +69,9 @@ export function simulateCommand(ctx: CommandContext): Command {
         loginLatencyMs: flags.loginLatencyMs,
         loginFailureDelayMs: flags.loginFailureDelay,
         loginFailuresBeforeDelay: flags.loginFailuresBeforeDelay,
-        faults: flags.fault ?? [],
+        faults,
         chifSocket: flags.chifSocket,
-        securityState: parseChoice(SECURITY_STATES)(flags.securityState),
+        securityState: flags.securityState, // commander checked the choice; startSimulator checks again
         inbandLocation: parseChoice(['path', 'absolute'] as const)(flags.inbandLocation),
         logger: log.child({ component: 'simulator' }),
       });
