@@ -21,6 +21,8 @@ export interface GlobalFlags {
   timeout: number;
   shutdownTimeout: number;
   logLevel?: string;
+  /** false with --no-guardian. */
+  guardian?: boolean;
   output?: 'json' | 'pretty';
 }
 
@@ -88,6 +90,8 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       closeSignal: deps.lifecycle.closeSignal,
       onOpen: (client) => deps.lifecycle.track(client),
       logger: deps.logger(),
+      // Deletes the session if this process dies without doing so (SIGKILL, OOM, a native crash).
+      guardian: flags.guardian !== false,
     };
   };
 

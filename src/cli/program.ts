@@ -31,6 +31,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycl
     .option('--password-stdin', 'read the password from standard input')
     .option('--ca-cert <file>', 'PEM file of the CA that signed the iLO\'s certificate')
     .option('--insecure', 'do not verify the iLO\'s certificate (warns)')
+    .option('--no-guardian', 'start no guardian process (which deletes the session if ilo-agent is killed with SIGKILL or crashes)')
     .addOption(new Option('--timeout <duration>', 'time for one request (connecting: at most 10 s)').argParser(parseDuration).default(DEFAULT_TIMEOUT_MS, '60s'))
     .addOption(
       new Option('--shutdown-timeout <duration>', 'time allowed to delete the session when stopping').argParser(parseDuration).default(DEFAULT_SHUTDOWN_TIMEOUT_MS, '10s'),

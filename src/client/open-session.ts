@@ -1,7 +1,8 @@
 // The library API: open one session, use it, and always delete it.
-import type { Logger } from 'pino';
+import type { Logger, LevelWithSilent } from 'pino';
 import { UsageError } from '../errors.js';
-import { Session } from '../session/index.js';
+import { startGuardian, type Guardian, type GuardianTransport } from '../guardian/index.js';
+import { Session, type Credentials } from '../session/index.js';
 import { openHttpsTransport, openInbandTransport, type Transport } from '../transport/index.js';
 import { RedfishClient } from './client.js';
 
@@ -37,6 +38,12 @@ export interface ConnectOptions {
   /** Told of each client once its session is open (the CLI keeps them for a last-resort cleanup). */
   onOpen?: (client: IloClient) => void;
   logger?: Logger;
+  /**
+   * Start a guardian process with the login: it deletes the session if this process dies without
+   * doing so (SIGKILL, the OOM killer, a native crash). It gets the token, and the password over
+   * HTTPS, through a pipe only. Not for a `transport` given here. The CLI turns it on.
+   */
+  guardian?: boolean;
 }
 
 export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
@@ -48,13 +55,15 @@ export class IloClient extends RedfishClient {
   readonly session: Session;
   readonly #transport: Transport;
   readonly #options: ConnectOptions;
+  readonly #guardian: Guardian | undefined;
   #closed: Promise<void> | undefined;
 
-  constructor(session: Session, transport: Transport, options: ConnectOptions) {
+  constructor(session: Session, transport: Transport, options: ConnectOptions, guardian?: Guardian) {
     super(session, { signal: options.signal });
     this.session = session;
     this.#transport = transport;
     this.#options = options;
+    this.#guardian = guardian;
   }
 
   /** Where requests go: `https://…` or the CHIF channel. */
@@ -70,6 +79,8 @@ export class IloClient extends RedfishClient {
       try {
         await this.session.close({ signal: bound });
       } finally {
+        // Released: the guardian exits. Not released (the DELETE failed): it tries itself.
+        await this.#guardian?.detach();
         await this.#transport.close();
       }
     })();
@@ -92,8 +103,10 @@ export async function openSession(options: ConnectOptions): Promise<IloClient> {
     await transport.close();
     throw new UsageError('a user name and password are needed to log in over HTTPS');
   }
-  const session = new Session({ transport, credentials, logger: options.logger });
-  const client = new IloClient(session, transport, options);
+  // Started alongside the login, never waited for: it boots while the POST is on its way.
+  const guardian = options.guardian ? guardianFor(options, transport, credentials) : undefined;
+  const session = new Session({ transport, credentials, logger: options.logger, observer: guardian });
+  const client = new IloClient(session, transport, options, guardian);
   try {
     await session.open({ signal: options.signal, deadline: options.closeSignal });
     options.onOpen?.(client);
@@ -117,6 +130,20 @@ export async function withSession<T>(options: ConnectOptions, work: (client: Ilo
   }
   await client.close();
   return result;
+}
+
+function guardianFor(options: ConnectOptions, transport: Transport, credentials: Credentials | null): Guardian | undefined {
+  let spec: GuardianTransport;
+  if (options.transport) {
+    options.logger?.debug('no guardian for a transport given by the caller');
+    return undefined;
+  } else if (transport.kind === 'https') {
+    spec = { kind: 'https', url: options.url as string, ca: options.ca ?? null, insecure: options.insecure ?? false };
+  } else {
+    spec = { kind: 'chif', library: options.chifLibrary ?? null };
+  }
+  const level = (options.logger?.level ?? 'silent') as LevelWithSilent;
+  return startGuardian({ transport: spec, credentials, logLevel: level, logger: options.logger });
 }
 
 function httpsOptions(options: ConnectOptions) {

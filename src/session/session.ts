@@ -30,6 +30,27 @@ export interface SessionOptions {
    */
   credentials: Credentials | null;
   logger?: Logger;
+  /**
+   * Told, synchronously, of every step that changes what the iLO may hold for this session (the
+   * guardian process listens). It receives the token: it must keep it in memory only.
+   */
+  observer?: SessionObserver;
+}
+
+/**
+ * What someone who must delete the session if this process dies needs to know, in order. Each
+ * call happens before the step it announces can have an effect (`loginStarted` before the POST is
+ * sent), so whatever the moment of death, the observer knows at least as much as the iLO did.
+ */
+export interface SessionObserver {
+  /** A session POST is about to be sent (user null: in-band null credentials); `at` is Date.now(). */
+  loginStarted?(login: { user: string | null; at: number }): void;
+  /** The iLO answered that POST with an error status: it made no session. */
+  loginRefused?(): void;
+  /** The iLO made a session; `path` may follow in a second call when the answer did not name it. */
+  sessionCreated?(session: { path: string | null; token: string | null }): void;
+  /** Nothing of ours is left on the iLO: every session made was deleted or found gone. */
+  released?(): void;
 }
 
 export interface SessionRequest {
@@ -52,12 +73,17 @@ type State = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 export class Session {
   readonly #transport: Transport;
   readonly #log: Logger | undefined;
+  readonly #observer: SessionObserver;
   #credentials: Credentials | null;
   #token: string | null = null;
   #path: string | null = null;
   #state: State = 'new';
   /** The iLO no longer holds the session (deleted, or found gone). */
   #deleted = false;
+  /** A session POST went out and no answer came back: the iLO may hold a session we cannot name. */
+  #loginUnanswered = false;
+  /** The DELETE of a session replaced by a re-login failed: it may still be on the iLO. */
+  #oldSessionLeft = false;
   #generation = 0;
   #opening: Promise<void> | undefined;
   #relogin: Promise<void> | undefined;
@@ -69,6 +95,7 @@ export class Session {
     this.#transport = options.transport;
     this.#credentials = options.credentials;
     this.#log = options.logger;
+    this.#observer = options.observer ?? {};
   }
 
   get state(): State {
@@ -157,6 +184,7 @@ export class Session {
       this.#path = null;
       this.#credentials = null;
       this.#state = 'closed';
+      if (!this.#oldSessionLeft && !this.#loginUnanswered) this.#notify('released');
       return true;
     } catch {
       return false;
@@ -169,14 +197,21 @@ export class Session {
     const cut = () => this.#kill.abort();
     if (signal?.aborted) cut();
     signal?.addEventListener('abort', cut, { once: true });
+    let released = false;
     try {
       await this.#opening?.catch(() => undefined);
       await this.#relogin?.catch(() => undefined);
       if (this.#path !== null || this.#token !== null) {
         await this.#logout();
+        // A token without a path (the iLO named no session) was not deleted: not released.
+        released = this.#deleted;
       } else if (previous === 'opening' && this.#kill.signal.aborted) {
         this.#log?.error('the login was cut off before the iLO answered; if the iLO made a session, it stays until its idle timeout');
+      } else {
+        released = true;
       }
+      // A login that got no answer may have made a session nobody can name.
+      released &&= !this.#loginUnanswered && !this.#oldSessionLeft;
     } finally {
       signal?.removeEventListener('abort', cut);
       if (this.#path === null || this.#deleted) {
@@ -186,6 +221,7 @@ export class Session {
       }
       this.#credentials = null;
       this.#state = 'closed';
+      if (released) this.#notify('released');
     }
   }
 
@@ -199,6 +235,8 @@ export class Session {
     let collection = DOCUMENTED_SESSIONS_PATH;
     let discovered = false;
     for (let attempt = 1; ; attempt++) {
+      this.#loginUnanswered = true;
+      this.#notify('loginStarted', { user: credentials?.username ?? null, at: Date.now() });
       const response = await this.#transport.request({
         method: 'POST',
         path: collection,
@@ -206,11 +244,13 @@ export class Session {
         body,
         signal: this.#kill.signal,
       });
+      this.#loginUnanswered = false;
       // Record what the iLO made before anything that could throw.
       if (response.status >= 200 && response.status < 300) {
         await this.#adopt(response, collection);
         return;
       }
+      this.#notify('loginRefused');
       const messages = envelopeMessages(response.body);
       if ((response.status === 404 || response.status === 405) && !discovered) {
         discovered = true;
@@ -249,11 +289,15 @@ export class Session {
       }
     }
     this.#generation++;
+    this.#notify('sessionCreated', { path: this.#path, token: this.#token });
     if (!this.#token) {
       // A session may exist that we cannot use; delete it if we can say which.
       throw new ProtocolError(`the iLO answered the login with ${response.status} but no X-Auth-Token`);
     }
-    if (!this.#path) this.#path = await this.#findMySession(collection);
+    if (!this.#path) {
+      this.#path = await this.#findMySession(collection);
+      if (this.#path) this.#notify('sessionCreated', { path: this.#path, token: this.#token });
+    }
     if (!this.#path) {
       this.#log?.error('the iLO gave no way to find this session (no Location, @odata.id or MySession); it cannot be deleted and stays until its idle timeout');
     }
@@ -303,7 +347,13 @@ export class Session {
         this.#relogin = undefined;
       }
       // Do not assume the old session is gone: a 401 can have other causes.
-      if (old.path) await this.#delete(old.path, old.token).catch(() => undefined);
+      if (old.path) {
+        await this.#delete(old.path, old.token).catch(() => {
+          this.#oldSessionLeft = true;
+        });
+      } else if (old.token) {
+        this.#oldSessionLeft = true;
+      }
     })();
     await this.#relogin;
   }
@@ -343,6 +393,15 @@ export class Session {
       if (!viaToken) throw redfishError('DELETE', path, viaBasic);
     }
     throw redfishError('DELETE', path, viaToken as TransportResponse);
+  }
+
+  /** Tells the observer; its failure is never the session's. */
+  #notify<K extends keyof SessionObserver>(event: K, ...args: Parameters<NonNullable<SessionObserver[K]>>): void {
+    try {
+      (this.#observer[event] as ((...a: unknown[]) => void) | undefined)?.call(this.#observer, ...args);
+    } catch (error) {
+      this.#log?.debug({ err: error, event }, 'the session observer failed');
+    }
   }
 
   #pause(ms: number): Promise<void> {

@@ -1,0 +1,156 @@
+// The agent's side of the guardian: start the process, feed it the session's story over its
+// stdin, let it go. Nothing here may delay the work or break it: the guardian is spawned and never
+// waited for, it holds neither the event loop nor stdout, and any failure of it is a debug line.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger, LevelWithSilent } from 'pino';
+import type { SessionObserver } from '../session/index.js';
+import { encodeMessage, GUARDIAN_PROTOCOL_VERSION, type AgentMessage, type GuardianTransport } from './protocol.js';
+
+export interface GuardianSpec {
+  transport: GuardianTransport;
+  credentials: { username: string; password: string } | null;
+  /** The agent's log level. The guardian writes to the inherited stderr only at info or more verbose. */
+  logLevel: LevelWithSilent;
+  logger?: Logger;
+}
+
+/** A running guardian: the session reports to it; detach() closes the pipe. */
+export interface Guardian extends Required<SessionObserver> {
+  readonly pid: number | undefined;
+  /**
+   * Closes the pipe. After released(), the guardian exits at once; otherwise it deletes what the
+   * agent told it of. Idempotent; resolves when the pipe is closed (bounded, never rejects).
+   */
+  detach(): Promise<void>;
+}
+
+/** Levels at which the guardian gets the agent's stderr; below them it runs with none. */
+const ATTACHED_LEVELS: ReadonlySet<string> = new Set(['info', 'debug', 'trace']);
+
+/** The built entry point (dist/guardian/main.js), also when this module runs from src/ (tests). */
+export function guardianEntry(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [resolve(here, 'main.js'), resolve(here, '../../dist/guardian/main.js')];
+  return candidates.find((path) => existsSync(path));
+}
+
+/** The agent's node flags, minus those that would make the guardian do something else or clash. */
+export function guardianExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  const takesValue = new Set(['-e', '--eval', '-p', '--print', '--input-type', '-r', '--require', '--import', '--loader', '--experimental-loader']);
+  const dropped = /^(-e|-p|--eval|--print|--input-type|--inspect|--debug|--watch|--test|--check|-c|--interactive|-i)/;
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] as string;
+    if (dropped.test(arg)) {
+      if (takesValue.has(arg)) i++;
+      continue;
+    }
+    out.push(arg);
+    if (takesValue.has(arg) && i + 1 < execArgv.length) out.push(execArgv[++i] as string);
+  }
+  return out;
+}
+
+/**
+ * Starts a guardian for one session, or answers undefined when it cannot (logged at debug: the
+ * work goes on without one). Call before the login; pass the result as the session's observer.
+ */
+export function startGuardian(spec: GuardianSpec): Guardian | undefined {
+  const log = spec.logger;
+  const entry = guardianEntry();
+  if (!entry) {
+    log?.debug('no guardian: its entry point (guardian/main.js) is missing');
+    return undefined;
+  }
+  const attached = ATTACHED_LEVELS.has(spec.logLevel);
+  // The environment is inherited (the CHIF emulator's socket, the loader's path), minus a password.
+  const env = { ...process.env };
+  delete env.ILO_PASSWORD;
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [...guardianExecArgv(), entry], {
+      // Its own process group (and session): a signal to the agent's group does not reach it.
+      detached: true,
+      // stdin: the pipe; never stdout (it carries results, and a reader would wait for the guardian).
+      stdio: ['pipe', 'ignore', attached ? 'inherit' : 'ignore'],
+      env,
+      windowsHide: true,
+    });
+  } catch (error) {
+    log?.debug({ err: error }, 'the guardian could not be started; continuing without it');
+    return undefined;
+  }
+  const pipe = child.stdin;
+  if (!pipe) {
+    child.kill();
+    return undefined;
+  }
+  let usable = true;
+  let detached: Promise<void> | undefined;
+  const fail = (what: string) => (error: Error) => {
+    if (!usable) return;
+    usable = false;
+    log?.debug({ err: error }, `the guardian ${what}; continuing without it`);
+  };
+  child.on('error', fail('failed'));
+  pipe.on('error', fail('pipe failed'));
+  child.on('exit', (code, signal) => {
+    if (usable && !detached) log?.debug({ code, signal }, 'the guardian exited early; continuing without it');
+    usable = false;
+  });
+  // Neither the process nor its pipe keeps the agent alive.
+  child.unref();
+  (pipe as unknown as { unref?: () => void }).unref?.();
+
+  const send = (message: AgentMessage) => {
+    if (!usable || detached) return;
+    try {
+      // Small writes to an empty pipe reach the kernel before write() returns: a kill right after
+      // still leaves the line for the guardian to read.
+      pipe.write(encodeMessage(message));
+    } catch (error) {
+      fail('pipe failed')(error as Error);
+    }
+  };
+  const detach = (): Promise<void> => {
+    detached ??= new Promise<void>((done) => {
+      const timer = setTimeout(done, 500);
+      timer.unref();
+      try {
+        pipe.end(() => {
+          clearTimeout(timer);
+          done();
+        });
+      } catch {
+        clearTimeout(timer);
+        done();
+      }
+    });
+    return detached;
+  };
+
+  send({
+    type: 'hello',
+    version: GUARDIAN_PROTOCOL_VERSION,
+    agentPid: process.pid,
+    logLevel: attached ? spec.logLevel : 'silent',
+    transport: spec.transport,
+    credentials: spec.credentials,
+  });
+  log?.debug({ guardianPid: child.pid }, 'guardian started');
+
+  return {
+    pid: child.pid,
+    loginStarted: ({ user, at }) => send({ type: 'login', user, at }),
+    loginRefused: () => send({ type: 'refused' }),
+    sessionCreated: ({ path, token }) => send({ type: 'session', path, token }),
+    released: () => {
+      send({ type: 'released' });
+      void detach();
+    },
+    detach,
+  };
+}

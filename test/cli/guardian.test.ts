@@ -1,0 +1,372 @@
+// The guardian: what a dead agent cannot do, its guardian does. SIGKILL, the OOM killer and a
+// native crash run no handler, so the CLI's own cleanup (cleanup.test.ts) cannot cover them;
+// the guardian process (src/guardian/) can. The real CLI runs in its own process group against
+// an in-process simulator, over HTTPS and in-band; the group is killed with SIGKILL, as a
+// supervisor does, and the simulator's table is read afterwards.
+//
+// Guardians are found through /proc: each agent gets a GUARDIAN_TEST_TAG in its environment,
+// which its guardian inherits (the tag is no secret; the test only needs to tell its own apart).
+import { readdirSync, readFileSync, readlinkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type FaultRule, type Simulator } from '../../src/simulator/index.js';
+import { runCli, type Running } from '../helpers/cli.js';
+import { client } from '../helpers/https-client.js';
+import { PROJECT_ROOT } from '../helpers/shared.js';
+import { until } from '../helpers/wait.js';
+
+const TRANSPORTS = ['https', 'chif'] as const;
+type TransportKind = (typeof TRANSPORTS)[number];
+const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
+const PASSWORD = 'guardian-test-S3cret!';
+const GET = ['get', '/redfish/v1/Systems/1'];
+/** The promise under test: after a SIGKILL, the table is empty within this. */
+const CLEAN_WITHIN_MS = 2_500;
+/** A guardian has exited this long after its agent ended (its own hard limit is 10 s). */
+const GUARDIAN_GONE_MS = 5_000;
+
+const linux = process.platform === 'linux';
+
+let dir: string;
+let caFile: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ilo-agent-guardian-'));
+  caFile = join(dir, 'ca.pem');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// ---- finding guardians -------------------------------------------------------------------------
+
+function readProc(pid: number, file: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'latin1');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pids of running guardians whose environment carries one of `tags`. */
+function guardians(tags: Iterable<string>): Map<string, number> {
+  const wanted = new Set([...tags].map((t) => `GUARDIAN_TEST_TAG=${t}`));
+  const found = new Map<string, number>();
+  if (wanted.size === 0) return found;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (!readProc(pid, 'cmdline')?.includes('guardian/main.js')) continue;
+    const stat = readProc(pid, 'stat');
+    if (!stat || / Z /.test(stat.slice(stat.lastIndexOf(')')))) continue; // a zombie is gone
+    for (const variable of readProc(pid, 'environ')?.split('\0') ?? []) {
+      if (wanted.has(variable)) found.set(variable.slice('GUARDIAN_TEST_TAG='.length), pid);
+    }
+  }
+  return found;
+}
+
+/** Every guardian this file started, killed by pid at the end of each test (a failed one may leave some). */
+const allTags = new Set<string>();
+afterEach(() => {
+  for (const pid of guardians(allTags).values()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  allTags.clear();
+});
+
+// ---- a small seeded PRNG, so a failing run can be repeated ------------------------------------
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe.skipIf(!linux)('the guardian', () => {
+  describe.each(TRANSPORTS)('over %s', (kind: TransportKind) => {
+    let sim: Simulator;
+    let env: NodeJS.ProcessEnv;
+    let simLog: Array<Record<string, unknown>>;
+    const running: Running[] = [];
+
+    async function startSim(options: { faults?: FaultRule[]; maxSessions?: number; credentialsInband?: boolean } = {}) {
+      const chifSocket = kind === 'chif' ? join(dir, `chif-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2, 8)}.sock`) : undefined;
+      simLog = [];
+      const logger = pino({ level: 'debug' }, { write: (line: string) => void simLog.push(JSON.parse(line) as Record<string, unknown>) });
+      sim = await startSimulator({
+        loginFailureDelayMs: 0,
+        faults: options.faults ?? [],
+        chifSocket,
+        maxSessions: options.maxSessions ?? 10,
+        users: { Administrator: PASSWORD },
+        logger,
+      });
+      writeFileSync(caFile, sim.ca);
+      const inbandUser = options.credentialsInband ? { ILO_USERNAME: 'Administrator', ILO_PASSWORD: PASSWORD } : { ILO_USERNAME: '', ILO_PASSWORD: '' };
+      env =
+        kind === 'https'
+          ? { ILO_URL: sim.url, ILO_USERNAME: 'Administrator', ILO_PASSWORD: PASSWORD, ILO_CHIF_LIB: '' }
+          : { ILO_URL: '', ...inbandUser, ILO_CHIF_LIB: EMULATOR, ILO_CHIF_EMULATOR_SOCKET: chifSocket };
+    }
+
+    function agent(args: string[], tag: string): Running & { ended: Promise<void> } {
+      allTags.add(tag);
+      const r = runCli(['--ca-cert', caFile, ...args], { env: { ...env, GUARDIAN_TEST_TAG: tag } });
+      running.push(r);
+      // The process's end, not its pipes': a guardian holding the inherited stderr keeps those open.
+      const ended = new Promise<void>((done) => (r.child.exitCode !== null || r.child.signalCode !== null ? done() : r.child.once('exit', () => done())));
+      return { ...r, ended };
+    }
+
+    const killGroup = (r: Running) => {
+      try {
+        process.kill(-(r.child.pid as number), 'SIGKILL');
+      } catch {
+        // it ended by itself
+      }
+    };
+
+    afterEach(async () => {
+      for (const r of running.splice(0)) killGroup(r);
+      sim.faults.release();
+      await sim.close();
+    });
+
+    it('normal completion: the guardian exits without doing anything; the session is deleted once, by the agent', async () => {
+      await startSim();
+      const r = agent(['--log-level', 'debug', ...GET], `${kind}-normal`);
+      await r.ended;
+      expect(r.child.exitCode).toBe(0);
+      expect(JSON.parse(r.stdout()).Id).toBe('1');
+      expect(sim.sessions()).toEqual([]);
+      const pid = Number(/"guardianPid":(\d+)/.exec(r.stderr())?.[1]);
+      expect(pid).toBeGreaterThan(0);
+      await until(() => guardians([`${kind}-normal`]).size === 0, 'the guardian exited', 2000);
+      await until(() => r.stderr().includes('released its session; nothing to do'), 'the guardian said why it left', 1000);
+      const deletes = simLog.filter((l) => l.msg === 'request' && l.method === 'DELETE');
+      expect(deletes).toHaveLength(1);
+      expect(deletes[0]?.status).toBe(200);
+      expect(simLog.filter((l) => l.msg === 'session deleted')).toHaveLength(1);
+      expect(r.stderr()).not.toContain('deleted the session the agent left');
+    });
+
+    it('SIGKILL mid-request: the guardian deletes the session within 2 s and exits', async () => {
+      await startSim({ faults: [{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }] });
+      const tag = `${kind}-mid-request`;
+      const r = agent(['--log-level', 'debug', ...GET], tag);
+      await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the GET is held');
+      await until(() => guardians([tag]).size === 1, 'the guardian runs');
+      const killed = Date.now();
+      killGroup(r);
+      await until(() => sim.sessions().length === 0, 'the guardian deleted the session', 2000);
+      const took = Date.now() - killed;
+      await until(() => guardians([tag]).size === 0, 'the guardian exited', 1000);
+      expect(r.stderr()).toContain('deleted the session the agent left');
+      expect(took).toBeLessThan(2000);
+    });
+
+    it.each(['before', 'after'] as const)('SIGKILL during the logout (the iLO holds the DELETE %s doing it): gone within 2 s', async (stage) => {
+      await startSim({ faults: [{ type: 'hang', on: 'logout', stage }] });
+      const tag = `${kind}-logout-${stage}`;
+      const r = agent(['--log-level', 'debug', ...GET], tag);
+      await until(() => sim.faults.held === 1, 'the DELETE is held');
+      const killed = Date.now();
+      killGroup(r);
+      await until(() => sim.sessions().length === 0, 'the session is gone', 2000);
+      expect(Date.now() - killed).toBeLessThan(2000);
+      await until(() => guardians([tag]).size === 0, 'the guardian exited', 2000);
+      expect(r.stderr()).not.toContain('released its session');
+    });
+
+    it('SIGKILL after the iLO made the session, before the agent read the login answer: found and deleted', async () => {
+      await startSim({ faults: [{ type: 'hang', on: 'login', stage: 'after' }] });
+      const tag = `${kind}-login-gap`;
+      const r = agent(['--log-level', 'debug', ...GET], tag);
+      await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the login is held with its session made');
+      const killed = Date.now();
+      killGroup(r);
+      await until(() => sim.sessions().length === 0, 'the guardian found and deleted the session', CLEAN_WITHIN_MS);
+      expect(Date.now() - killed).toBeLessThan(CLEAN_WITHIN_MS);
+      await until(() => r.stderr().includes('the login the agent did not live to see'), 'the guardian said what it did', 2000);
+      await until(() => guardians([tag]).size === 0, 'the guardian exited', 3000);
+    });
+
+    it('other sessions are left alone: an older one of the same user and tag, and (HTTPS) a recent one in use', async () => {
+      await startSim();
+      // An older session of the same user, tag and transport: what a --no-guardian run killed mid-request leaves.
+      sim.faults.inject({ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' });
+      const leaker = agent(['--no-guardian', ...GET], `${kind}-leaker`);
+      await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the GET is held');
+      killGroup(leaker);
+      await leaker.ended;
+      sim.faults.release();
+      const older = sim.sessions()[0]?.id;
+      await new Promise((res) => setTimeout(res, 2100)); // older than the guardian's 2 s LoginTime slack
+      // A recent session of the same user (HTTPS: same tag too) that its owner uses.
+      const other = client(sim);
+      try {
+        const recent = kind === 'https' ? await other.login('Administrator', PASSWORD) : undefined;
+        const recentLogin = Date.now();
+        sim.faults.inject({ type: 'hang', on: 'login', stage: 'after' });
+        const tag = `${kind}-bystanders`;
+        const r = agent(['--log-level', 'debug', ...GET], tag);
+        const expected = recent ? 3 : 2;
+        await until(() => sim.faults.held === 1 && sim.sessions().length === expected, 'the login is held with its session made');
+        if (recent) {
+          // used two seconds after its login (LoginTime and AccessTime have one-second steps)
+          await new Promise((res) => setTimeout(res, Math.max(0, recentLogin + 2100 - Date.now())));
+          expect((await other.call('GET', '/redfish/v1/Systems/1', { token: recent.token })).status).toBe(200);
+        }
+        killGroup(r);
+        await until(() => sim.sessions().length === expected - 1, 'the guardian deleted the session of the interrupted login', CLEAN_WITHIN_MS);
+        await until(() => guardians([tag]).size === 0, 'the guardian exited', 3000);
+        expect(sim.sessions().map((s) => s.id)).toContain(older);
+        if (recent) expect((await other.call('GET', '/redfish/v1/Systems/1', { token: recent.token })).status).toBe(200);
+        expect(sim.sessions()).toHaveLength(expected - 1);
+        sim.expireSessions();
+      } finally {
+        other.close();
+      }
+    });
+
+    it('the token and the password are in neither the guardian\'s argv nor its environment; its stdin is a pipe', async () => {
+      await startSim({ faults: [{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }], credentialsInband: true });
+      const tag = `${kind}-secrets`;
+      const r = agent(GET, tag);
+      await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the GET is held');
+      await until(() => guardians([tag]).size === 1, 'the guardian runs');
+      const pid = guardians([tag]).get(tag) as number;
+      const cmdline = readProc(pid, 'cmdline') ?? '';
+      const environ = readProc(pid, 'environ') ?? '';
+      expect(cmdline).toContain('guardian/main.js');
+      expect(environ).toContain(`GUARDIAN_TEST_TAG=${tag}`); // the reading works
+      for (const text of [cmdline, environ]) {
+        expect(text).not.toContain(PASSWORD);
+        expect(text).not.toContain('ILO_PASSWORD=');
+      }
+      // The simulator never shows tokens: every 32-hex string in them is tried as one instead.
+      const probe = client(sim);
+      try {
+        const candidates = new Set([...`${cmdline}\n${environ}`.matchAll(/[0-9a-f]{32}/g)].map((m) => m[0]));
+        for (const candidate of candidates) {
+          expect((await probe.call('GET', '/redfish/v1/SessionService', { token: candidate })).status).not.toBe(200);
+        }
+        // …and the probe does recognise a live token
+        const own = await probe.login('Administrator', PASSWORD);
+        expect((await probe.call('GET', '/redfish/v1/SessionService', { token: own.token })).status).toBe(200);
+        await probe.call('DELETE', own.location.replace(/^https:\/\/[^/]+/, ''), { token: own.token });
+      } finally {
+        probe.close();
+      }
+      // an inherited pipe (libuv makes it a socketpair), not a file
+      expect(readlinkSync(`/proc/${pid}/fd/0`)).toMatch(/^(pipe|socket):\[/);
+      expect(sim.sessions().map((s) => s.user)).toEqual(['Administrator']);
+      killGroup(r);
+      await until(() => sim.sessions().length === 0, 'the guardian deleted the session', 2000);
+    });
+
+    it('--no-guardian: no guardian is started, and a SIGKILL mid-request leaves the session (why the guardian exists)', async () => {
+      await startSim({ faults: [{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }] });
+      const tag = `${kind}-no-guardian`;
+      const r = agent(['--no-guardian', '--log-level', 'debug', ...GET], tag);
+      await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the GET is held');
+      expect(guardians([tag]).size).toBe(0);
+      killGroup(r);
+      await r.ended;
+      await new Promise((res) => setTimeout(res, CLEAN_WITHIN_MS));
+      expect(guardians([tag]).size).toBe(0);
+      expect(r.stderr()).not.toContain('guardian');
+      // Nothing ran a handler: the session stays until its idle timeout.
+      expect(sim.sessions()).toHaveLength(1);
+      sim.expireSessions();
+    });
+
+    it(`SIGKILL of the process group at random moments, at least 100 times, 4 at a time: the table is empty within ${CLEAN_WITHIN_MS / 1000} s each time`, async () => {
+      const kills = Number(process.env.GUARDIAN_KILLS ?? 100);
+      const parallel = Number(process.env.GUARDIAN_PARALLEL ?? 4); // 8 node processes at the worst moment
+      const seed = Number(process.env.GUARDIAN_SEED ?? Date.now() % 2 ** 31);
+      // One stream per transport, both from the printed seed.
+      const random = mulberry32(seed + (kind === 'chif' ? 1 : 0));
+      const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
+      const repeat = `GUARDIAN_SEED=${seed} npx vitest run test/cli/guardian.test.ts`;
+      console.info(`guardian stress over ${kind}: seed ${seed} (repeat: ${repeat})`);
+      await startSim({ maxSessions: 64 });
+      const commands = [GET, ['list', '--expand', '/redfish/v1/Systems'], ['sessions', 'list'], ['info']];
+      const phases: Record<string, number> = {};
+      const endedAt = new Map<string, number>();
+      let done = 0;
+      let finishedAlone = 0;
+      const started = Date.now();
+      for (let batch = 0; done < kills; batch++) {
+        const latency = { requestMs: between(5, 30), loginMs: between(0, 40) };
+        sim.faults.setLatency(latency);
+        const runs = Array.from({ length: parallel }, async (_, i) => {
+          const tag = `${kind}-${seed}-${batch}-${i}`;
+          const command = commands[between(0, commands.length - 1)] as string[];
+          // A quarter of the kills at a time counted from the spawn (mostly while node starts);
+          // the rest counted from the moment the guardian is spawned, just before the login, so
+          // that the login, the requests and the logout are hit, not only node's start-up.
+          const fromSpawn = random() < 0.25;
+          const delay = fromSpawn ? between(0, 600) : between(0, kind === 'https' ? 250 : 140);
+          const r = agent(['--log-level', 'debug', ...command], tag);
+          if (!fromSpawn) {
+            await Promise.race([r.ended, until(() => r.stderr().includes('guardian started'), 'the guardian started', 5000)]);
+          }
+          await Promise.race([r.ended, new Promise((res) => setTimeout(res, delay))]);
+          if (r.child.exitCode !== null || r.child.signalCode !== null) {
+            finishedAlone++;
+            endedAt.set(tag, Date.now());
+            return { tag, r, killedAt: undefined };
+          }
+          const err = r.stderr();
+          const phase = !err.includes('guardian started')
+            ? 'starting (no guardian yet)'
+            : !err.includes('session created')
+              ? 'login in flight'
+              : !err.includes('"msg":"session deleted"')
+                ? 'session open (requests, logout)'
+                : 'after logout';
+          phases[phase] = (phases[phase] ?? 0) + 1;
+          const killedAt = Date.now();
+          killGroup(r);
+          await r.ended;
+          endedAt.set(tag, killedAt);
+          return { tag, r, killedAt };
+        });
+        const results = await Promise.all(runs);
+        done += results.filter((x) => x.killedAt !== undefined).length;
+        const lastKill = Math.max(...results.map((x) => x.killedAt ?? 0), Date.now() - CLEAN_WITHIN_MS + 500);
+        const left = () => sim.sessions().filter((s) => !s.transient);
+        await until(() => left().length === 0, 'the table is empty', Math.max(0, lastKill + CLEAN_WITHIN_MS - Date.now())).catch(() => {
+          throw new Error(
+            `batch ${batch} (latency ${JSON.stringify(latency)}): ${left().length} session(s) left ${CLEAN_WITHIN_MS} ms after the last kill: ` +
+              `${JSON.stringify(left())}\nrepeat with ${repeat}\n` +
+              results.map((x) => `--- ${x.tag} (killed: ${x.killedAt !== undefined})\n${x.r.stderr()}`).join('\n'),
+          );
+        });
+        // A guardian never outlives its job: it boots (slowly, with 8 node processes on the
+        // machine), deletes, looks for a late session for 1.5 s at most, and exits.
+        const stale = [...guardians(endedAt.keys())].filter(([tag]) => Date.now() - (endedAt.get(tag) as number) > GUARDIAN_GONE_MS);
+        expect(stale, `guardians still running ${GUARDIAN_GONE_MS} ms after their agent ended (${repeat})`).toEqual([]);
+      }
+      await until(() => guardians(endedAt.keys()).size === 0, 'every guardian exited', GUARDIAN_GONE_MS);
+      expect(sim.sessions().filter((s) => !s.transient)).toEqual([]);
+      console.info(
+        `guardian stress over ${kind}: ${done} kills (+${finishedAlone} runs that ended first) in ${((Date.now() - started) / 1000).toFixed(1)} s; kill moments: ${JSON.stringify(phases)}`,
+      );
+      expect(done).toBeGreaterThanOrEqual(kills);
+      // The moments that matter were reached.
+      expect(phases['login in flight'] ?? 0).toBeGreaterThan(0);
+      expect(phases['session open (requests, logout)'] ?? 0).toBeGreaterThan(0);
+    }, 90_000);
+  });
+});

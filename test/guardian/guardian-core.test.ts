@@ -1,0 +1,236 @@
+// The guardian's rules, in-process: what the session tells it, and what it deletes when the
+// pipe closes, driven through a scripted transport (test/cli/guardian.test.ts runs the real thing).
+import { describe, expect, it } from 'vitest';
+import { runGuardian } from '../../src/guardian/guardian.js';
+import { encodeMessage, parseMessage, type AgentMessage } from '../../src/guardian/protocol.js';
+import { guardianExecArgv } from '../../src/guardian/spawn.js';
+import { Session, type SessionObserver } from '../../src/session/index.js';
+import type { Transport, TransportRequest, TransportResponse } from '../../src/transport/index.js';
+
+const SESSIONS = '/redfish/v1/SessionService/Sessions';
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): TransportResponse => ({
+  status,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: Buffer.from(JSON.stringify(body)),
+});
+const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+function scripted(handler: (r: TransportRequest) => TransportResponse, kind: 'https' | 'chif' = 'https') {
+  const calls: TransportRequest[] = [];
+  const transport: Transport = {
+    kind,
+    description: 'scripted',
+    async request(request) {
+      calls.push(request);
+      return handler(request);
+    },
+    async close() {},
+  };
+  return { transport, calls };
+}
+
+async function* linesOf(messages: AgentMessage[]): AsyncIterable<string> {
+  for (const m of messages) yield encodeMessage(m).trimEnd();
+}
+
+const hello = (kind: 'https' | 'chif' = 'https'): AgentMessage => ({
+  type: 'hello',
+  version: 1,
+  agentPid: 1,
+  logLevel: 'silent',
+  transport: kind === 'https' ? { kind, url: 'https://ilo', ca: null, insecure: false } : { kind, library: null },
+  credentials: kind === 'https' ? { username: 'Administrator', password: 'pw' } : null,
+});
+
+describe('the session tells its observer', () => {
+  function recorder() {
+    const events: string[] = [];
+    const observer: Required<SessionObserver> = {
+      loginStarted: ({ user }) => events.push(`login ${user}`),
+      loginRefused: () => events.push('refused'),
+      sessionCreated: ({ path, token }) => events.push(`session ${path} ${token}`),
+      released: () => events.push('released'),
+    };
+    return { events, observer };
+  }
+  const credentials = { username: 'admin', password: 'pw' };
+
+  it('login, the session with its token, and released once it is deleted', async () => {
+    const { transport } = scripted((r) => (r.method === 'POST' ? json(201, {}, { location: `${SESSIONS}/a`, 'x-auth-token': 't1' }) : json(200, {})));
+    const { events, observer } = recorder();
+    const session = new Session({ transport, credentials, observer });
+    await session.open();
+    await session.close();
+    expect(events).toEqual(['login admin', `session ${SESSIONS}/a t1`, 'released']);
+  });
+
+  it('a refused login: refused, then released (nothing was made)', async () => {
+    const { transport } = scripted(() => json(401, {}));
+    const { events, observer } = recorder();
+    const session = new Session({ transport, credentials, observer });
+    await expect(session.open()).rejects.toThrow();
+    await session.close();
+    expect(events).toEqual(['login admin', 'refused', 'released']);
+  });
+
+  it('a DELETE that fails: not released (the guardian must try)', async () => {
+    const { transport } = scripted((r) => (r.method === 'POST' ? json(201, {}, { location: `${SESSIONS}/a`, 'x-auth-token': 't1' }) : json(500, {})));
+    const { events, observer } = recorder();
+    const session = new Session({ transport, credentials, observer });
+    await session.open();
+    await expect(session.close()).rejects.toThrow();
+    expect(events).not.toContain('released');
+  });
+
+  it('a login POST that got no answer: not released (the iLO may have made a session)', async () => {
+    const transport: Transport = {
+      kind: 'https',
+      description: 'dropping',
+      request: async () => {
+        throw new Error('connection cut after sending');
+      },
+      close: async () => {},
+    };
+    const { events, observer } = recorder();
+    const session = new Session({ transport, credentials, observer });
+    await expect(session.open()).rejects.toThrow();
+    await session.close();
+    expect(events).toEqual(['login admin']);
+  });
+
+  it('a re-login after a 401: a second login and session; released when both are gone', async () => {
+    let logins = 0;
+    const { transport } = scripted((r) => {
+      if (r.method === 'POST') return json(201, {}, { location: `${SESSIONS}/s${++logins}`, 'x-auth-token': `t${logins}` });
+      if (r.method === 'GET') return r.headers?.['X-Auth-Token'] === 't1' ? json(401, {}) : json(200, {});
+      return json(200, {});
+    });
+    const { events, observer } = recorder();
+    const session = new Session({ transport, credentials, observer });
+    await session.open();
+    await session.request({ method: 'GET', path: '/redfish/v1/' });
+    await session.close();
+    expect(events).toEqual(['login admin', `session ${SESSIONS}/s1 t1`, 'login admin', `session ${SESSIONS}/s2 t2`, 'released']);
+  });
+});
+
+describe('the guardian, when the pipe closes', () => {
+  it('after released: does nothing', async () => {
+    const { transport, calls } = scripted(() => json(200, {}));
+    const outcome = await runGuardian({
+      lines: linesOf([hello(), { type: 'login', user: 'Administrator', at: 1 }, { type: 'session', path: `${SESSIONS}/a`, token: 't' }, { type: 'released' }]),
+      openTransport: async () => transport,
+    });
+    expect(outcome).toBe('released');
+    expect(calls.filter((c) => c.method === 'DELETE')).toEqual([]);
+  });
+
+  it('without released: deletes the known session with its token', async () => {
+    const { transport, calls } = scripted(() => json(200, {}));
+    const outcome = await runGuardian({
+      lines: linesOf([hello(), { type: 'login', user: 'Administrator', at: 1 }, { type: 'session', path: `${SESSIONS}/a`, token: 't' }]),
+      openTransport: async () => transport,
+    });
+    expect(outcome).toBe('cleaned');
+    const deletes = calls.filter((c) => c.method === 'DELETE');
+    expect(deletes.map((c) => [c.path, c.headers?.['X-Auth-Token']])).toEqual([[`${SESSIONS}/a`, 't']]);
+  });
+
+  it('a token without a path: finds the path through the collection\'s MySession', async () => {
+    const { transport, calls } = scripted((r) =>
+      r.method === 'GET' ? json(200, { Members: [], Oem: { Hpe: { Links: { MySession: { '@odata.id': `${SESSIONS}/m` } } } } }) : json(200, {}),
+    );
+    await runGuardian({ lines: linesOf([hello(), { type: 'session', path: null, token: 't' }]), openTransport: async () => transport });
+    expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.path)).toEqual([`${SESSIONS}/m`]);
+  });
+
+  it('the iLO refuses the token\'s DELETE (405): Basic, as the agent does', async () => {
+    const { transport, calls } = scripted((r) => (r.headers?.['X-Auth-Token'] ? json(405, {}) : json(200, {})));
+    await runGuardian({ lines: linesOf([hello(), { type: 'session', path: `${SESSIONS}/a`, token: 't' }]), openTransport: async () => transport });
+    const deletes = calls.filter((c) => c.method === 'DELETE');
+    expect(deletes).toHaveLength(2);
+    expect(deletes[1]?.headers?.Authorization).toBe(`Basic ${Buffer.from('Administrator:pw').toString('base64')}`);
+  });
+
+  it('the agent died in its login: deletes only the session that login can have made', async () => {
+    const now = Date.UTC(2026, 0, 1, 12, 0, 10, 500);
+    const at = now - 300;
+    const member = (id: string, user: string, tag: string, login: number, access = login, type = 'Local') => ({
+      '@odata.id': `${SESSIONS}/${id}`,
+      UserName: user,
+      Oem: { Hpe: { LoginTime: iso(login), AccessTime: iso(access), UserTag: tag, UserType: type } },
+    });
+    const table: Record<string, ReturnType<typeof member>> = {
+      ours: member('ours', 'Administrator', 'REST', at + 50),
+      older: member('older', 'Administrator', 'REST', at - 3_000),
+      otherUser: member('otherUser', 'operator', 'REST', at + 10),
+      otherTag: member('otherTag', 'Administrator', 'Web UI', at + 10),
+      inUse: member('inUse', 'Administrator', 'REST', at - 1_000, at + 2_000),
+      basic: member('basic', 'Administrator', 'REST', now),
+    };
+    const deleted: string[] = [];
+    const { transport } = scripted((r) => {
+      if (r.method === 'GET' && r.path === SESSIONS) {
+        return json(200, {
+          Members: Object.values(table).map((m) => ({ '@odata.id': m['@odata.id'] })),
+          Oem: { Hpe: { Links: { MySession: { '@odata.id': `${SESSIONS}/basic` } } } },
+        }, { date: new Date(now).toUTCString() });
+      }
+      const id = r.path.slice(SESSIONS.length + 1);
+      if (r.method === 'GET') return table[id] ? json(200, table[id]) : json(404, {});
+      deleted.push(id);
+      delete table[id];
+      return json(200, {});
+    });
+    let clock = now;
+    const outcome = await runGuardian({
+      lines: linesOf([hello(), { type: 'login', user: 'administrator', at }]),
+      openTransport: async () => transport,
+      now: () => (clock += 1),
+    });
+    expect(outcome).toBe('cleaned');
+    expect(deleted).toEqual(['ours']);
+  });
+
+  it('in-band with null credentials: the system administrator\'s RESTHost session, with no credentials on the wire', async () => {
+    const at = Date.now() - 200;
+    const { transport, calls } = scripted((r) => {
+      if (r.method === 'GET' && r.path === SESSIONS) return json(200, { Members: [{ '@odata.id': `${SESSIONS}/system%20administrator0001` }] });
+      if (r.method === 'GET') {
+        return json(200, { UserName: 'system administrator', Oem: { Hpe: { LoginTime: iso(at), AccessTime: iso(at), UserTag: 'RESTHost', UserType: 'System' } } });
+      }
+      return json(200, {});
+    }, 'chif');
+    await runGuardian({ lines: linesOf([hello('chif'), { type: 'login', user: null, at }]), openTransport: async () => transport });
+    expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.path)).toEqual([`${SESSIONS}/system%20administrator0001`]);
+    expect(calls.every((c) => !c.headers?.Authorization && !c.headers?.['X-Auth-Token'])).toBe(true);
+  });
+
+  it('a refused login, then the pipe closes: nothing to look for', async () => {
+    const { transport, calls } = scripted(() => json(200, { Members: [] }));
+    const outcome = await runGuardian({
+      lines: linesOf([hello(), { type: 'login', user: 'Administrator', at: Date.now() }, { type: 'refused' }]),
+      openTransport: async () => transport,
+    });
+    expect(outcome).toBe('nothing-to-do');
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('the pipe protocol', () => {
+  it('refuses malformed lines without echoing them', () => {
+    for (const line of ['', 'not json', '[]', '{"type":"session","path":1,"token":"t"}', '{"type":"hello","version":2}', '{"type":"login","user":null,"at":"x"}']) {
+      expect(parseMessage(line)).toBeUndefined();
+    }
+    expect(parseMessage(encodeMessage({ type: 'released' }))).toEqual({ type: 'released' });
+  });
+
+  it('keeps the agent\'s node flags, except those that would run something else', () => {
+    expect(guardianExecArgv(['--enable-source-maps', '--inspect=9229', '-e', 'code', '--max-old-space-size=64', '--require', 'x.cjs'])).toEqual([
+      '--enable-source-maps',
+      '--max-old-space-size=64',
+      '--require',
+      'x.cjs',
+    ]);
+  });
+});
