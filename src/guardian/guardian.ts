@@ -9,7 +9,7 @@
 // That can also match another client's session of the same user made in the same seconds (the
 // README's residual risk); it never matches an older or an active one.
 import type { Logger, LevelWithSilent } from 'pino';
-import { DOCUMENTED_SESSIONS_PATH, isJsonObject, parseJsonBody } from '../session/index.js';
+import { dig, DOCUMENTED_SESSIONS_PATH, isJsonObject, parseJsonBody } from '../session/index.js';
 import { openHttpsTransport, openInbandTransport, type Transport } from '../transport/index.js';
 import { parseMessage, type HelloMessage } from './protocol.js';
 
@@ -328,14 +328,6 @@ function sessionKey(path: string): string {
   return decoded.toLowerCase().replace(/\/+$/, '');
 }
 
-function dig(value: unknown, keys: readonly string[]): unknown {
-  let current = value;
-  for (const key of keys) {
-    if (!isJsonObject(current)) return undefined;
-    current = current[key];
-  }
-  return current;
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -46,3 +46,13 @@ export function hasMessage(messages: readonly RedfishMessage[], key: string): bo
 export function bodyText(body: Uint8Array, max = 4096): string {
   return Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, max)).toString('utf8');
 }
+
+/** The value at a key path in parsed JSON, or undefined. */
+export function dig(value: unknown, keys: readonly string[]): unknown {
+  let current = value;
+  for (const key of keys) {
+    if (!isJsonObject(current)) return undefined;
+    current = current[key];
+  }
+  return current;
+}

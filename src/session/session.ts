@@ -15,7 +15,7 @@ import {
   SessionLimitError,
 } from '../errors.js';
 import type { HttpMethod, Transport, TransportResponse } from '../transport/index.js';
-import { bodyText, envelopeMessages, hasMessage, isJsonObject, parseJsonBody } from './envelope.js';
+import { bodyText, dig, envelopeMessages, hasMessage, isJsonObject, parseJsonBody } from './envelope.js';
 
 export interface Credentials {
   username: string;
@@ -445,14 +445,6 @@ function redfishError(method: string, path: string, response: TransportResponse)
   return new RedfishError({ status: response.status, method, path, messages: envelopeMessages(response.body), body: bodyText(response.body) });
 }
 
-function dig(value: unknown, keys: readonly string[]): unknown {
-  let current = value;
-  for (const key of keys) {
-    if (!isJsonObject(current)) return undefined;
-    current = current[key];
-  }
-  return current;
-}
 
 function abortedBy(signal: AbortSignal): AbortedError {
   const reason: unknown = signal.reason;

@@ -16,6 +16,7 @@ import { runCli, type Running } from '../helpers/cli.js';
 import { client } from '../helpers/https-client.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 import { until } from '../helpers/wait.js';
+import { seededRandom } from '../helpers/random.js';
 
 const TRANSPORTS = ['https', 'chif'] as const;
 type TransportKind = (typeof TRANSPORTS)[number];
@@ -80,16 +81,6 @@ afterEach(() => {
 
 // ---- a small seeded PRNG, so a failing run can be repeated ------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.skipIf(!linux)('the guardian', () => {
   describe.each(TRANSPORTS)('over %s', (kind: TransportKind) => {
@@ -295,7 +286,7 @@ describe.skipIf(!linux)('the guardian', () => {
       const parallel = Number(process.env.GUARDIAN_PARALLEL ?? 4); // 8 node processes at the worst moment
       const seed = Number(process.env.GUARDIAN_SEED ?? Date.now() % 2 ** 31);
       // One stream per transport, both from the printed seed.
-      const random = mulberry32(seed + (kind === 'chif' ? 1 : 0));
+      const random = seededRandom(seed + (kind === 'chif' ? 1 : 0));
       const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
       const repeat = `GUARDIAN_SEED=${seed} npx vitest run test/cli/guardian.test.ts`;
       console.info(`guardian stress over ${kind}: seed ${seed} (repeat: ${repeat})`);

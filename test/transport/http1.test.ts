@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/errors.js';
 import { parseResponse, serializeRequest } from '../../src/transport/chif/http1.js';
+import { seededRandom } from '../helpers/random.js';
 
 describe('serializeRequest', () => {
   it('writes the request as HPE\'s client does on real iLOs', () => {
@@ -80,21 +81,10 @@ describe('parseResponse', () => {
   });
 });
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('parseResponse, fuzzed', () => {
   it('100,000 generated answers: valid ones round-trip, mutated ones parse or throw ProtocolError, nothing else', () => {
-    const random = rng(20261126);
+    const random = seededRandom(20261126);
     const int = (n: number) => Math.floor(random() * n);
     const pick = <T>(xs: readonly T[]) => xs[int(xs.length)] as T;
     const alphabet = 'abcXYZ09-_{}":, \r\n\t;\x00\xff';
@@ -157,7 +147,7 @@ describe('parseResponse, fuzzed', () => {
   });
 
   it('random bytes never crash it', () => {
-    const random = rng(7);
+    const random = seededRandom(7);
     for (let i = 0; i < 20_000; i++) {
       const bytes = Buffer.from(Array.from({ length: Math.floor(random() * 200) }, () => Math.floor(random() * 256)));
       if (random() < 0.5) bytes.write('HTTP/1.1 200 OK\r\n', 0, 'latin1');
