@@ -79,8 +79,6 @@ afterEach(() => {
   allTags.clear();
 });
 
-// ---- a small seeded PRNG, so a failing run can be repeated ------------------------------------
-
 
 describe.skipIf(!linux)('the guardian', () => {
   describe.each(TRANSPORTS)('over %s', (kind: TransportKind) => {
