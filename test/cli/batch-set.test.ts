@@ -1,13 +1,12 @@
 // `batch` and `set` as a user runs them, over HTTPS and in-band (CHIF through the emulator
 // library): the built bin spawned in its own process group against an in-process simulator.
 // One login per run, no session left, bad input refused before anything is sent.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { assertBuilt, BIN, runCli } from '../helpers/cli.js';
+import { killLive, runToEnd } from '../helpers/cli.js';
 import { client, messageIds } from '../helpers/https-client.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 import { until } from '../helpers/wait.js';
@@ -28,12 +27,7 @@ const CLEAN_ENV: NodeJS.ProcessEnv = {
   ILO_CHIF_EMULATOR_SOCKET: undefined,
 };
 
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = Awaited<ReturnType<typeof runToEnd>>;
 
 const TMP = mkdtempSync(join(tmpdir(), 'ilo-agent-batch-set-'));
 let tmpCount = 0;
@@ -43,44 +37,13 @@ function tempFile(name: string, content: string): string {
   return file;
 }
 
-/** Children still running, killed (their whole group) when the file ends. */
-const live = new Set<number>();
 afterAll(() => {
-  for (const pid of live) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  killLive();
   rmSync(TMP, { recursive: true, force: true });
 });
 
-async function run(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<Result> {
-  if (stdin === undefined) {
-    const r = runCli(args, { env });
-    live.add(r.child.pid as number);
-    const { code, signal } = await r.exited;
-    live.delete(r.child.pid as number);
-    return { code, signal, stdout: r.stdout(), stderr: r.stderr() };
-  }
-  // As test/helpers/cli.ts (own process group), with stdin piped.
-  assertBuilt();
-  const child = spawn(process.execPath, [BIN, ...args], { detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const pid = child.pid as number;
-  live.add(pid);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.on('error', () => undefined); // the child may exit before reading it all
-  child.stdin.end(stdin);
-  return new Promise((done) =>
-    child.on('close', (code, signal) => {
-      live.delete(pid);
-      done({ code, signal, stdout, stderr });
-    }),
-  );
+function run(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<Result> {
+  return runToEnd(args, { env, stdin });
 }
 
 interface Shown {

@@ -1,7 +1,6 @@
 // The Redfish commands (get, raw, list, sessions, info) as a user runs them: the built bin spawned
 // in its own process group against an in-process simulator. Every run that logs in must leave no
 // session behind; bad input must be refused before anything is sent; secrets never show.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -11,68 +10,19 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeSelfSignedCertificate } from '../../src/simulator/certificate.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { assertBuilt, BIN, runCli, type Running } from '../helpers/cli.js';
+import { killLive, runToEnd, type RunOptions } from '../helpers/cli.js';
 import { client, messageIds } from '../helpers/https-client.js';
 
 // ---- running the CLI -------------------------------------------------------------------------
 
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface RunOptions {
-  env?: NodeJS.ProcessEnv;
-  /** Piped to the child's stdin (the repo helper gives the child no stdin). */
-  stdin?: string;
-  cwd?: string;
-}
+type Result = Awaited<ReturnType<typeof runToEnd>>;
 
 /** The test process may carry ILO_* variables: every run starts without them. */
 const CLEAN_ENV: NodeJS.ProcessEnv = { ILO_URL: undefined, ILO_USERNAME: undefined, ILO_PASSWORD: undefined, ILO_AGENT_DEBUG: undefined, ILO_CHIF_LIB: undefined };
 const ADMIN: NodeJS.ProcessEnv = { ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password' };
 
-/** Children still running, killed (their whole group) when the file ends. */
-const live = new Set<number>();
-
 async function cli(args: string[], options: RunOptions = {}): Promise<Result> {
-  const env = { ...CLEAN_ENV, ...options.env };
-  if (options.stdin === undefined && options.cwd === undefined) {
-    const r: Running = runCli(args, { env });
-    const pid = r.child.pid as number;
-    live.add(pid);
-    const { code, signal } = await r.exited;
-    live.delete(pid);
-    return { code, signal, stdout: r.stdout(), stderr: r.stderr() };
-  }
-  return spawnWithStdin(args, { ...options, env });
-}
-
-/** As test/helpers/cli.ts (own process group), but with stdin piped and an optional cwd. */
-function spawnWithStdin(args: string[], options: RunOptions & { env: NodeJS.ProcessEnv }): Promise<Result> {
-  assertBuilt();
-  const child = spawn(process.execPath, [BIN, ...args], {
-    detached: true,
-    cwd: options.cwd,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env },
-  });
-  const pid = child.pid as number;
-  live.add(pid);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.on('error', () => undefined); // the child may exit before reading it all
-  child.stdin.end(options.stdin ?? '');
-  return new Promise((resolve) =>
-    child.on('close', (code, signal) => {
-      live.delete(pid);
-      resolve({ code, signal, stdout, stderr });
-    }),
-  );
+  return runToEnd(args, { ...options, env: { ...CLEAN_ENV, ...options.env } });
 }
 
 // ---- fixtures --------------------------------------------------------------------------------
@@ -91,13 +41,7 @@ function tempDir(name: string): string {
 }
 
 afterAll(() => {
-  for (const pid of live) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  killLive();
   rmSync(TMP, { recursive: true, force: true });
 });
 

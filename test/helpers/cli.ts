@@ -21,13 +21,42 @@ export interface Running {
   signal(sig: NodeJS.Signals): void;
 }
 
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Running {
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Written to the child's stdin (then closed); without it stdin is /dev/null. */
+  stdin?: string;
+  cwd?: string;
+}
+
+/** Children still running; a test file's afterAll can kill them with killLive(). */
+const live = new Set<number>();
+
+export function killLive(): void {
+  for (const pid of live) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  live.clear();
+}
+
+export function runCli(args: string[], options: RunOptions = {}): Running {
   assertBuilt();
   const child = spawn(process.execPath, [BIN, ...args], {
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: options.cwd,
+    stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });
+  const pid = child.pid as number;
+  live.add(pid);
+  child.on('close', () => live.delete(pid));
+  if (options.stdin !== undefined) {
+    child.stdin?.on('error', () => undefined); // the child may exit before reading it all
+    child.stdin?.end(options.stdin);
+  }
   let out = '';
   let err = '';
   let gotLine: (line: string) => void;
@@ -58,7 +87,7 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}
   };
 }
 
-export async function runToEnd(args: string[], options: { env?: NodeJS.ProcessEnv } = {}) {
+export async function runToEnd(args: string[], options: RunOptions = {}) {
   const r = runCli(args, options);
   const { code, signal } = await r.exited;
   return { code, signal, stdout: r.stdout(), stderr: r.stderr() };
