@@ -29,7 +29,7 @@ import {
 } from './lib.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const CLI = join(ROOT, 'dist/cli/main.js');
+const CLI = join(ROOT, 'dist/bin/ilo-agent.mjs');
 const EMULATOR = join(ROOT, 'dist/native/libilorestchif.so');
 const WORKER = join(ROOT, 'scripts/bench/client-worker.mjs');
 const RAW_ONESHOT = join(ROOT, 'scripts/bench/raw-oneshot.mjs');

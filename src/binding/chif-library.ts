@@ -126,10 +126,34 @@ function track<T>(call: Promise<T>): Promise<T> {
   return call;
 }
 
+let koffiNativePath: string | undefined;
+
+/**
+ * Loads koffi's native module from `path` instead of the koffi package: the single executable
+ * ships it beside itself (a native module must be a file to be loaded, and nothing is written).
+ * The package's JavaScript only finds that file and adds deprecated aliases we do not use.
+ */
+export function useKoffiNativeModule(path: string): void {
+  koffiNativePath = path;
+}
+
+function importKoffi(): Promise<Koffi> {
+  if (koffiNativePath === undefined) return import('koffi').then((module) => ((module as { default?: Koffi }).default ?? module) as Koffi);
+  const path = koffiNativePath;
+  return new Promise((resolve) => {
+    const holder = { exports: {} as Koffi };
+    try {
+      process.dlopen(holder, path);
+    } catch (error) {
+      throw new ChifLibraryError(`koffi's native module could not be loaded from ${path} (it ships beside the executable): ${(error as Error).message}`);
+    }
+    resolve(holder.exports);
+  });
+}
+
 /** Loads koffi once, with large native stacks: HPE's library's stack use is unknown (§12.3). */
 function loadKoffi(): Promise<Koffi> {
-  koffiPromise ??= import('koffi').then((module) => {
-    const koffi = ((module as { default?: Koffi }).default ?? module) as Koffi;
+  koffiPromise ??= importKoffi().then((koffi) => {
     try {
       koffi.config({ ...koffi.config(), async_stack_size: 8 << 20, sync_stack_size: 8 << 20 });
     } catch {

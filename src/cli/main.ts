@@ -53,21 +53,23 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-const code = await run(process.argv);
-// A stop can still come after the command (EPIPE while the result drains): decide at exit.
-process.on('exit', () => {
-  // Normally every session is closed by now; if one is not, only a blocking DELETE can still go.
-  lifecycle.lastResortCleanup();
-  process.exitCode = lifecycle.exitCode() ?? code;
-});
-lifecycle.dispose();
-// The work and its cleanup are done. An in-band exchange that was given up on may still sit in
-// a native call the iLO never answers; it must not hold the process. Exit once stdout drained.
-process.stdout.write('', (error?: Error | null) => {
-  if ((error as NodeJS.ErrnoException | null | undefined)?.code === 'EPIPE') lifecycle.stop('SIGPIPE');
-  if (nativeCallsPending()) {
+// No top-level await: the single executable's bundle is CommonJS.
+void run(process.argv).then((code) => {
+  // A stop can still come after the command (EPIPE while the result drains): decide at exit.
+  process.on('exit', () => {
+    // Normally every session is closed by now; if one is not, only a blocking DELETE can still go.
     lifecycle.lastResortCleanup();
-    exitNow(lifecycle.exitCode() ?? code);
-  }
-  process.exit();
+    process.exitCode = lifecycle.exitCode() ?? code;
+  });
+  lifecycle.dispose();
+  // The work and its cleanup are done. An in-band exchange that was given up on may still sit in
+  // a native call the iLO never answers; it must not hold the process. Exit once stdout drained.
+  process.stdout.write('', (error?: Error | null) => {
+    if ((error as NodeJS.ErrnoException | null | undefined)?.code === 'EPIPE') lifecycle.stop('SIGPIPE');
+    if (nativeCallsPending()) {
+      lifecycle.lastResortCleanup();
+      exitNow(lifecycle.exitCode() ?? code);
+    }
+    process.exit();
+  });
 });

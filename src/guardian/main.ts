@@ -18,12 +18,14 @@ function leave(code: number): never {
 process.stdin.on('error', () => undefined); // a broken pipe is the end of input, as EOF is
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 
-const outcome = await runGuardian({
+// No top-level await: the single executable's bundle is CommonJS.
+void runGuardian({
   lines,
   onInputEnd: () => setTimeout(() => leave(1), GUARDIAN_DEADLINE_MS).unref(),
   createLogger: async (level) => {
     const { createLogger } = await import('../log/logger.js');
     return createLogger(level, { pretty: process.stderr.isTTY === true, name: 'ilo-agent-guardian' });
   },
-}).catch(() => 'failed' as const);
-leave(outcome === 'failed' ? 1 : 0);
+})
+  .catch(() => 'failed' as const)
+  .then((outcome) => leave(outcome === 'failed' ? 1 : 0));

@@ -30,11 +30,33 @@ export interface Guardian extends Required<SessionObserver> {
 /** Levels at which the guardian gets the agent's stderr; below them it runs with none. */
 const ATTACHED_LEVELS: ReadonlySet<string> = new Set(['info', 'debug', 'trace']);
 
+/** How to start a guardian process: a program and its arguments (never a secret among them). */
+export interface GuardianLaunch {
+  command: string;
+  args: string[];
+}
+
+/** The argument that makes a bundled entry (npm bin, single executable) run as a guardian. */
+export const GUARDIAN_ARGUMENT = '__guardian';
+
+let launchOverride: GuardianLaunch | undefined;
+
+/** Set by a bundled entry, whose guardian is itself run with GUARDIAN_ARGUMENT. */
+export function setGuardianLaunch(launch: GuardianLaunch): void {
+  launchOverride = launch;
+}
+
 /** The built entry point (dist/guardian/main.js), also when this module runs from src/ (tests). */
 export function guardianEntry(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [resolve(here, 'main.js'), resolve(here, '../../dist/guardian/main.js')];
   return candidates.find((path) => existsSync(path));
+}
+
+function guardianLaunch(): GuardianLaunch | undefined {
+  if (launchOverride) return launchOverride;
+  const entry = guardianEntry();
+  return entry ? { command: process.execPath, args: [...guardianExecArgv(), entry] } : undefined;
 }
 
 /** The agent's node flags, minus those that would make the guardian do something else or clash. */
@@ -60,8 +82,8 @@ export function guardianExecArgv(execArgv: readonly string[] = process.execArgv)
  */
 export function startGuardian(spec: GuardianSpec): Guardian | undefined {
   const log = spec.logger;
-  const entry = guardianEntry();
-  if (!entry) {
+  const launch = guardianLaunch();
+  if (!launch) {
     log?.debug('no guardian: its entry point (guardian/main.js) is missing');
     return undefined;
   }
@@ -71,7 +93,7 @@ export function startGuardian(spec: GuardianSpec): Guardian | undefined {
   delete env.ILO_PASSWORD;
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...guardianExecArgv(), entry], {
+    child = spawn(launch.command, launch.args, {
       // Its own process group (and session): a signal to the agent's group does not reach it.
       detached: true,
       // stdin: the pipe; never stdout (it carries results, and a reader would wait for the guardian).

@@ -56,7 +56,8 @@ function guardians(tags: Iterable<string>): Map<string, number> {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    if (!readProc(pid, 'cmdline')?.includes('guardian/main.js')) continue;
+    // the bundled bin runs its guardian as itself with one argument: [node, bin, '__guardian']
+    if (!readProc(pid, 'cmdline')?.split('\0').includes('__guardian')) continue;
     const stat = readProc(pid, 'stat');
     if (!stat || / Z /.test(stat.slice(stat.lastIndexOf(')')))) continue; // a zombie is gone
     for (const variable of readProc(pid, 'environ')?.split('\0') ?? []) {
@@ -236,7 +237,7 @@ describe.skipIf(!linux)('the guardian', () => {
       const pid = guardians([tag]).get(tag) as number;
       const cmdline = readProc(pid, 'cmdline') ?? '';
       const environ = readProc(pid, 'environ') ?? '';
-      expect(cmdline).toContain('guardian/main.js');
+      expect(cmdline.split('\0')).toContain('__guardian');
       expect(environ).toContain(`GUARDIAN_TEST_TAG=${tag}`); // the reading works
       for (const text of [cmdline, environ]) {
         expect(text).not.toContain(PASSWORD);

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PROJECT_ROOT } from './shared.js';
 
-export const BIN = resolve(PROJECT_ROOT, 'dist/cli/main.js');
+export const BIN = resolve(PROJECT_ROOT, 'dist/bin/ilo-agent.mjs');
 
 export function assertBuilt(): void {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npm run build" (npm test does it first)`);
@@ -44,7 +44,12 @@ export function killLive(): void {
 
 export function runCli(args: string[], options: RunOptions = {}): Running {
   assertBuilt();
-  const child = spawn(process.execPath, [BIN, ...args], {
+  return runProgram(process.execPath, [BIN, ...args], options);
+}
+
+/** Any program, spawned as runCli spawns the CLI (its own process group, output collected). */
+export function runProgram(command: string, args: string[], options: RunOptions = {}): Running {
+  const child = spawn(command, args, {
     detached: true,
     cwd: options.cwd,
     stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
