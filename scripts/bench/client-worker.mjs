@@ -37,7 +37,9 @@ function check(body, path) {
 
 async function steadyLib() {
   const ca = readFileSync(job.ca, 'utf8');
-  const client = await lib.openSession({ url: job.url, ca, username: job.username, password: job.password });
+  // as many connections as requests in flight, as the bare client opens
+  const maxConnections = Math.max(...job.phases);
+  const client = await lib.openSession({ url: job.url, ca, username: job.username, password: job.password, maxConnections });
   try {
     const one = async () => check(await client.get(job.path), job.path);
     return await phases(one);
@@ -112,7 +114,7 @@ async function inbandLib() {
  */
 async function crawlRun() {
   const ca = readFileSync(job.ca, 'utf8');
-  const client = await lib.openSession({ url: job.url, ca, username: job.username, password: job.password });
+  const client = await lib.openSession({ url: job.url, ca, username: job.username, password: job.password, maxConnections: job.concurrency });
   try {
     let sent = 0;
     const limited = job.limit ? { get: (path, options) => (sent++ < job.limit ? client.get(path, options) : Promise.resolve({})) } : client;

@@ -37,7 +37,8 @@ export interface Connector {
    * Opens a session from the flags, runs `work`, deletes the session whatever happens. With
    * --agent / ILO_AGENT_SOCKET the work goes through a running `ilo-agent serve` instead.
    */
-  withClient<T>(command: Command, work: (client: ConnectedClient) => Promise<T>): Promise<T>;
+  /** `tuning`: what the command itself knows (its concurrency), over the flags' options. */
+  withClient<T>(command: Command, work: (client: ConnectedClient) => Promise<T>, tuning?: Pick<ConnectOptions, 'maxConnections'>): Promise<T>;
   /** The same, always with a session of its own (what `serve` holds). */
   withOwnSession<T>(command: Command, work: (client: IloClient) => Promise<T>): Promise<T>;
   /** Reads all of stdin once (for a body or a password); a second reader is a usage error. */
@@ -124,10 +125,10 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
 
   return {
     readStdin,
-    async withClient(command, work) {
+    async withClient(command, work, tuning) {
       const flags = command.optsWithGlobals<GlobalFlags>();
       const agent = flags.agent ?? (deps.env.ILO_AGENT_SOCKET || undefined);
-      if (!agent) return withSession(await connectOptions(flags), work);
+      if (!agent) return withSession({ ...(await connectOptions(flags)), ...tuning }, work);
       // Never a silent login of our own when the agent is asked for and not there (exit 5).
       const client = await openAgentClient(agent, flags.timeout);
       try {

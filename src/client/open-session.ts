@@ -24,6 +24,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Time to open a connection; default 10 s. */
   connectTimeoutMs?: number;
+  /** HTTPS connections open at once to the iLO; default 4. Match it to the requests you keep in flight. */
+  maxConnections?: number;
   /** Time close() may take to delete the session; default 10 s. */
   closeTimeoutMs?: number;
   /**
@@ -154,5 +156,6 @@ function httpsOptions(options: ConnectOptions) {
     insecure: options.insecure,
     timeoutMs: options.timeoutMs,
     connectTimeoutMs: options.connectTimeoutMs,
+    maxSockets: options.maxConnections,
   };
 }

@@ -639,3 +639,29 @@ describe('a login in flight', () => {
     expect(s.sessions()).toHaveLength(0);
   });
 });
+
+describe('connections to the iLO', () => {
+  async function heldWith(extra: Partial<ConnectOptions>): Promise<number> {
+    const s = await sim();
+    const c = await open(s, extra);
+    s.faults.inject({ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1', times: 0 });
+    const gets = Array.from({ length: 10 }, () => c.get('/redfish/v1/Systems/1'));
+    await until(() => s.faults.held >= 4, 'the first GETs are held');
+    await sleep(150); // time for any further connection to open and send
+    const held = s.faults.held;
+    s.faults.clear();
+    // hung answers go on as they are released; the rest were never held
+    while (s.faults.held > 0) s.faults.release();
+    const bodies = await Promise.all(gets);
+    expect(bodies.every((b) => b.Id === '1')).toBe(true);
+    return held;
+  }
+
+  it('at most 4 at once by default: the other requests wait for a connection', async () => {
+    expect(await heldWith({})).toBe(4);
+  });
+
+  it('maxConnections raises it (crawl and list --expand pass their --concurrency)', async () => {
+    expect(await heldWith({ maxConnections: 8 })).toBe(8);
+  });
+});

@@ -25,7 +25,7 @@ export function crawlCommand(ctx: CommandContext): Command {
         const rate = done / Math.max((now - started) / 1000, 0.001);
         ctx.io.stderr.write(`\r\x1b[2Kcrawl: ${done}/${discovered} resources, ${rate.toFixed(0)}/s`);
       };
-      const result = await ctx.connector.withClient(command, (client) => crawl(client, root, { concurrency: flags.concurrency, onProgress: progress }));
+      const result = await ctx.connector.withClient(command, (client) => crawl(client, root, { concurrency: flags.concurrency, onProgress: progress }), { maxConnections: flags.concurrency });
       if (tty) ctx.io.stderr.write('\n');
       const text = `${JSON.stringify(result)}\n`;
       if (flags.out) {

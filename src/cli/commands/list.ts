@@ -16,7 +16,7 @@ export function listCommand(ctx: CommandContext): Command {
       const result = await ctx.connector.withClient(command, async (client) => {
         const members = await client.members(path);
         return flags.expand ? mapLimit(members, flags.concurrency, (member) => client.get(member)) : members;
-      });
+      }, { maxConnections: flags.concurrency });
       printResult(ctx.io, outputFormat(command, ctx.io), result);
     });
 }
