@@ -3,7 +3,7 @@
 //   dist/sea/ilo-agent.cjs   the single executable's script (CommonJS, as Node's SEA requires)
 // One file to load instead of some fifty modules is most of the start-up time we can save.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -17,6 +17,8 @@ const common = {
   logLevel: 'warning',
 };
 
+// Chunk names carry hashes: without this, stale chunks of an older build would stay and be packed.
+rmSync(`${ROOT}/dist/bin/chunks`, { recursive: true, force: true });
 await build({
   ...common,
   entryPoints: { 'ilo-agent': 'src/bin/ilo-agent.ts' },
