@@ -6,6 +6,7 @@
 //   {mode:'steady-raw', url, ca, username, password, path, count, phases: [inflight, ...], warmup}
 //     (one timed run of `count` GETs per phase, in the given order, through one session)
 //   {mode:'inband-lib', chifLibrary, path, count, warmup}            (ILO_CHIF_EMULATOR_SOCKET in env)
+//   {mode:'inband-hop', chifLibrary, path, token, count}            (the same exchange, worker thread vs blocking)
 //   {mode:'crawl', url, ca, username, password, root, concurrency, limit}
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -129,7 +130,39 @@ async function crawlRun() {
   }
 }
 
-const modes = { 'steady-lib': steadyLib, 'steady-raw': steadyRaw, 'inband-lib': inbandLib, crawl: crawlRun };
+/**
+ * The price of the worker-thread hop alone: the binding's exchange of the same REST packet (a GET
+ * with the given token), on a worker thread (what the library does, so that signals are handled
+ * during an exchange) and blocking the event loop (what the C driver does). Alternating blocks.
+ */
+async function inbandHop() {
+  const binding = await import(new URL('../../dist/binding/index.js', import.meta.url).href);
+  const chif = await binding.loadChifLibrary(job.chifLibrary);
+  chif.initialize();
+  chif.disableSecurity();
+  const { rc, handle } = await chif.create();
+  if (rc !== 0 || (await chif.ping(handle)) !== 0) throw new Error(`ChifCreate/ChifPing failed (${rc})`);
+  const http = Buffer.from(`GET ${job.path} HTTP/1.1\r\nHost: localhost\r\nX-Auth-Token: ${job.token}\r\nAccept: application/json\r\n\r\n`);
+  const packet = () => Buffer.concat([chif.restImmediate(http.length, 'benchhop', 'volatile'), http]);
+  const us = { async: 0, sync: 0 };
+  const block = 50;
+  try {
+    for (let done = 0; done < job.count; done += block) {
+      let t = process.hrtime.bigint();
+      for (let i = 0; i < block; i++) await chif.exchange(handle, packet());
+      us.async += Number(process.hrtime.bigint() - t) / 1000;
+      t = process.hrtime.bigint();
+      for (let i = 0; i < block; i++) chif.exchangeSync(handle, packet());
+      us.sync += Number(process.hrtime.bigint() - t) / 1000;
+    }
+  } finally {
+    await chif.close(handle);
+  }
+  const n = Math.ceil(job.count / block) * block;
+  return { asyncUs: us.async / n, syncUs: us.sync / n };
+}
+
+const modes = { 'steady-lib': steadyLib, 'steady-raw': steadyRaw, 'inband-lib': inbandLib, 'inband-hop': inbandHop, crawl: crawlRun };
 const run = modes[job.mode];
 if (!run) {
   process.stderr.write(`client-worker: unknown mode ${job.mode}\n`);

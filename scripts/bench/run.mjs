@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LTS_VERSION, officialNode } from '../lib/official-node.mjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   fmt,
@@ -30,6 +31,9 @@ import {
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CLI = join(ROOT, 'dist/bin/ilo-agent.mjs');
+const SEA_EXE = join(ROOT, 'dist/sea/ilo-agent');
+// Node 24 from the registry (cached by npm test); absent on platforms without an official package.
+const NODE_LTS = process.platform === 'linux' && process.arch === 'x64' ? officialNode('linux-x64', (line) => process.stderr.write(`bench: ${line}\n`)) : undefined;
 const EMULATOR = join(ROOT, 'dist/native/libilorestchif.so');
 const WORKER = join(ROOT, 'scripts/bench/client-worker.mjs');
 const RAW_ONESHOT = join(ROOT, 'scripts/bench/raw-oneshot.mjs');
@@ -46,7 +50,7 @@ const JSON_OUT = argv.includes('--json');
 const QUICK = argv.includes('--quick');
 const S = QUICK
   ? { oneShot: 3, oneShotWarm: 1, steadyCount: 500, steadyInflight: 8, steadyRounds: 2, steadyWarm: 100, inbandCount: 200, inbandRounds: 2, inbandWarm: 20, crawlRounds: 1, crawlLimit: 400, rssRuns: 2, serveClients: 10, servePer: 1000, serveWarmPer: 200 }
-  : { oneShot: 15, oneShotWarm: 2, steadyCount: 2000, steadyInflight: 8, steadyRounds: 5, steadyWarm: 200, inbandCount: 500, inbandRounds: 7, inbandWarm: 50, crawlRounds: 3, crawlLimit: 400, rssRuns: 5, serveClients: 10, servePer: 10_000, serveWarmPer: 500 };
+  : { oneShot: 15, oneShotWarm: 2, steadyCount: 2000, steadyInflight: 8, steadyRounds: 5, steadyWarm: 200, inbandCount: 500, inbandRounds: 7, inbandWarm: 50, crawlRounds: 3, crawlLimit: 400, rssRuns: 5, serveClients: 10, servePer: 10_000, serveWarmPer: 2500 };
 
 const started = process.hrtime.bigint();
 const progress = (line) => process.stderr.write(`bench: ${line}\n`);
@@ -140,6 +144,15 @@ async function oneShot(caFile, curl) {
     { id: 'inband', label: '`ilo-agent get` in-band (koffi + emulator)', cmd: NODE, args: [CLI, 'get', SYSTEM], env: inbandEnv(), get: true },
     { id: 'raw', label: 'raw `node:https` one-shot (login, GET, logout: Node\'s floor for the work)', cmd: NODE, args: [RAW_ONESHOT, sim.url, caFile, SYSTEM], env: httpsEnv(), get: true },
   ];
+  // The current LTS line, which users run, and the single executable built on it (when
+  // npm run build:sea made it), each against Node 24's own floor.
+  if (NODE_LTS) {
+    subjects.push(
+      { id: 'floor24', label: `\`node -e 0\` on Node ${LTS_VERSION} (its floor)`, cmd: NODE_LTS, args: ['-e', '0'], env: baseEnv, floor: 'floor24' },
+      { id: 'https24', label: `\`ilo-agent get\` over HTTPS on Node ${LTS_VERSION}`, cmd: NODE_LTS, args: [CLI, '--url', sim.url, '--ca-cert', caFile, 'get', SYSTEM], env: httpsEnv(), get: true, floor: 'floor24' },
+    );
+    if (existsSync(SEA_EXE)) subjects.push({ id: 'sea', label: `\`dist/sea/ilo-agent get\` over HTTPS (single executable, Node ${LTS_VERSION})`, cmd: SEA_EXE, args: ['--url', sim.url, '--ca-cert', caFile, 'get', SYSTEM], env: httpsEnv(), get: true, floor: 'floor24' });
+  }
   if (curl) subjects.push({ id: 'curl', label: '`curl -u` Basic-auth GET', cmd: curl, args: ['-s', '--cacert', caFile, '-u', `${USER}:${PASSWORD}`, `${sim.url}${SYSTEM}`], env: baseEnv, get: true });
   const runs = Object.fromEntries(subjects.map((s) => [s.id, { ms: [], requests: [], logins: [], frames: [], rest: [] }]));
   for (let round = -S.oneShotWarm; round < S.oneShot; round++) {
@@ -163,7 +176,8 @@ async function oneShot(caFile, curl) {
   }
   const left = sim.sessions().length;
   const m = (id) => median(runs[id]?.ms ?? []);
-  const vsFloor = (id) => pairedRatio(runs[id].ms, runs.floor.ms);
+  const floorOf = (id) => subjects.find((x) => x.id === id)?.floor ?? 'floor';
+  const vsFloor = (id) => pairedRatio(runs[id].ms, runs[floorOf(id)].ms);
   const vsCurl = (id) => (runs.curl ? pairedRatio(runs[id].ms, runs.curl.ms) : NaN);
   results.oneShot = {
     runs: S.oneShot,
@@ -179,7 +193,7 @@ async function oneShot(caFile, curl) {
       subjects.map((s) => [
         s.label,
         fmt(m(s.id)),
-        s.id === 'floor' ? '1.00×' : ratio(vsFloor(s.id)),
+        s.id === floorOf(s.id) ? '1.00×' : `${ratio(vsFloor(s.id))}${floorOf(s.id) === 'floor' ? '' : ' (of Node 24\'s)'}`,
         s.id === 'raw' ? '1.00×' : ratio(pairedRatio(runs[s.id].ms, runs.raw.ms)),
         runs.curl && s.id !== 'curl' ? ratio(vsCurl(s.id)) : '—',
       ]),
@@ -197,7 +211,10 @@ async function oneShot(caFile, curl) {
     '',
   );
   await startupBreakdown(caFile);
-  target('oneshot-https', 'HTTPS one-shot vs `node -e 0`', vsFloor('https'), ratio(vsFloor('https'), 3), '≤ 2.00×', vsFloor('https') <= 2.0);
+  target('oneshot-https', 'HTTPS one-shot vs `node -e 0` (Node 20, the npm bin)', vsFloor('https'), ratio(vsFloor('https'), 3), '≤ 2.00×', vsFloor('https') <= 2.0);
+  for (const [id, what] of [['https24', `Node ${LTS_VERSION}, the npm bin`], ['sea', 'the single executable']]) {
+    if (runs[id]) target(`oneshot-${id}`, `HTTPS one-shot vs \`node -e 0\` (${what})`, vsFloor(id), ratio(vsFloor(id), 3), '≤ 2.00×', vsFloor(id) <= 2.0);
+  }
 
   // Item 2
   const range = (xs) => {
@@ -336,6 +353,8 @@ async function inband(caFile, cc) {
       }
     }
   }
+  // What the worker-thread hop alone costs: the same exchange through the binding, both ways.
+  const hop = await worker({ mode: 'inband-hop', chifLibrary: EMULATOR, path: SYSTEM, token: rawSession.token, count: S.inbandCount * 2 }, env);
   await rawDelete(sim, rawSession);
   const q = pairedRatio(lib, c);
   results.inband = { count: S.inbandCount, rounds: S.inbandRounds, libUsPerRequest: median(lib), cUsPerRequest: median(c), ratio: q, libCpuUsPerRequest: median(libCpu), cCpuUsPerRequest: median(cCpu), requestBytes: bytes?.requestBytes, answerBytes: bytes?.answerBytes };
@@ -359,6 +378,15 @@ async function inband(caFile, cc) {
   md.push(
     `The simulator's share is the same for both (it answers the same packets); the difference per request, ${fmt(median(lib) - median(c), 0)} µs, is the library's side: ` +
       `${fmt(median(libCpu) - median(cCpu), 0)} µs more client CPU per request, for what the library does around the same C calls (koffi marshalling, the hop to a libuv worker thread and back, serialising and parsing HTTP, JSON; not broken down further).`,
+    '',
+  );
+  const hopUs = hop.asyncUs - hop.syncUs;
+  results.inband.hop = hop;
+  md.push(
+    `Of that, the hop to a worker thread and back: the same REST exchange through the library's binding takes ${fmt(hop.asyncUs, 0)} µs on a libuv worker thread (as the library runs it) ` +
+      `and ${fmt(hop.syncUs, 0)} µs blocking the event loop (as the C driver does): ${fmt(hopUs, 0)} µs per exchange, ${fmt((100 * hopUs) / median(c), 0)}% of the C driver's whole request. ` +
+      `The library pays it by design: while a native call blocks the event loop no signal handler can run, so SIGINT/SIGTERM during an exchange the iLO sits on would wait for the library's receive timeout instead of deleting the session. ` +
+      `With that hop, the target's ${fmt(median(c) * 1.25, 0)} µs budget leaves ${fmt(median(c) * 1.25 - median(c) - hopUs, 0)} µs for everything else the library does.`,
     '',
   );
   target('inband-per-request', 'in-band per request: library vs C driver', q, ratio(q, 3), '≤ 1.25×', q <= 1.25);
@@ -479,11 +507,17 @@ async function memory(caFile) {
   await sleep(500);
   const logins = sim.state().counters.logins;
   const before = procStatusBytes(serve.pid, 'VmRSS');
-  const t0 = process.hrtime.bigint();
-  await load(S.servePer);
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  await sleep(1000);
-  const after = procStatusBytes(serve.pid, 'VmRSS');
+  // In quarters, with a reading after each: a leak grows with every quarter, heap sizing does not.
+  const quarters = [];
+  let seconds = 0;
+  for (let q = 0; q < 4; q++) {
+    const t0 = process.hrtime.bigint();
+    await load(S.servePer / 4);
+    seconds += Number(process.hrtime.bigint() - t0) / 1e9;
+    await sleep(q === 3 ? 1000 : 300);
+    quarters.push(procStatusBytes(serve.pid, 'VmRSS'));
+  }
+  const after = quarters[3];
   const hwm = procStatusBytes(serve.pid, 'VmHWM');
   const extraLogins = sim.state().counters.logins - logins;
   const code = await new Promise((done) => {
@@ -492,9 +526,10 @@ async function memory(caFile) {
   });
   const MB = 1e6;
   const growth = (after - before) / MB;
-  results.serve = { requests: total, seconds, requestsPerSecond: total / seconds, rssBeforeMB: before / MB, rssAfterMB: after / MB, growthMB: growth, peakMB: hwm / MB, loginsDuringLoad: extraLogins, exitCode: code };
+  const secondHalf = (quarters[3] - quarters[1]) / MB;
+  results.serve = { requests: total, seconds, requestsPerSecond: total / seconds, rssBeforeMB: before / MB, rssAfterMB: after / MB, rssQuartersMB: quarters.map((b) => b / MB), growthMB: growth, secondHalfGrowthMB: secondHalf, peakMB: hwm / MB, loginsDuringLoad: extraLogins, exitCode: code };
   md.push(
-    `\`ilo-agent serve\` over HTTPS: VmRSS of the serve process after a warm-up of ${S.serveClients}×${S.serveWarmPer} requests, and 1 s after ${S.serveClients} client processes × ${S.servePer.toLocaleString('en-US')} requests (test/fixtures/agent-load.mjs, 8 in flight each; ${total.toLocaleString('en-US')} in all). One reading each (no GC forced).`,
+    `\`ilo-agent serve\` over HTTPS: VmRSS of the serve process after a warm-up of ${S.serveClients}×${S.serveWarmPer} requests, and 1 s after ${S.serveClients} client processes × ${S.servePer.toLocaleString('en-US')} requests (test/fixtures/agent-load.mjs, 8 in flight each; ${total.toLocaleString('en-US')} in all), read after each quarter of the load (no GC forced): ${quarters.map((b) => fmt(b / MB)).join(', ')} MB. A leak grows every quarter; growth over the second half: ${fmt(secondHalf)} MB.`,
     '',
   );
   md.push(
