@@ -104,10 +104,10 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
     delete deps.env.ILO_PASSWORD;
     let password: string | undefined;
     if (flags.passwordStdin) {
-      password = stripNewline(await readStdin('the password (--password-stdin)'));
+      password = firstLine(await readStdin('the password (--password-stdin)'));
     } else if (flags.passwordFile) {
       try {
-        password = stripNewline(readFileSync(flags.passwordFile, 'utf8'));
+        password = firstLine(readFileSync(flags.passwordFile, 'utf8'));
       } catch (error) {
         throw new InvalidInputError(`cannot read --password-file ${flags.passwordFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
       }
@@ -143,6 +143,7 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
   };
 }
 
-function stripNewline(text: string): string {
-  return text.replace(/\r?\n$/, '');
+/** A password is one line: what follows the first line break (a note, a second line) is not part of it. */
+function firstLine(text: string): string {
+  return text.split(/\r?\n/, 1)[0] ?? '';
 }

@@ -28,7 +28,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycl
     .option('-u, --username <name>', 'iLO user (env ILO_USERNAME); in-band only needed when the security state asks')
     .option('-p, --password <password>', 'iLO password: visible to other users, prefer ILO_PASSWORD, --password-file or --password-stdin')
     .option('--password-file <file>', 'read the password from FILE (first line)')
-    .option('--password-stdin', 'read the password from standard input')
+    .option('--password-stdin', 'read the password from standard input (first line)')
     .option('--ca-cert <file>', 'PEM file of the CA that signed the iLO\'s certificate')
     .option('--insecure', 'do not verify the iLO\'s certificate (warns)')
     .option('--no-guardian', 'start no guardian process (which deletes the session if ilo-agent is killed with SIGKILL or crashes)')

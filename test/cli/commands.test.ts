@@ -628,14 +628,15 @@ describe('password sources', () => {
   };
 
   it('--password-file FILE (first line)', async () => {
-    const file = tempFile('password', `${SECRET}\n`);
+    // only the first line is the password: a CRLF ending or a second line is not part of it
+    const file = tempFile('password', `${SECRET}\r\nnot the password\n`);
     const r = await cli([...get(), '--password-file', file], { env: USER });
     expect(r.stderr).toBe('');
     expectOk(r);
   });
 
   it('--password-stdin', async () => {
-    const r = await cli([...get(), '--password-stdin'], { env: USER, stdin: `${SECRET}\n` });
+    const r = await cli([...get(), '--password-stdin'], { env: USER, stdin: `${SECRET}\nnot the password\n` });
     expect(r.stderr).toBe('');
     expectOk(r);
   });
