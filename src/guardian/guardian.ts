@@ -4,8 +4,9 @@
 //
 // The hard case is an agent killed after the iLO made the session but before the agent read the
 // login answer: nobody knows the token or the path. The guardian then looks for it: sessions of
-// the same user and tag, logged in no earlier than the login started (minus 2 s: LoginTime has
-// one-second steps), never used since, and absent from a listing taken before the login went out.
+// the same user and tag, logged in no earlier than 2 s before the login started (LoginTime has
+// one-second steps, and so has the Date header the iLO's clock is read from), never used since,
+// and absent from a listing taken before the login went out.
 // That can also match another client's session of the same user made in the same seconds (the
 // README's residual risk); it never matches an older or an active one.
 import type { Logger, LevelWithSilent } from 'pino';
@@ -22,7 +23,14 @@ const REQUEST_TIMEOUT_MS = 3_000;
  * session after the agent died (the POST was on its way), so one listing is not enough.
  */
 const SCAN_SCHEDULE_MS = [0, 100, 300, 700, 1_500] as const;
-/** LoginTime and AccessTime have one-second steps; the host's and the iLO's clocks are compared too. */
+/** LoginTime has one-second steps: a session can read up to this much earlier than it was made. */
+const LOGIN_TIME_STEP_MS = 1_000;
+/**
+ * How much earlier than the login's start a LoginTime may read when no Date header gave the iLO's
+ * clock (in-band): LoginTime's step, and a second for an iLO clock behind the host's. With a Date
+ * header the offset itself is up to a second early (the header has one-second steps too), so only
+ * LoginTime's step is added to it: the window is 2 s either way, never 3.
+ */
 const LOGIN_TIME_SLACK_MS = 2_000;
 /** A session whose AccessTime moved further than this past its LoginTime was used: not ours. */
 const UNUSED_SLACK_MS = 1_000;
@@ -72,8 +80,11 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
   let ended = false;
   let snapshot: Snapshot | undefined;
   let snapshotStarted = false;
-  /** iLO clock minus host clock, from the Date header of its answers (0 when it sends none). */
-  let clockOffsetMs = 0;
+  /**
+   * iLO clock minus host clock, from the Date header of the latest answer that had one: a lower
+   * bound (the header drops the fraction of the second, and it was sent before it arrived).
+   */
+  let clockOffsetMs: number | undefined;
 
   const request = async (t: Transport, method: 'GET' | 'DELETE', path: string, headers: Record<string, string>, signal?: AbortSignal) => {
     const response = await t.request({ method, path, headers, signal });
@@ -300,7 +311,11 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
     if (!sameUser) return false;
     if (typeof hpe.UserTag === 'string' && hpe.UserTag !== tag) return false;
     const loginTime = Date.parse(typeof hpe.LoginTime === 'string' ? hpe.LoginTime : '');
-    if (!Number.isFinite(loginTime) || loginTime < login.at + clockOffsetMs - LOGIN_TIME_SLACK_MS) return false;
+    // The earliest LoginTime the interrupted login can show. The Date header's offset is up to a
+    // second early already: with the full 2 s added to it, a session made up to 3 s before the
+    // login started would pass for the login's own.
+    const earliest = clockOffsetMs === undefined ? login.at - LOGIN_TIME_SLACK_MS : login.at + clockOffsetMs - LOGIN_TIME_STEP_MS;
+    if (!Number.isFinite(loginTime) || loginTime < earliest) return false;
     const accessTime = Date.parse(typeof hpe.AccessTime === 'string' ? hpe.AccessTime : '');
     // Nobody knew its token, so nobody used it; a session in use belongs to someone alive.
     if (Number.isFinite(accessTime) && accessTime - loginTime > UNUSED_SLACK_MS) return false;

@@ -24,7 +24,7 @@ describe.each(['https', 'chif'] as const)('serve over %s', (transport) => {
   let agent: Running | undefined;
   let socket: string;
 
-  async function startAgent(args: string[] = []) {
+  async function startAgent(args: string[] = [], agentEnv: NodeJS.ProcessEnv = {}) {
     n++;
     sim = await startSimulator({ loginFailureDelayMs: 0, chifSocket: join(dir, `chif${n}.sock`) });
     const caFile = join(dir, `ca${n}.pem`);
@@ -34,7 +34,7 @@ describe.each(['https', 'chif'] as const)('serve over %s', (transport) => {
         ? { ILO_URL: sim.url, ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password', ILO_CA: caFile, ILO_AGENT_SOCKET: '' }
         : { ILO_URL: '', ILO_USERNAME: '', ILO_PASSWORD: '', ILO_CHIF_LIB: EMULATOR, ILO_CHIF_EMULATOR_SOCKET: sim.chifSocket ?? '', ILO_AGENT_SOCKET: '' };
     socket = join(dir, `agent${n}.sock`);
-    agent = runCli(['--ca-cert', caFile, 'serve', '--socket', socket, ...args], { env });
+    agent = runCli(['--ca-cert', caFile, 'serve', '--socket', socket, ...args], { env: { ...env, ...agentEnv } });
     const ready = JSON.parse(await agent.firstLine) as { socket: string; session: string };
     expect(ready.socket).toBe(socket);
     return ready;
@@ -114,30 +114,39 @@ describe.each(['https', 'chif'] as const)('serve over %s', (transport) => {
   });
 
   it('load: 10 client processes × 1,000 requests, all answered, one session, bounded memory', async () => {
-    await startAgent(['--log-level', 'warn']);
+    // V8 grows its young generation with the load up to a limit it derives from the host's memory,
+    // and V8 12 (Node 22) raised it: on a 24 GB host 2 × 16 MB semi-spaces for Node 20, 2 × 64 MB
+    // for Node 24, alone more than the bound (no leak: it levels off). The agent is measured with
+    // Node 20's 16 MB, so the bound says whether it keeps what it handles, not which Node runs it.
+    await startAgent(['--log-level', 'warn'], { NODE_OPTIONS: [process.env.NODE_OPTIONS, '--max-semi-space-size=16'].filter(Boolean).join(' ') });
     const pid = (agent as Running).child.pid as number;
     const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-    // warm up, then measure
-    await client(['get', '/redfish/v1/Systems/1']);
+    const load = async () => {
+      const runs = await Promise.all(
+        Array.from(
+          { length: 10 },
+          () =>
+            new Promise<{ code: number | null; out: string }>((done) => {
+              const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'test/fixtures/agent-load.mjs'), socket, '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+              let out = '';
+              child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+              child.on('close', (code) => done({ code, out }));
+            }),
+        ),
+      );
+      for (const run of runs) {
+        expect(run.code).toBe(0);
+        expect(JSON.parse(run.out)).toEqual({ ok: 1000, bad: [] });
+      }
+      expect(sim.state().counters.logins).toBe(1);
+      expect(sim.sessions()).toHaveLength(1);
+    };
+    // A first round brings the agent to its working size (V8's old generation grows to its first
+    // collection, code is compiled): from a cold agent Node 24 alone costs some 20 MB more than
+    // Node 20 for that. Measured over the next 10,000 requests, the bound is about those requests.
+    await load();
     const before = rss();
-    const runs = await Promise.all(
-      Array.from(
-        { length: 10 },
-        () =>
-          new Promise<{ code: number | null; out: string }>((done) => {
-            const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'test/fixtures/agent-load.mjs'), socket, '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-            let out = '';
-            child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-            child.on('close', (code) => done({ code, out }));
-          }),
-      ),
-    );
-    for (const run of runs) {
-      expect(run.code).toBe(0);
-      expect(JSON.parse(run.out)).toEqual({ ok: 1000, bad: [] });
-    }
-    expect(sim.state().counters.logins).toBe(1);
-    expect(sim.sessions()).toHaveLength(1);
+    await load();
     // The documented bound (README): the agent grows by less than 64 MB over 10,000 requests.
     expect(rss() - before).toBeLessThan(64 * 1024 * 1024);
   }, 120_000);

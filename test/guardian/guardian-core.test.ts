@@ -163,6 +163,8 @@ describe('the guardian, when the pipe closes', () => {
     const table: Record<string, ReturnType<typeof member>> = {
       ours: member('ours', 'Administrator', 'REST', at + 50),
       older: member('older', 'Administrator', 'REST', at - 3_000),
+      // made 2.1 s before the login started: its LoginTime reads 2.2 s before, the Date header 0.5 s behind
+      justOlder: member('justOlder', 'Administrator', 'REST', at - 2_100),
       otherUser: member('otherUser', 'operator', 'REST', at + 10),
       otherTag: member('otherTag', 'Administrator', 'Web UI', at + 10),
       inUse: member('inUse', 'Administrator', 'REST', at - 1_000, at + 2_000),
