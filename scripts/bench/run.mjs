@@ -312,7 +312,7 @@ async function steady(caFile) {
   md.push(
     `Library (\`openSession\` + \`client.get\`, JSON parsed) vs raw \`node:https\` with a bare keep-alive \`Agent\` (same token header, body collected and JSON-parsed; raw login POST before, DELETE after). ` +
       `Each run is its own client process (the simulator runs in the bench process: client and server do not share an event loop) doing both loads through one session, in alternating order; login, ${S.steadyWarm} warm-up GETs before each load, and logout are outside the timing. ` +
-      `Median of ${S.steadyRounds} rounds, library and raw alternating. Note: the library's HTTPS agent opens at most 4 sockets (maxSockets 4); the bare Agent has no limit.`,
+      `Median of ${S.steadyRounds} rounds, library and raw alternating. The library is opened with \`maxConnections: ${S.steadyInflight}\`, as many connections as the bare Agent opens for that load.`,
     '',
   );
   md.push(table(['load', 'library ms', 'raw ms', 'ratio (total time)', 'µs/request lib / raw', 'client CPU µs/request lib / raw (ratio)'], rows), '');
@@ -434,7 +434,7 @@ async function crawlBench(caFile, startSimulator) {
   md.push(
     `Each run its own client process; the timing covers the crawl only (login/logout outside). Median of ${S.crawlRounds} rounds, concurrency order rotating. ` +
       `At 0 ms the whole tree from /redfish/v1 is walked; at 20 ms added latency per request (\`sim.faults.setLatency({requestMs: 20})\`) only the first ${S.crawlLimit} GETs of the same breadth-first walk go out (the links found after that are skipped), to keep the run short. ` +
-      `The library's HTTPS agent opens at most 4 sockets, so concurrency 8 cannot beat 4 by much.`,
+      `The crawl opens as many HTTPS connections as its concurrency (\`maxConnections\`, as \`ilo-agent crawl --concurrency\` does).`,
     '',
   );
   md.push(table(['added latency', 'concurrency', 'resources', 'resources/s (median)', '× concurrency 1'], rows), '');
