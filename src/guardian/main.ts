@@ -15,6 +15,11 @@ function leave(code: number): never {
   process.exit(code);
 }
 
+// Only an agent starts a guardian, with a pipe: a person who typed the internal argument gets a word.
+if (process.stdin.isTTY) {
+  process.stderr.write('ilo-agent: the guardian is started by ilo-agent itself, with a pipe on its standard input; it is not a command\n');
+  process.exit(2);
+}
 process.stdin.on('error', () => undefined); // a broken pipe is the end of input, as EOF is
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type FaultRule, type Simulator } from '../../src/simulator/index.js';
-import { runCli, type Running } from '../helpers/cli.js';
+import { BIN, runCli, runProgram, type Running } from '../helpers/cli.js';
 import { client } from '../helpers/https-client.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 import { until } from '../helpers/wait.js';
@@ -360,3 +360,18 @@ describe.skipIf(!linux)('the guardian', () => {
     }, 90_000);
   });
 });
+
+describe('the internal guardian argument', () => {
+  it('typed at a terminal, it is refused with exit 2 instead of waiting for a pipe', async () => {
+    // `script` gives the child a terminal, as a person typing `ilo-agent __guardian` has.
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} __guardian`;
+    const r = await finished(runProgram('script', ['-qec', command, '/dev/null']));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('the guardian is started by ilo-agent itself');
+  });
+});
+
+async function finished(r: Running) {
+  const { code } = await r.exited;
+  return { code, stdout: r.stdout(), stderr: r.stderr() };
+}
