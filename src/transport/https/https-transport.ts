@@ -52,7 +52,9 @@ export function openHttpsTransport(options: HttpsTransportOptions): Transport {
 class HttpsTransport implements Transport {
   readonly kind = 'https' as const;
   readonly description: string;
-  readonly #url: URL;
+  // read once: URL's getters cost on every request
+  readonly #hostname: string;
+  readonly #port: number;
   readonly #agent: Agent;
   readonly #timeoutMs: number;
   readonly #connectTimeoutMs: number;
@@ -60,8 +62,10 @@ class HttpsTransport implements Transport {
   #closed: Promise<void> | undefined;
 
   constructor(options: HttpsTransportOptions) {
-    this.#url = parseIloUrl(options.url);
-    this.description = this.#url.origin;
+    const url = parseIloUrl(options.url);
+    this.description = url.origin;
+    this.#hostname = url.hostname;
+    this.#port = Number(url.port || 443);
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.#agent = new Agent({
@@ -127,7 +131,7 @@ class HttpsTransport implements Transport {
       request.signal?.addEventListener('abort', onAbort, { once: true });
 
       req = httpsRequest(
-        { protocol: 'https:', hostname: this.#url.hostname, port: this.#url.port || 443, method: request.method, path: request.path, headers, agent: this.#agent },
+        { protocol: 'https:', hostname: this.#hostname, port: this.#port, method: request.method, path: request.path, headers, agent: this.#agent },
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           let size = 0;
@@ -147,7 +151,9 @@ class HttpsTransport implements Transport {
           res.on('end', () => {
             if (!res.complete) return;
             const out: Record<string, string> = {};
-            for (const [name, value] of Object.entries(res.headers)) {
+            const received = res.headers;
+            for (const name in received) {
+              const value = received[name];
               if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
             }
             finish(undefined, { status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks) });
