@@ -157,6 +157,15 @@ describe('parseIloUrl / openHttpsTransport: the iLO address', () => {
 // ---- answers -----------------------------------------------------------------------------------
 
 describe('answers from the simulator', () => {
+  it('reaches an iLO by an IPv6 address (https://[::1]:port), certificate verified', async () => {
+    const s = await sim({ host: '::1' });
+    expect(s.url).toMatch(/^https:\/\/\[::1\]:\d+$/);
+    const t = transport({ url: s.url, ca: s.ca });
+    const res = await t.request({ method: 'GET', path: '/redfish/v1/' });
+    expect(res.status).toBe(200);
+    expect(json(res.body)['@odata.id']).toBe('/redfish/v1');
+  });
+
   it('resolves GET /redfish/v1/ with 200, lower-cased header names and the body bytes', async () => {
     const s = await sim();
     const t = transport({ url: s.url, ca: s.ca });

@@ -64,7 +64,8 @@ class HttpsTransport implements Transport {
   constructor(options: HttpsTransportOptions) {
     const url = parseIloUrl(options.url);
     this.description = url.origin;
-    this.#hostname = url.hostname;
+    // An IPv6 address is bracketed in a URL ([fd00::1]) but not in a socket's host name.
+    this.#hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.#port = Number(url.port || 443);
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
