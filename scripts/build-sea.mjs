@@ -40,6 +40,7 @@ const run = (command, args) => {
  */
 function removePeSignature(path) {
   const fd = openSync(path, 'r+');
+  let table;
   try {
     const header = Buffer.alloc(4096);
     readSync(fd, header, 0, header.length, 0);
@@ -48,17 +49,12 @@ function removePeSignature(path) {
     const optional = pe + 24;
     if (header.readUInt16LE(optional) !== 0x20b) throw new Error(`${path} is not PE32+`);
     const securityEntry = optional + 112 + 4 * 8;
-    const offset = header.readUInt32LE(securityEntry);
-    const size = header.readUInt32LE(securityEntry + 4);
-    if (offset === 0 || size === 0) return;
-    writeSync(fd, Buffer.alloc(8), 0, 8, securityEntry);
+    table = { offset: header.readUInt32LE(securityEntry), size: header.readUInt32LE(securityEntry + 4) };
+    if (table.offset !== 0 && table.size !== 0) writeSync(fd, Buffer.alloc(8), 0, 8, securityEntry);
+  } finally {
     closeSync(fd);
-    if (offset + size >= statSync(path).size) truncateSync(path, offset);
-    return;
-  } catch (error) {
-    closeSync(fd);
-    throw error;
   }
+  if (table.offset !== 0 && table.size !== 0 && table.offset + table.size >= statSync(path).size) truncateSync(path, table.offset);
 }
 
 function upToDate(outputs, inputs) {

@@ -4,7 +4,7 @@
 // anything. Against the simulator, out-of-band and in-band (the CHIF emulator beside it, found by
 // HPE's search order), and through a stop and a kill, since its guardian is itself.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -55,7 +55,7 @@ describe.skipIf(reason !== undefined)(`the Linux single executable, read-only an
     copyFileSync(EXE, join(app, 'ilo-agent'));
     copyFileSync(KOFFI, join(app, 'koffi-linux-x64.node'));
     copyFileSync(EMULATOR, join(app, 'ilorest_chif.so'));
-    spawnSync('chmod', ['755', join(app, 'ilo-agent')]);
+    chmodSync(join(app, 'ilo-agent'), 0o755);
     chifSocket = join(dir, 'chif.sock');
   });
   afterEach(async () => {
@@ -121,6 +121,20 @@ describe.skipIf(reason !== undefined)(`the Linux single executable, read-only an
     expect(s.chif.blobCount).toBe(0);
     const info = await finished(agent(['info', '--output', 'json'], []));
     expect(JSON.parse(info.stdout)).toMatchObject({ transport: `chif via ${join(app, 'ilorest_chif.so')}` });
+  });
+
+  it('in-band without koffi\'s module beside it: exit 7 naming the missing file; HTTPS does not need it', async () => {
+    const bare = join(dir, 'bare');
+    mkdirSync(bare);
+    copyFileSync(EXE, join(bare, 'ilo-agent'));
+    chmodSync(join(bare, 'ilo-agent'), 0o755);
+    const s = await start();
+    const r = await finished(sandboxed([`ILO_CHIF_EMULATOR_SOCKET=${chifSocket}`], [join(bare, 'ilo-agent'), 'get', '/redfish/v1']));
+    expect(r.code).toBe(7);
+    expect(r.stderr).toContain(join(bare, 'koffi-linux-x64.node'));
+    const https = await finished(sandboxed(CREDENTIALS, [join(bare, 'ilo-agent'), '--url', s.url, '--ca-cert', join(app, 'ca.pem'), 'get', '/redfish/v1']));
+    expect(https.code, https.stderr).toBe(0);
+    expect(s.sessions()).toEqual([]);
   });
 
   it('SIGTERM while a request hangs (in-band): exit 143 and the session deleted', async () => {
