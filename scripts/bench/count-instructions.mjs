@@ -3,7 +3,8 @@
 // bare node:https client, the HTTPS transport alone, the library) it runs 100 and 600 GETs under
 // valgrind and divides the difference by 500, leaving out V8's optimising compiler (it runs on
 // its own threads, more for more code, and fades with time). The simulator runs in its own process
-// and is not counted. Usage: npm run bench:instructions (a few minutes; needs valgrind).
+// and is not counted. Usage: npm run bench:instructions [-- raw|transport|lib …] (a few minutes;
+// needs valgrind).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,19 @@ for (const tool of ['valgrind', 'callgrind_annotate']) {
     process.exit(1);
   }
 }
+
+const ALL = [
+  ['raw', 'bare `node:https` client (keep-alive Agent, JSON parsed)'],
+  ['transport', 'ilo-agent\'s HTTPS transport alone'],
+  ['lib', 'the library (`openSession` + `client.get`)'],
+];
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !ALL.some(([subject]) => subject === name));
+if (unknown.length > 0) {
+  say(`unknown client ${unknown.join(', ')}; expected ${ALL.map(([subject]) => subject).join(', ')}`);
+  process.exit(2);
+}
+const subjects = wanted.length > 0 ? ALL.filter(([subject]) => wanted.includes(subject)) : ALL;
 
 const tmp = mkdtempSync(join(tmpdir(), 'ilo-agent-instructions-'));
 const sim = spawn(process.execPath, [join(ROOT, 'dist/bin/ilo-agent.mjs'), 'simulate', '--port', '0', '--log-level', 'silent', '--max-sessions', '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -55,11 +69,6 @@ function count(subject, n) {
   });
 }
 
-const subjects = [
-  ['raw', 'bare `node:https` client (keep-alive Agent, JSON parsed)'],
-  ['transport', 'ilo-agent\'s HTTPS transport alone'],
-  ['lib', 'the library (`openSession` + `client.get`)'],
-];
 const perGet = {};
 try {
   // two at a time: the machine has two cores, and instruction counts do not mind the company
@@ -75,4 +84,6 @@ try {
 const k = (x) => `${Math.round(x / 1000)}k`;
 console.log('| client | instructions per GET | × bare client |');
 console.log('| --- | --- | --- |');
-for (const [subject, label] of subjects) console.log(`| ${label} | ${k(perGet[subject])} | ${(perGet[subject] / perGet.raw).toFixed(2)}× |`);
+for (const [subject, label] of subjects) {
+  console.log(`| ${label} | ${k(perGet[subject])} | ${perGet.raw ? `${(perGet[subject] / perGet.raw).toFixed(2)}×` : '(raw not run)'} |`);
+}
