@@ -10,6 +10,7 @@ import {
   ClosedError,
   ConnectError,
   IloAgentError,
+  InvalidInputError,
   TimeoutError,
   TlsError,
   UsageError,
@@ -271,6 +272,31 @@ describe('headers on the wire (a recording HTTPS server)', () => {
     expect(post?.body.equals(body)).toBe(true);
   });
 
+  it('sends one Host, Accept and OData-Version whatever case the caller used for them', async () => {
+    const server = await recordingServer();
+    const t = transport({ url: server.url, ca: server.ca });
+    await t.request({ method: 'GET', path: '/redfish/v1/', headers: { host: 'elsewhere.example', accept: 'text/html', 'ODATA-VERSION': '3.0', 'If-None-Match': 'W/"1"' } });
+    const [get] = server.seen;
+    expect(get?.headers.host).toBe(new URL(server.url).host);
+    expect(get?.headers.accept).toBe('application/json');
+    expect(get?.headers['odata-version']).toBe('4.0');
+    expect(get?.headers['if-none-match']).toBe('W/"1"');
+  });
+
+  it('refuses a header Node cannot send with InvalidInputError, sends nothing, and stays usable', async () => {
+    const server = await recordingServer();
+    const t = transport({ url: server.url, ca: server.ca });
+    const badName = await rejectionOf(t.request({ method: 'GET', path: '/redfish/v1/', headers: { 'Bad Name': 'x' } }));
+    expect(badName).toBeInstanceOf(InvalidInputError);
+    expect(badName.code).toBe('E_INPUT');
+    const badValue = await rejectionOf(t.request({ method: 'GET', path: '/redfish/v1/', headers: { 'X-Smuggle': 'a\r\nX-Injected: 1' } }));
+    expect(badValue).toBeInstanceOf(InvalidInputError);
+    expect(server.seen).toHaveLength(0);
+    expect((await t.request({ method: 'GET', path: '/redfish/v1/' })).status).toBe(200);
+    // nothing counted as in flight: close() does not wait
+    await t.close();
+  });
+
   it('keeps the connection alive between sequential requests', async () => {
     const server = await recordingServer();
     const t = transport({ url: server.url, ca: server.ca });
@@ -378,6 +404,34 @@ describe('connection failures', () => {
     expect(s.faults.held).toBe(1);
     expect((await t.request({ method: 'GET', path: '/redfish/v1/' })).status).toBe(200);
     expect(s.faults.release()).toBe(1);
+  });
+
+  it('times out each of several requests in flight on its own deadline', async () => {
+    const s = await sim();
+    s.faults.inject({ type: 'hang', path: '/redfish/v1/Systems*', times: 0 });
+    const t = transport({ url: s.url, ca: s.ca, timeoutMs: 400 });
+    const started = performance.now();
+    const settledAt = (p: Promise<unknown>) => rejectionOf(p).then((error) => ({ error, at: performance.now() - started }));
+    const first = settledAt(t.request({ method: 'GET', path: '/redfish/v1/Systems' }));
+    await sleep(200);
+    const second = settledAt(t.request({ method: 'GET', path: '/redfish/v1/Systems/1' }));
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.error).toBeInstanceOf(TimeoutError);
+    expect(b.error).toBeInstanceOf(TimeoutError);
+    expect(a.at).toBeGreaterThanOrEqual(350);
+    expect(b.at).toBeGreaterThanOrEqual(550); // its own 400 ms, not the first one's deadline
+    expect(b.at - a.at).toBeGreaterThanOrEqual(100);
+    s.faults.clear();
+    s.faults.release();
+    expect((await t.request({ method: 'GET', path: '/redfish/v1/' })).status).toBe(200);
+  });
+
+  it('bounds only the connection set-up: a slow answer on an open connection is not a connect timeout', async () => {
+    const s = await sim();
+    const t = transport({ url: s.url, ca: s.ca, connectTimeoutMs: 150, timeoutMs: 5000 });
+    expect((await t.request({ method: 'GET', path: '/redfish/v1/' })).status).toBe(200);
+    s.faults.setLatency({ requestMs: 400 });
+    expect((await t.request({ method: 'GET', path: '/redfish/v1/' })).status).toBe(200);
   });
 
   it('a truncated body is a ConnectError, never a partial response', async () => {

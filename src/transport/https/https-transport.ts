@@ -1,7 +1,8 @@
 // Redfish over HTTPS: keep-alive, bounded connect and request times, TLS verified by default.
-import { Agent, request as httpsRequest } from 'node:https';
+import { Agent, request as httpsRequest, type AgentOptions, type RequestOptions } from 'node:https';
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { AbortedError, ClosedError, ConnectError, ProtocolError, TimeoutError, TlsError, UsageError } from '../../errors.js';
+import type { Duplex } from 'node:stream';
+import { AbortedError, ClosedError, ConnectError, InvalidInputError, ProtocolError, TimeoutError, TlsError, UsageError } from '../../errors.js';
 import type { Transport, TransportRequest, TransportResponse } from '../transport.js';
 
 export interface HttpsTransportOptions {
@@ -49,16 +50,59 @@ export function openHttpsTransport(options: HttpsTransportOptions): Transport {
   return new HttpsTransport(options);
 }
 
+/** Names the transport sets itself (compared lower-cased); a caller's header of the same name is dropped. */
+const OWN_HEADERS = new Set(['host', 'odata-version', 'accept', 'content-length', 'transfer-encoding']);
+const CONNECT_TIMED_OUT = 'ILO_AGENT_CONNECT_TIMEOUT';
+const HEADER_ERRORS = new Set(['ERR_INVALID_HTTP_TOKEN', 'ERR_INVALID_CHAR', 'ERR_HTTP_INVALID_HEADER_VALUE', 'ERR_INVALID_ARG_VALUE']);
+
+/** A keep-alive agent that bounds each new connection's TCP + TLS set-up: one timer per connection, not per request. */
+class ConnectBoundAgent extends Agent {
+  readonly #connectTimeoutMs: number;
+
+  constructor(options: AgentOptions, connectTimeoutMs: number) {
+    super(options);
+    this.#connectTimeoutMs = connectTimeoutMs;
+  }
+
+  override createConnection(options: RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+    const socket = super.createConnection(options, callback);
+    if (!socket) return socket;
+    const timer = setTimeout(() => {
+      socket.destroy(Object.assign(new Error('connection set-up timed out'), { code: CONNECT_TIMED_OUT }));
+    }, this.#connectTimeoutMs);
+    const stop = () => clearTimeout(timer);
+    socket.once('secureConnect', stop);
+    socket.once('close', stop);
+    return socket;
+  }
+}
+
+/** One request in flight, as the shared deadline timer sees it. */
+interface Deadline {
+  at: number;
+  expire(): void;
+}
+
 class HttpsTransport implements Transport {
   readonly kind = 'https' as const;
   readonly description: string;
   // read once: URL's getters cost on every request
   readonly #hostname: string;
   readonly #port: number;
+  /** The Host header: the address as the URL gives it (IPv6 bracketed, port only when not 443). */
+  readonly #host: string;
   readonly #agent: Agent;
   readonly #timeoutMs: number;
   readonly #connectTimeoutMs: number;
-  readonly #inFlight = new Set<Promise<unknown>>();
+  /**
+   * Requests in flight, oldest first. Every request gets the same time, so the oldest expires
+   * first and one timer, armed for it, serves them all (a timer per request costs more than the
+   * rest of the transport's own work).
+   */
+  readonly #deadlines = new Set<Deadline>();
+  #deadlineTimer: NodeJS.Timeout | undefined;
+  #inFlight = 0;
+  #whenIdle: (() => void) | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(options: HttpsTransportOptions) {
@@ -67,130 +111,165 @@ class HttpsTransport implements Transport {
     // An IPv6 address is bracketed in a URL ([fd00::1]) but not in a socket's host name.
     this.#hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.#port = Number(url.port || 443);
+    this.#host = url.host;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    this.#agent = new Agent({
-      keepAlive: true,
-      maxSockets: options.maxSockets ?? 4,
-      ca: options.ca,
-      rejectUnauthorized: !options.insecure,
-    });
+    this.#agent = new ConnectBoundAgent(
+      { keepAlive: true, maxSockets: options.maxSockets ?? 4, ca: options.ca, rejectUnauthorized: !options.insecure },
+      this.#connectTimeoutMs,
+    );
   }
 
   request(request: TransportRequest): Promise<TransportResponse> {
     if (this.#closed) return Promise.reject(new ClosedError('the HTTPS transport is closed'));
-    const done = this.#send(request, true);
-    this.#inFlight.add(done);
-    const forget = () => this.#inFlight.delete(done);
-    done.then(forget, forget);
-    return done;
+    this.#inFlight++;
+    return new Promise<TransportResponse>((resolve, reject) => {
+      const settle = (error: Error | undefined, response?: TransportResponse) => {
+        if (--this.#inFlight === 0) this.#whenIdle?.();
+        if (error) reject(error);
+        else resolve(response as TransportResponse);
+      };
+      this.#send(request, true, settle);
+    });
   }
 
   close(): Promise<void> {
-    this.#closed ??= Promise.allSettled([...this.#inFlight]).then(() => this.#agent.destroy());
+    this.#closed ??= new Promise<void>((resolve) => {
+      if (this.#inFlight === 0) resolve();
+      else this.#whenIdle = resolve;
+    }).then(() => {
+      clearTimeout(this.#deadlineTimer);
+      this.#agent.destroy();
+    });
     return this.#closed;
   }
 
-  async #send(request: TransportRequest, mayRetry: boolean): Promise<TransportResponse> {
-    try {
-      return await this.#once(request);
-    } catch (error) {
-      // A kept-alive socket the iLO already closed fails before any answer; Node's advice is
-      // to retry such a request once. Only idempotent methods: a POST may have been done.
-      const retryable = (error as { reusedSocket?: boolean }).reusedSocket && ['GET', 'HEAD', 'DELETE', 'PUT'].includes(request.method);
-      if (mayRetry && retryable && !request.signal?.aborted) return this.#send(request, false);
-      throw (error as { mapped?: Error }).mapped ?? error;
+  /** Sends once; a kept-alive socket the iLO had closed gets one more try (`mayRetry`). */
+  #send(request: TransportRequest, mayRetry: boolean, settle: (error: Error | undefined, response?: TransportResponse) => void): void {
+    const { method, path, signal } = request;
+    if (signal?.aborted) {
+      settle(new AbortedError(`${method} ${path} aborted before sending`));
+      return;
     }
-  }
+    let settled = false;
+    let req: ClientRequest | undefined;
+    const deadline: Deadline = {
+      at: performance.now() + this.#timeoutMs,
+      expire: () => fail(new TimeoutError(`${method} ${path}: no complete answer within ${this.#timeoutMs / 1000} s (--timeout)`)),
+    };
+    const finish = (error: Error | undefined, response?: TransportResponse) => {
+      if (settled) return;
+      settled = true;
+      this.#deadlines.delete(deadline);
+      signal?.removeEventListener('abort', onAbort);
+      settle(error, response);
+    };
+    /** Ends the exchange with an error and drops its connection (the answer may still come). */
+    const fail = (error: Error) => {
+      finish(error);
+      req?.destroy();
+    };
+    const onAbort = () => fail(new AbortedError(`${method} ${path} aborted`));
+    const truncated = () => finish(new ConnectError(`${method} ${path}: the iLO closed the connection in the middle of its answer`));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#watch(deadline);
 
-  #once(request: TransportRequest): Promise<TransportResponse> {
-    return new Promise<TransportResponse>((resolve, reject) => {
-      if (request.signal?.aborted) {
-        reject(new AbortedError(`${request.method} ${request.path} aborted before sending`));
-        return;
-      }
-      const headers: Record<string, string> = { ...request.headers, 'OData-Version': '4.0', Accept: 'application/json' };
-      if (request.body !== undefined || ['POST', 'PATCH', 'PUT'].includes(request.method)) {
-        headers['Content-Length'] = String(request.body?.byteLength ?? 0);
-      }
-      let settled = false;
-      let req: ClientRequest | undefined;
-      const timers: NodeJS.Timeout[] = [];
-      const finish = (error: Error | undefined, response?: TransportResponse, reusedSocket = false) => {
-        if (settled) return;
-        settled = true;
-        timers.forEach(clearTimeout);
-        request.signal?.removeEventListener('abort', onAbort);
-        if (error) reject(Object.assign(new Error('request failed'), { mapped: error, reusedSocket }));
-        else resolve(response as TransportResponse);
-      };
-      const what = `${request.method} ${request.path}`;
-      const onAbort = () => {
-        finish(new AbortedError(`${what} aborted`));
-        req?.destroy();
-      };
-      request.signal?.addEventListener('abort', onAbort, { once: true });
-
+    try {
       req = httpsRequest(
-        { protocol: 'https:', hostname: this.#hostname, port: this.#port, method: request.method, path: request.path, headers, agent: this.#agent },
+        { hostname: this.#hostname, port: this.#port, method, path, headers: this.#headerList(request), agent: this.#agent },
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
-            if (size > MAX_RESPONSE_BODY) {
-              finish(new ProtocolError(`${what}: the answer is larger than ${MAX_RESPONSE_BODY} bytes`));
-              req?.destroy();
-              return;
-            }
-            chunks.push(chunk);
+            if (size > MAX_RESPONSE_BODY) fail(new ProtocolError(`${method} ${path}: the answer is larger than ${MAX_RESPONSE_BODY} bytes`));
+            else chunks.push(chunk);
           });
-          res.on('error', () => finish(new ConnectError(`${what}: the iLO closed the connection in the middle of its answer`)));
-          res.on('close', () => {
-            if (!res.complete) finish(new ConnectError(`${what}: the iLO closed the connection in the middle of its answer`));
-          });
+          // A connection lost mid-answer destroys the response with an error ('aborted').
+          res.on('error', truncated);
           res.on('end', () => {
-            if (!res.complete) return;
-            const out: Record<string, string> = {};
-            const received = res.headers;
-            for (const name in received) {
-              const value = received[name];
-              if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
-            }
-            finish(undefined, { status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks) });
+            if (!res.complete) return truncated();
+            finish(undefined, { status: res.statusCode ?? 0, headers: singleValued(res.headers), body: Buffer.concat(chunks, size) });
           });
         },
       );
-
-      timers.push(
-        setTimeout(() => {
-          finish(new TimeoutError(`${what}: no complete answer within ${this.#timeoutMs / 1000} s (--timeout)`));
-          req?.destroy();
-        }, this.#timeoutMs),
-      );
-      req.on('socket', (socket) => {
-        if (!socket.connecting) return;
-        const timer = setTimeout(() => {
-          finish(new TimeoutError(`cannot connect to ${this.description} within ${this.#connectTimeoutMs / 1000} s`));
-          req?.destroy();
-        }, this.#connectTimeoutMs);
-        timers.push(timer);
-        socket.once('secureConnect', () => clearTimeout(timer));
-      });
-      req.on('error', (error: NodeJS.ErrnoException) => finish(this.#mapError(error, what), undefined, req?.reusedSocket ?? false));
-      req.end(request.body);
+    } catch (error) {
+      // Node checks header names and values as it writes them; nothing was sent.
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      finish(HEADER_ERRORS.has(code) ? new InvalidInputError(`${method} ${path}: ${(error as Error).message}`) : (error as Error));
+      return;
+    }
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (settled) return;
+      // Node's advice for a kept-alive socket the iLO already closed: retry once. Only idempotent
+      // methods: a POST may have been done.
+      if (mayRetry && req?.reusedSocket && IDEMPOTENT.has(method) && !signal?.aborted) {
+        settled = true;
+        this.#deadlines.delete(deadline);
+        signal?.removeEventListener('abort', onAbort);
+        this.#send(request, false, settle);
+        return;
+      }
+      finish(this.#mapError(error, method, path));
     });
+    req.end(request.body);
   }
 
-  #mapError(error: NodeJS.ErrnoException, what: string): Error {
+  /** The headers on the wire, as a flat [name, value, …] list: Node writes it without copying it again. */
+  #headerList(request: TransportRequest): string[] {
+    const list = ['Host', this.#host, 'OData-Version', '4.0', 'Accept', 'application/json'];
+    const given = request.headers;
+    if (given) {
+      for (const name in given) {
+        if (!OWN_HEADERS.has(name.toLowerCase())) list.push(name, given[name] as string);
+      }
+    }
+    if (request.body !== undefined || BODY_METHODS.has(request.method)) list.push('Content-Length', String(request.body?.byteLength ?? 0));
+    return list;
+  }
+
+  #watch(deadline: Deadline): void {
+    this.#deadlines.add(deadline);
+    if (this.#deadlineTimer === undefined) this.#armDeadlineTimer(this.#timeoutMs);
+  }
+
+  #armDeadlineTimer(ms: number): void {
+    // Unref'd: a request in flight holds the process by its socket, not by its deadline.
+    this.#deadlineTimer = setTimeout(this.#expireDue, Math.max(1, ms)).unref();
+  }
+
+  readonly #expireDue = (): void => {
+    this.#deadlineTimer = undefined;
+    const now = performance.now();
+    for (const deadline of this.#deadlines) {
+      if (deadline.at > now) {
+        this.#armDeadlineTimer(deadline.at - now);
+        return;
+      }
+      deadline.expire();
+    }
+  };
+
+  #mapError(error: NodeJS.ErrnoException, method: string, path: string): Error {
     const code = error.code ?? '';
+    if (code === CONNECT_TIMED_OUT) return new TimeoutError(`cannot connect to ${this.description} within ${this.#connectTimeoutMs / 1000} s`);
     if (TLS_ERROR.test(code)) {
       return new TlsError(
         `cannot verify the iLO's certificate at ${this.description} (${code}): give its CA with --ca-cert FILE, or accept any certificate with --insecure`,
         { cause: error },
       );
     }
-    if (code === 'ECONNRESET' || code === 'EPIPE') return new ConnectError(`${what}: the iLO closed the connection (${code})`, { cause: error });
+    if (code === 'ECONNRESET' || code === 'EPIPE') return new ConnectError(`${method} ${path}: the iLO closed the connection (${code})`, { cause: error });
     return new ConnectError(`cannot reach the iLO at ${this.description}: ${code || error.message}`, { cause: error });
   }
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'DELETE', 'PUT']);
+const BODY_METHODS = new Set(['POST', 'PATCH', 'PUT']);
+
+/** Node's parsed headers are single strings except Set-Cookie's list; the contract wants strings. */
+function singleValued(received: IncomingMessage['headers']): Readonly<Record<string, string>> {
+  const cookies = received['set-cookie'];
+  if (cookies === undefined) return received as Record<string, string>;
+  return { ...received, 'set-cookie': cookies.join(', ') } as Record<string, string>;
 }
