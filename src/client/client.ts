@@ -37,25 +37,32 @@ export class RedfishClient {
   }
 
   /** Any method; resolves with any status. Checks the method, path and body before sending. */
-  async request(method: string, path: string, options: RequestOptions = {}): Promise<RedfishResponse> {
-    const verb = checkMethod(method);
-    checkPath(path);
-    checkNotSessionPost(verb, path);
-    const headers: Record<string, string> = { ...options.headers };
+  request(method: string, path: string, options: RequestOptions = {}): Promise<RedfishResponse> {
+    // Not async: every request passes here, and an async layer costs a promise and a microtask
+    // turn. A failed check is still a rejection, never a throw.
+    let verb: HttpMethod;
+    let headers = options.headers;
     let body: Uint8Array | undefined;
-    if (options.body instanceof Uint8Array) {
-      body = options.body;
-    } else if (options.body !== undefined) {
-      body = Buffer.from(JSON.stringify(options.body));
-      headers['Content-Type'] ??= 'application/json';
+    try {
+      verb = checkMethod(method);
+      checkPath(path);
+      checkNotSessionPost(verb, path);
+      if (options.body instanceof Uint8Array) {
+        body = options.body;
+      } else if (options.body !== undefined) {
+        body = Buffer.from(JSON.stringify(options.body));
+        if (!hasHeader(headers, 'content-type')) headers = { ...headers, 'Content-Type': 'application/json' };
+      }
+      if (body && (verb === 'GET' || verb === 'HEAD' || verb === 'DELETE')) throw new InvalidInputError(`${verb} takes no body`);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (body && (verb === 'GET' || verb === 'HEAD' || verb === 'DELETE')) throw new InvalidInputError(`${verb} takes no body`);
     return this.#session.request({ method: verb, path, headers, body, signal: options.signal ?? this.#signal });
   }
 
   /** GET a resource's JSON; an error status throws RedfishError. */
-  async get<T = Record<string, unknown>>(path: string, options: Omit<RequestOptions, 'body'> = {}): Promise<T> {
-    return expectJson(await this.#ok('GET', path, options), 'GET', path) as T;
+  get<T = Record<string, unknown>>(path: string, options: Omit<RequestOptions, 'body'> = {}): Promise<T> {
+    return this.request('GET', path, options).then((response) => expectJson(checkStatus('GET', path, response), 'GET', path) as T);
   }
 
   async head(path: string, options: Omit<RequestOptions, 'body'> = {}): Promise<Readonly<Record<string, string>>> {
@@ -97,15 +104,24 @@ export class RedfishClient {
     return out;
   }
 
-  async #ok(method: HttpMethod, path: string, options: RequestOptions): Promise<RedfishResponse> {
-    const response = await this.request(method, path, options);
-    if (response.status >= 400) throw toRedfishError(method, path, response);
-    return response;
+  #ok(method: HttpMethod, path: string, options: RequestOptions): Promise<RedfishResponse> {
+    return this.request(method, path, options).then((response) => checkStatus(method, path, response));
   }
 }
 
 export function toRedfishError(method: string, path: string, response: TransportResponse): RedfishError {
   return new RedfishError({ status: response.status, method, path, messages: envelopeMessages(response.body), body: bodyText(response.body) });
+}
+
+function checkStatus(method: string, path: string, response: RedfishResponse): RedfishResponse {
+  if (response.status >= 400) throw toRedfishError(method, path, response);
+  return response;
+}
+
+/** Whether headers hold a name, whatever its case. */
+function hasHeader(headers: Readonly<Record<string, string>> | undefined, lower: string): boolean {
+  for (const name in headers) if (name.toLowerCase() === lower) return true;
+  return false;
 }
 
 function expectJson(response: RedfishResponse, method: string, path: string): unknown {
