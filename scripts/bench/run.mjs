@@ -1,6 +1,7 @@
 // `npm run bench`: ilo-agent's benchmark against its own iLO simulator (started here, in this
 // process) and the CHIF emulator library. Prints a markdown report on stdout, or one JSON object
-// with --json; progress goes to stderr. --quick: fewer runs (a smoke test, not for the README).
+// with --json; progress goes to stderr. --quick: fewer runs (a smoke test, not for the README);
+// --only=steady,memory: only those items (oneshot, steady, inband, crawl, memory).
 //
 // Every figure is a median over repeated runs, and every comparison a ratio to a baseline run in
 // the same invocation, interleaved with the subject (the order rotates from round to round).
@@ -48,9 +49,18 @@ const SYSTEM = '/redfish/v1/Systems/1';
 const argv = process.argv.slice(2);
 const JSON_OUT = argv.includes('--json');
 const QUICK = argv.includes('--quick');
+// --only steady,memory: just those items (to re-measure one after a change; not for the README)
+const ITEMS = ['oneshot', 'steady', 'inband', 'crawl', 'memory'];
+const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const ONLY = onlyArg === undefined ? ITEMS : onlyArg.split(',');
+const unknownItems = ONLY.filter((item) => !ITEMS.includes(item));
+if (unknownItems.length > 0) {
+  process.stderr.write(`bench: unknown item ${unknownItems.join(', ')} in --only (expected ${ITEMS.join(', ')})\n`);
+  process.exit(2);
+}
 const S = QUICK
   ? { oneShot: 3, oneShotWarm: 1, steadyCount: 500, steadyInflight: 8, steadyRounds: 2, steadyWarm: 100, inbandCount: 200, inbandRounds: 2, inbandWarm: 20, crawlRounds: 1, crawlLimit: 400, rssRuns: 2, serveClients: 10, servePer: 1000, serveWarmPer: 200 }
-  : { oneShot: 15, oneShotWarm: 2, steadyCount: 2000, steadyInflight: 8, steadyRounds: 5, steadyWarm: 200, inbandCount: 500, inbandRounds: 7, inbandWarm: 50, crawlRounds: 3, crawlLimit: 400, rssRuns: 5, serveClients: 10, servePer: 10_000, serveWarmPer: 2500 };
+  : { oneShot: 15, oneShotWarm: 2, steadyCount: 2000, steadyInflight: 8, steadyRounds: 9, steadyWarm: 200, inbandCount: 500, inbandRounds: 7, inbandWarm: 50, crawlRounds: 3, crawlLimit: 400, rssRuns: 5, serveClients: 10, servePer: 10_000, serveWarmPer: 2500 };
 
 const started = process.hrtime.bigint();
 const progress = (line) => process.stderr.write(`bench: ${line}\n`);
@@ -555,11 +565,11 @@ async function main() {
   results.machine = m;
   results.settings = S;
 
-  await oneShot(caFile, which('curl'));
-  await steady(caFile);
-  await inband(caFile, which('cc'));
-  await crawlBench(caFile, startSimulator);
-  await memory(caFile);
+  if (ONLY.includes('oneshot')) await oneShot(caFile, which('curl'));
+  if (ONLY.includes('steady')) await steady(caFile);
+  if (ONLY.includes('inband')) await inband(caFile, which('cc'));
+  if (ONLY.includes('crawl')) await crawlBench(caFile, startSimulator);
+  if (ONLY.includes('memory')) await memory(caFile);
   if (sim.sessions().length !== 0) notes.push(`${sim.sessions().length} session(s) were left on the simulator at the end`);
 
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -571,7 +581,7 @@ async function main() {
     '# ilo-agent benchmark',
     '',
     `- CPU: ${m.cpu}; ${m.cores} cores; Node ${m.node} (${m.platform})`,
-    `- Simulator in the bench process (built-in tree; the ilo6-dl380a mockup for crawl), measured clients in their own processes.${QUICK ? ' **--quick: reduced run counts, not for publication.**' : ''}`,
+    `- Simulator in the bench process (built-in tree; the ilo6-dl380a mockup for crawl), measured clients in their own processes.${QUICK ? ' **--quick: reduced run counts, not for publication.**' : ''}${ONLY.length < ITEMS.length ? ` **--only=${ONLY.join(',')}: part of the bench.**` : ''}`,
     `- Every figure is a median over the runs stated; every ratio compares a subject with a baseline run interleaved in this invocation.`,
     '',
     '## Targets',
