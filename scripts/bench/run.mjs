@@ -159,9 +159,10 @@ async function oneShot(caFile, curl) {
   if (NODE_LTS) {
     subjects.push(
       { id: 'floor24', label: `\`node -e 0\` on Node ${LTS_VERSION} (its floor)`, cmd: NODE_LTS, args: ['-e', '0'], env: baseEnv, floor: 'floor24' },
-      { id: 'https24', label: `\`ilo-agent get\` over HTTPS on Node ${LTS_VERSION}`, cmd: NODE_LTS, args: [CLI, '--url', sim.url, '--ca-cert', caFile, 'get', SYSTEM], env: httpsEnv(), get: true, floor: 'floor24' },
+      { id: 'https24', label: `\`ilo-agent get\` over HTTPS on Node ${LTS_VERSION}`, cmd: NODE_LTS, args: [CLI, '--url', sim.url, '--ca-cert', caFile, 'get', SYSTEM], env: httpsEnv(), get: true, floor: 'floor24', raw: 'raw24' },
+      { id: 'raw24', label: `raw \`node:https\` one-shot on Node ${LTS_VERSION}`, cmd: NODE_LTS, args: [RAW_ONESHOT, sim.url, caFile, SYSTEM], env: httpsEnv(), get: true, floor: 'floor24', raw: 'raw24' },
     );
-    if (existsSync(SEA_EXE)) subjects.push({ id: 'sea', label: `\`dist/sea/ilo-agent get\` over HTTPS (single executable, Node ${LTS_VERSION})`, cmd: SEA_EXE, args: ['--url', sim.url, '--ca-cert', caFile, 'get', SYSTEM], env: httpsEnv(), get: true, floor: 'floor24' });
+    if (existsSync(SEA_EXE)) subjects.push({ id: 'sea', label: `\`dist/sea/ilo-agent get\` over HTTPS (single executable, Node ${LTS_VERSION})`, cmd: SEA_EXE, args: ['--url', sim.url, '--ca-cert', caFile, 'get', SYSTEM], env: httpsEnv(), get: true, floor: 'floor24', raw: 'raw24' });
   }
   if (curl) subjects.push({ id: 'curl', label: '`curl -u` Basic-auth GET', cmd: curl, args: ['-s', '--cacert', caFile, '-u', `${USER}:${PASSWORD}`, `${sim.url}${SYSTEM}`], env: baseEnv, get: true });
   const runs = Object.fromEntries(subjects.map((s) => [s.id, { ms: [], requests: [], logins: [], frames: [], rest: [] }]));
@@ -187,11 +188,13 @@ async function oneShot(caFile, curl) {
   const left = sim.sessions().length;
   const m = (id) => median(runs[id]?.ms ?? []);
   const floorOf = (id) => subjects.find((x) => x.id === id)?.floor ?? 'floor';
+  const rawOf = (id) => subjects.find((x) => x.id === id)?.raw ?? 'raw';
   const vsFloor = (id) => pairedRatio(runs[id].ms, runs[floorOf(id)].ms);
+  const vsRaw = (id) => pairedRatio(runs[id].ms, runs[rawOf(id)].ms);
   const vsCurl = (id) => (runs.curl ? pairedRatio(runs[id].ms, runs.curl.ms) : NaN);
   results.oneShot = {
     runs: S.oneShot,
-    subjects: Object.fromEntries(subjects.map((s) => [s.id, { label: s.label, medianMs: m(s.id), vsFloor: vsFloor(s.id), vsRawNode: pairedRatio(runs[s.id].ms, runs.raw.ms), vsCurl: vsCurl(s.id), samplesMs: runs[s.id].ms }])),
+    subjects: Object.fromEntries(subjects.map((s) => [s.id, { label: s.label, medianMs: m(s.id), vsFloor: vsFloor(s.id), vsRawNode: vsRaw(s.id), vsCurl: vsCurl(s.id), samplesMs: runs[s.id].ms }])),
     sessionsLeft: left,
   };
 
@@ -199,12 +202,12 @@ async function oneShot(caFile, curl) {
   md.push(`Median of ${S.oneShot} runs each (after ${S.oneShotWarm} warm-up round${S.oneShotWarm === 1 ? '' : 's'}), subjects interleaved round by round; ratio = median of the per-round ratios. Timed from spawn() to the child's exit, stdout piped.`, '');
   md.push(
     table(
-      ['command', 'median ms', '× `node -e 0`', '× raw node:https one-shot', curl ? '× curl' : '× curl (absent)'],
+      ['command', 'median ms', '× `node -e 0`', '× raw node:https one-shot (same Node)', curl ? '× curl' : '× curl (absent)'],
       subjects.map((s) => [
         s.label,
         fmt(m(s.id)),
         s.id === floorOf(s.id) ? '1.00×' : `${ratio(vsFloor(s.id))}${floorOf(s.id) === 'floor' ? '' : ' (of Node 24\'s)'}`,
-        s.id === 'raw' ? '1.00×' : ratio(pairedRatio(runs[s.id].ms, runs.raw.ms)),
+        s.id === rawOf(s.id) ? '1.00×' : s.id === floorOf(s.id) ? '—' : ratio(vsRaw(s.id)),
         runs.curl && s.id !== 'curl' ? ratio(vsCurl(s.id)) : '—',
       ]),
     ),
@@ -267,18 +270,24 @@ async function startupBreakdown(caFile) {
     { id: 'pino', label: 'import pino', args: imp(req.resolve('pino')) },
     { id: 'commander', label: 'import commander', args: imp(req.resolve('commander')) },
   ].filter((s) => s.args.length < 4 || existsSync(s.args[3]));
+  // Node 20 builds its whole bundled root store at the first context given a `ca` (nodejs/node#56301);
+  // Node 24 does not: the same line on both shows what Node 20 alone costs every TLS client.
+  if (NODE_LTS) {
+    subjects.splice(3, 0, { id: 'tls24', label: `the same first context on Node ${LTS_VERSION}`, args: subjects[2].args, cmd: NODE_LTS, floor: 'floor24' });
+    subjects.splice(1, 0, { id: 'floor24', label: `\`node -e 0\` on Node ${LTS_VERSION}`, args: ['-e', '0'], cmd: NODE_LTS, floor: 'floor24' });
+  }
   const ms = Object.fromEntries(subjects.map((s) => [s.id, []]));
   for (let round = 0; round < rounds; round++) {
     for (const s of rotate(subjects, round)) {
-      const r = await runTimed(NODE, s.args, { env: baseEnv, cwd: ROOT });
+      const r = await runTimed(s.cmd ?? NODE, s.args, { env: baseEnv, cwd: ROOT });
       if (r.code !== 0) throw new Error(`${s.label} exited ${r.code}: ${r.stderr.slice(-300)}`);
       ms[s.id].push(r.ms);
     }
   }
-  const floor = median(ms.floor);
-  results.startup = Object.fromEntries(subjects.map((s) => [s.id, { label: s.label, medianMs: median(ms[s.id]), overFloorMs: median(ms[s.id]) - floor }]));
-  md.push(`Start-up breakdown (each part imported alone in a fresh process; median of ${rounds} rounds, interleaved; parts overlap, so they do not add up):`, '');
-  md.push(table(['what', 'median ms', 'over `node -e 0` ms'], subjects.map((s) => [s.label, fmt(median(ms[s.id])), s.id === 'floor' ? '—' : `+${fmt(median(ms[s.id]) - floor)}`])), '');
+  const over = (s) => median(ms[s.id]) - median(ms[s.floor ?? 'floor']);
+  results.startup = Object.fromEntries(subjects.map((s) => [s.id, { label: s.label, medianMs: median(ms[s.id]), overFloorMs: over(s) }]));
+  md.push(`Start-up breakdown (each part imported alone in a fresh process, on Node ${process.versions.node} unless named; median of ${rounds} rounds, interleaved; parts overlap, so they do not add up):`, '');
+  md.push(table(['what', 'median ms', 'over its Node\'s `node -e 0` ms'], subjects.map((s) => [s.label, fmt(median(ms[s.id])), s.id === (s.floor ?? 'floor') ? '—' : `+${fmt(over(s))}`])), '');
 }
 
 /** Item 3: steady state through one session, library vs raw node:https. */
