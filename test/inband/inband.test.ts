@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, withSession, type ConnectOptions } from '../../src/client/index.js';
+import { blobKey } from '../../src/transport/chif/chif-transport.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { rejectionOf } from '../helpers/wait.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
@@ -263,5 +264,19 @@ describe('the CLI in-band', () => {
     const r = await runToEnd(['--url', 'https://127.0.0.1:1', 'get', '/redfish/v1/Systems/1'], { env: { ...env(), ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password' } });
     expect(r.code).toBe(5);
     expect(s.state().chif.counters.frames.create).toBe(0);
+  });
+});
+
+describe('blob keys', () => {
+  it('are ten characters of [A-Za-z0-9], as HPE\'s, fresh each time and using all 62 characters', () => {
+    const keys = Array.from({ length: 5000 }, () => blobKey());
+    for (const key of keys) expect(key).toMatch(/^[A-Za-z0-9]{10}$/);
+    expect(new Set(keys).size).toBe(keys.length);
+    // 50,000 characters drawn: each of the 62 should come up about 806 times; a biased or
+    // truncated alphabet shows here.
+    const counts = new Map<string, number>();
+    for (const key of keys) for (const c of key) counts.set(c, (counts.get(c) ?? 0) + 1);
+    expect(counts.size).toBe(62);
+    for (const n of counts.values()) expect(n).toBeGreaterThan(600);
   });
 });

@@ -25,6 +25,23 @@ describe('serializeRequest', () => {
     expect(serializeRequest({ method: 'POST', path: '/redfish/v1/x' }).toString()).toContain('Content-Length: 0\r\n\r\n');
   });
 
+  it('sends each header it places once, whatever case the caller used, and keeps the caller\'s others in order', () => {
+    const text = serializeRequest({
+      method: 'GET',
+      path: '/redfish/v1/',
+      headers: { host: 'x', 'x-auth-token': 't', ACCEPT: 'text/html', 'If-None-Match': 'W/"1"', connection: 'close', 'X-Other': '2' },
+    }).toString('latin1');
+    expect(text).toBe(
+      'GET /redfish/v1/ HTTP/1.1\r\nHost: \r\nAccept-Encoding: gzip\r\nX-Auth-Token: t\r\nOData-Version: 4.0\r\n' +
+        'Accept: */*\r\nConnection: Keep-Alive\r\nIf-None-Match: W/"1"\r\nX-Other: 2\r\n\r\n',
+    );
+  });
+
+  it('refuses a header name that is not an HTTP token', () => {
+    expect(() => serializeRequest({ method: 'GET', path: '/redfish/v1/', headers: { 'Bad Name': 'x' } })).toThrow(ProtocolError);
+    expect(() => serializeRequest({ method: 'GET', path: '/redfish/v1/', headers: { 'X:Y': 'x' } })).toThrow(ProtocolError);
+  });
+
   it('refuses line breaks in headers and control characters in the path', () => {
     expect(() => serializeRequest({ method: 'GET', path: '/redfish/v1/', headers: { 'X-A': 'a\r\nX-B: b' } })).toThrow(ProtocolError);
     expect(() => serializeRequest({ method: 'GET', path: '/redfish/v1/\n' })).toThrow(ProtocolError);

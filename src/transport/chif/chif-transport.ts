@@ -1,7 +1,7 @@
 // Redfish in-band, through HPE's CHIF library: HTTP/1.1 bytes carried in "blobstore" packets
 // that the library builds (reference chif-abi.md §3). One exchange at a time per process, as
 // HPE's own clients do; retries are bounded and sit under each request's deadline.
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ChifHandle, ChifLibrary } from '../../binding/index.js';
 import { AbortedError, AuthError, ChifCredentialsError, ChifError, ChifLibraryError, ClosedError, TimeoutError } from '../../errors.js';
@@ -27,9 +27,20 @@ const SECURITY_STATES: Readonly<Record<number, string>> = { 1: 'Factory', 3: 'Pr
 const ETIMEDOUT = 110;
 const KEY_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-/** HPE's keys: ten characters of [A-Za-z0-9], fresh for every request. */
-function blobKey(): string {
-  return Array.from({ length: 10 }, () => KEY_CHARS[randomInt(KEY_CHARS.length)]).join('');
+/** A REST packet is resent only for methods that may run twice. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+
+/** HPE's keys: ten characters of [A-Za-z0-9], fresh for every request (from one random draw). */
+export function blobKey(): string {
+  let key = '';
+  while (key.length < 10) {
+    for (const byte of randomBytes(16)) {
+      // 248 = 4 × 62: a byte below it maps to the 62 characters without bias
+      if (byte < 248) key += KEY_CHARS[byte % KEY_CHARS.length];
+      if (key.length === 10) break;
+    }
+  }
+  return key;
 }
 
 /**
@@ -247,9 +258,7 @@ class ChifTransport implements Transport {
       await this.#writeBlob(requestKey, bytes, job);
       packet = this.#lib.restBlobDesc(requestKey, responseKey, NAMESPACE);
     }
-    // A REST packet is resent only for methods that may run twice.
-    const idempotent = ['GET', 'HEAD', 'PUT', 'DELETE'].includes(request.method);
-    const response = await this.#exchange(packet, job, idempotent);
+    const response = await this.#exchange(packet, job, IDEMPOTENT.has(request.method));
     const status = response.readUInt32LE(8);
     const recvMode = response.readUInt32LE(12);
     let http: Buffer;

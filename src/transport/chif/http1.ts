@@ -12,36 +12,40 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // eslint-disable-next-line no-control-regex
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+/** Headers whose place and value the serializer sets itself (lower-cased): a caller's copy is dropped. */
+const PLACED = new Set(['host', 'accept-encoding', 'x-auth-token', 'odata-version', 'accept', 'connection', 'content-type', 'content-length', 'transfer-encoding']);
+const BODY_METHODS = new Set(['POST', 'PATCH', 'PUT']);
+// eslint-disable-next-line no-control-regex
+const LINE_BREAK = /[\r\n\0]/;
+
 /** The request in the header order HPE's client uses on real iLOs. */
 export function serializeRequest(request: TransportRequest): Buffer {
   const path = request.path.replace(/\/{2,}/g, '/');
   if (!path.startsWith('/') || /[\s\x00-\x1f\x7f]/.test(path)) throw new ProtocolError(`cannot send the path ${JSON.stringify(path)} over CHIF`);
-  const lines = [`${request.method} ${path} HTTP/1.1`, 'Host: ', 'Accept-Encoding: gzip'];
-  const extra = { ...request.headers };
-  const take = (name: string) => {
-    const key = Object.keys(extra).find((k) => k.toLowerCase() === name.toLowerCase());
-    if (key === undefined) return undefined;
-    const value = extra[key];
-    delete extra[key];
-    return value;
-  };
-  const token = take('X-Auth-Token');
-  if (token) lines.push(`X-Auth-Token: ${token}`);
-  take('OData-Version');
-  lines.push('OData-Version: 4.0');
-  take('Accept');
-  lines.push('Accept: */*', 'Connection: Keep-Alive');
-  const contentType = take('Content-Type');
-  take('Content-Length');
-  for (const [name, value] of Object.entries(extra)) lines.push(`${name}: ${value}`);
-  const body = request.body ?? new Uint8Array();
-  if (request.body !== undefined || ['POST', 'PATCH', 'PUT'].includes(request.method)) {
-    lines.push(`Content-Type: ${contentType ?? 'application/json'}`, `Content-Length: ${body.byteLength}`);
+  // One pass over the caller's headers: the ones placed below by name (any case), the rest kept in order.
+  let token: string | undefined;
+  let contentType: string | undefined;
+  let others = '';
+  const given = request.headers;
+  for (const name in given) {
+    const value = given[name] as string;
+    if (LINE_BREAK.test(name) || LINE_BREAK.test(value)) throw new ProtocolError('a request header contains a line break');
+    if (!TOKEN.test(name)) throw new ProtocolError(`a request header name is not an HTTP token: ${JSON.stringify(name)}`);
+    const lower = name.toLowerCase();
+    if (lower === 'x-auth-token') token = value;
+    else if (lower === 'content-type') contentType = value;
+    else if (!PLACED.has(lower)) others += `${name}: ${value}\r\n`;
   }
-  for (const line of lines) {
-    if (/[\r\n\0]/.test(line)) throw new ProtocolError('a request header contains a line break');
+  let head = `${request.method} ${path} HTTP/1.1\r\nHost: \r\nAccept-Encoding: gzip\r\n`;
+  if (token) head += `X-Auth-Token: ${token}\r\n`;
+  head += `OData-Version: 4.0\r\nAccept: */*\r\nConnection: Keep-Alive\r\n${others}`;
+  const body = request.body;
+  if (body !== undefined || BODY_METHODS.has(request.method)) {
+    head += `Content-Type: ${contentType ?? 'application/json'}\r\nContent-Length: ${body?.byteLength ?? 0}\r\n`;
   }
-  return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), body]);
+  head += '\r\n';
+  if (!body || body.byteLength === 0) return Buffer.from(head, 'latin1');
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 
 function fail(message: string): never {
