@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { startSimulator } from '../dist/simulator/index.js';
 import { openInbandTransport } from '../dist/transport/index.js';
 
-const BIN = fileURLToPath(new URL('../dist/bin/ilo-agent.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../dist/bin/ilo-agent.cjs', import.meta.url));
 const EMULATOR = fileURLToPath(new URL('../dist/native/libilorestchif.so', import.meta.url));
 // Holds the simulator's CHIF socket and CA only; removed at the end.
 const dir = mkdtempSync(join(tmpdir(), 'ilo-agent-demo-'));

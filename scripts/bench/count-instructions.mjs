@@ -36,7 +36,7 @@ if (unknown.length > 0) {
 const subjects = wanted.length > 0 ? ALL.filter(([subject]) => wanted.includes(subject)) : ALL;
 
 const tmp = mkdtempSync(join(tmpdir(), 'ilo-agent-instructions-'));
-const sim = spawn(process.execPath, [join(ROOT, 'dist/bin/ilo-agent.mjs'), 'simulate', '--port', '0', '--log-level', 'silent', '--max-sessions', '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const sim = spawn(process.execPath, [join(ROOT, 'dist/bin/ilo-agent.cjs'), 'simulate', '--port', '0', '--log-level', 'silent', '--max-sessions', '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const ready = await new Promise((resolve, reject) => {
   let out = '';
   sim.stdout.on('data', (d) => {

@@ -31,7 +31,7 @@ import {
 } from './lib.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const CLI = join(ROOT, 'dist/bin/ilo-agent.mjs');
+const CLI = join(ROOT, 'dist/bin/ilo-agent.cjs');
 const SEA_EXE = join(ROOT, 'dist/sea/ilo-agent');
 // Node 24 from the registry (cached by npm test); absent on platforms without an official package.
 const NODE_LTS = process.platform === 'linux' && process.arch === 'x64' ? officialNode('linux-x64', (line) => process.stderr.write(`bench: ${line}\n`)) : undefined;

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PROJECT_ROOT } from './shared.js';
 
-export const BIN = resolve(PROJECT_ROOT, 'dist/bin/ilo-agent.mjs');
+export const BIN = resolve(PROJECT_ROOT, 'dist/bin/ilo-agent.cjs');
 
 export function assertBuilt(): void {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npm run build" (npm test does it first)`);

@@ -157,7 +157,7 @@ describe('npm pack', { timeout: TIMEOUT }, () => {
       'README.md',
       ...Object.values(PKG.bin),
       ...Object.values(PKG.exports),
-      'dist/bin/ilo-agent.mjs',
+      'dist/bin/ilo-agent.cjs',
       'dist/index.js',
       'dist/index.d.ts',
       'dist/simulator/index.js',
@@ -180,7 +180,7 @@ describe('npm pack', { timeout: TIMEOUT }, () => {
         /^(test|tests|scripts|src|node_modules|shared|\.ci)\//.test(p) ||
         /^dist\/sea\//.test(p) || // ≈100 MB executables of `npm run build:sea`
         /^native-bindings\/emulator\//.test(p) || // C sources: the package has the built library
-        /^dist\/(cli|agent)\//.test(p) || // tsc's copies of what dist/bin/ilo-agent.mjs bundles
+        /^dist\/(cli|agent)\//.test(p) || // tsc's copies of what dist/bin/ilo-agent.cjs bundles
         /^dist\/bin\/[^/]+\.(js|d\.ts)$/.test(p) || // tsc's copies of the bundled entries
         /\.(partial|tsbuildinfo|map|tmp|tgz|log)$/.test(p) ||
         /(^|\/)\./.test(p), // dot files (.gitignore, an emulator build's .libilorestchif.so.<pid>.tmp)
