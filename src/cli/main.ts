@@ -10,7 +10,14 @@ import { Lifecycle } from './lifecycle.js';
 import { buildProgram } from './program.js';
 import { SHUTDOWN_SIGNALS } from './signals.js';
 
-const io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+// stdin only when a command reads it: opening it at start-up loads stream code (~4 ms) most runs never use.
+const io = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  get stdin() {
+    return process.stdin;
+  },
+};
 const lifecycle = new Lifecycle();
 const program = buildProgram(io, process.env, lifecycle);
 const say = (line: string) => io.stderr.write(`ilo-agent: ${line}\n`);
