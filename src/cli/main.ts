@@ -7,6 +7,8 @@ import { exitNow, nativeCallsPending } from '../client/index.js';
 import { AbortedError, IloAgentError } from '../errors.js';
 import { CommandOutcome, EXIT_CODES, exitCodeFor } from './exit-codes.js';
 import { Lifecycle } from './lifecycle.js';
+import { lazyLogger } from '../log/lazy-logger.js';
+import type { LoggerFactory } from '../log/levels.js';
 import { buildProgram } from './program.js';
 import { SHUTDOWN_SIGNALS } from './signals.js';
 
@@ -19,7 +21,12 @@ const io = {
   },
 };
 const lifecycle = new Lifecycle();
-const program = buildProgram(io, process.env, lifecycle);
+// pino is bundled in and initialised only when a line is due: require() is synchronous (a line
+// can be due on the way out, when nothing asynchronous runs) and, unlike an import, it is not
+// hoisted into start-up. This file only ever runs bundled (CommonJS), where require exists.
+const createLogger: LoggerFactory = (level, options) =>
+  lazyLogger(level, (at) => (require('../log/logger.js') as typeof import('../log/logger.js')).createLogger(at, options));
+const program = buildProgram(io, process.env, lifecycle, createLogger);
 const say = (line: string) => io.stderr.write(`ilo-agent: ${line}\n`);
 
 for (const signal of SHUTDOWN_SIGNALS) {

@@ -1,7 +1,8 @@
 // The one list of commands. Commands translate argv into calls; they never exit the process.
 import { Command, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
-import { createLogger, LOG_LEVELS, type Logger } from '../log/logger.js';
+import { LOG_LEVELS, type LoggerFactory } from '../log/levels.js';
+import type { Logger } from '../log/logger.js';
 import { batchCommand } from './commands/batch.js';
 import { crawlCommand } from './commands/crawl.js';
 import { getCommand } from './commands/get.js';
@@ -18,7 +19,8 @@ import { DEFAULT_SHUTDOWN_TIMEOUT_MS, type Lifecycle } from './lifecycle.js';
 import { parseDuration } from './option-parsers.js';
 import { DEFAULT_TIMEOUT_MS } from '../transport/index.js';
 
-export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycle): Command {
+/** `createLogger` is main.ts's: it decides how pino is loaded (on first use, in the bundle). */
+export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycle, createLogger: LoggerFactory): Command {
   const program = new Command('ilo-agent')
     .description('Redfish for HPE iLO, in-band (CHIF) or over HTTPS, that never leaves a session behind')
     .version(process.env.npm_package_version ?? '0.1.0')

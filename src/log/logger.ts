@@ -19,7 +19,6 @@ export const REDACTED_KEYS = [
   'body.Password',
 ] as const;
 
-export const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 const LABELS: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg']);
