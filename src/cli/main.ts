@@ -7,9 +7,8 @@ import { exitNow, nativeCallsPending } from '../client/index.js';
 import { AbortedError, IloAgentError } from '../errors.js';
 import { CommandOutcome, EXIT_CODES, exitCodeFor } from './exit-codes.js';
 import { Lifecycle } from './lifecycle.js';
-import { lazyLogger } from '../log/lazy-logger.js';
-import type { LoggerFactory } from '../log/levels.js';
-import { buildProgram } from './program.js';
+import { lazyLogger } from './lazy-logger.js';
+import { buildProgram, type LoggerFactory } from './program.js';
 import { SHUTDOWN_SIGNALS } from './signals.js';
 
 // stdin only when a command reads it: opening it at start-up loads stream code (~4 ms) most runs never use.

@@ -1,7 +1,6 @@
 // The one list of commands. Commands translate argv into calls; they never exit the process.
 import { Command, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
-import { LOG_LEVELS, type LoggerFactory } from '../log/levels.js';
 import type { Logger } from '../log/logger.js';
 import { batchCommand } from './commands/batch.js';
 import { crawlCommand } from './commands/crawl.js';
@@ -18,6 +17,11 @@ import type { CommandContext } from './context.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, type Lifecycle } from './lifecycle.js';
 import { parseDuration } from './option-parsers.js';
 import { DEFAULT_TIMEOUT_MS } from '../transport/index.js';
+
+const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** How the CLI gets its logger; main.ts's loads pino only at the first line due. */
+export type LoggerFactory = (level: LevelWithSilent, options: { pretty?: boolean }) => Logger;
 
 /** `createLogger` is main.ts's: it decides how pino is loaded (on first use, in the bundle). */
 export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycle, createLogger: LoggerFactory): Command {

@@ -1,9 +1,9 @@
-// The CLI's logger loads pino only when a line is due (src/log/lazy-logger.ts): nothing is lost,
+// The CLI's logger loads pino only when a line is due (src/cli/lazy-logger.ts): nothing is lost,
 // redaction still applies, and below the level nothing is loaded at all.
 import { Writable } from 'node:stream';
 import { pino, type LevelWithSilent, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { lazyLogger } from '../../src/log/lazy-logger.js';
+import { lazyLogger } from '../../src/cli/lazy-logger.js';
 import { REDACTED_KEYS } from '../../src/log/logger.js';
 
 function memoryPino(level: LevelWithSilent, lines: Record<string, unknown>[]): Logger {
