@@ -25,7 +25,8 @@ export interface TransportResponse {
  * The contract:
  * 1. Any HTTP status is a response, not an error: 401 and 503 resolve. Only the failure to get
  *    a whole response rejects (ConnectError, TimeoutError, TlsError, AbortedError, ClosedError,
- *    ProtocolError). Interpreting statuses belongs to session/ and client/.
+ *    ProtocolError). Interpreting statuses belongs to session/ and client/. `request` never
+ *    throws: a request it cannot send is a rejection too, before anything is sent.
  * 2. Bodies are opaque bytes; a transport never parses JSON and never logs headers or bodies
  *    (the login body holds the password, responses hold the token).
  * 3. Every body is sent with its Content-Length, every request with `OData-Version: 4.0`.

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, withSession, type ConnectOptions } from '../../src/client/index.js';
 import { blobKey } from '../../src/transport/chif/chif-transport.js';
+import { ProtocolError } from '../../src/errors.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { rejectionOf } from '../helpers/wait.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
@@ -47,6 +48,21 @@ describe('in-band requests', () => {
     expect(system.Id).toBe('1');
     expect(s.sessions()).toEqual([]);
     expect(s.chif.blobCount).toBe(0);
+  });
+
+  it('a header that cannot be sent is a rejection (never a throw), nothing goes out, and the session goes on', async () => {
+    const s = await start();
+    await withSession(inband(), async (client) => {
+      const before = s.state().counters.requests;
+      let pending: Promise<unknown> | undefined;
+      expect(() => {
+        pending = client.get('/redfish/v1/Systems/1', { headers: { 'X-A': 'a\r\nX-Injected: 1' } });
+      }).not.toThrow();
+      expect(await rejectionOf(pending as Promise<unknown>)).toBeInstanceOf(ProtocolError);
+      expect(s.state().counters.requests).toBe(before);
+      expect((await client.get('/redfish/v1/Systems/1')).Id).toBe('1');
+    });
+    expect(s.sessions()).toEqual([]);
   });
 
   it('shares one session table with HTTPS clients', async () => {

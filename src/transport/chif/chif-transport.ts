@@ -125,7 +125,12 @@ class ChifTransport implements Transport {
   request(request: TransportRequest): Promise<TransportResponse> {
     if (this.#closed) return Promise.reject(new ClosedError('the CHIF transport is closed'));
     if (request.signal?.aborted) return Promise.reject(new AbortedError(`${request.method} ${request.path} aborted before sending`));
-    const bytes = serializeRequest(request);
+    let bytes: Buffer;
+    try {
+      bytes = serializeRequest(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const job: Job = { deadline: Infinity, signal: request.signal };
     let start!: () => void;
     job.started = new Promise((resolve) => (start = resolve));
