@@ -5,27 +5,31 @@ import { RedfishClient } from '../client/index.js';
 import { AbortedError, ClosedError, ConnectError, IloAgentError, type ErrorCode, TimeoutError } from '../errors.js';
 import type { SessionRequest } from '../session/index.js';
 import type { TransportResponse } from '../transport/index.js';
-import { MAX_LINE, type AgentHello, type AgentRequest, type AgentResponse } from './protocol.js';
+import { FrameSplitter } from './frames.js';
+import { checkAgentPeer } from './peer.js';
+import { MAX_FRAME, type AgentHello, type AgentRequest, type AgentResponse } from './protocol.js';
 
 export class AgentConnection {
   readonly #socket: Socket;
   readonly #pending = new Map<number, { resolve: (r: AgentResponse) => void; reject: (e: Error) => void }>();
   readonly #timeoutMs: number;
   #nextId = 1;
-  #buffered = '';
+  readonly #frames = new FrameSplitter(MAX_FRAME);
   #closed = false;
   hello: AgentHello | undefined;
 
   private constructor(socket: Socket, timeoutMs: number) {
     this.#socket = socket;
     this.#timeoutMs = timeoutMs;
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => this.#receive(chunk));
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('close', () => this.#fail(new ConnectError('the agent closed the connection')));
     socket.on('error', () => undefined); // 'close' follows and reports it
   }
 
-  /** Connects and greets the agent; says clearly when no agent listens there (exit 5). */
+  /**
+   * Connects and greets the agent; says clearly when no agent listens there (exit 5), and refuses
+   * (exit 2) an agent run by another user than ours or root, before sending it anything.
+   */
   static async open(socketPath: string, timeoutMs = 60_000): Promise<AgentConnection> {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect(socketPath);
@@ -34,6 +38,12 @@ export class AgentConnection {
         reject(new ConnectError(`no ilo-agent serve is listening at ${socketPath} (${error.code ?? error.message}); start one, or run without --agent / ILO_AGENT_SOCKET`)),
       );
     });
+    try {
+      await checkAgentPeer(socket, socketPath);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
     const connection = new AgentConnection(socket, timeoutMs);
     const hello = await connection.#send({ id: 0, op: 'hello' });
     connection.hello = hello.hello;
@@ -85,16 +95,8 @@ export class AgentConnection {
     });
   }
 
-  #receive(chunk: string): void {
-    this.#buffered += chunk;
-    if (this.#buffered.length > MAX_LINE && !this.#buffered.includes('\n')) {
-      this.#socket.destroy();
-      return;
-    }
-    let newline: number;
-    while ((newline = this.#buffered.indexOf('\n')) >= 0) {
-      const line = this.#buffered.slice(0, newline);
-      this.#buffered = this.#buffered.slice(newline + 1);
+  #receive(chunk: Buffer): void {
+    for (const line of this.#frames.push(chunk)) {
       let response: AgentResponse;
       try {
         response = JSON.parse(line) as AgentResponse;
@@ -103,6 +105,7 @@ export class AgentConnection {
       }
       this.#pending.get(response.id)?.resolve(response);
     }
+    if (this.#frames.overflowed) this.#socket.destroy();
   }
 
   #fail(error: Error): void {

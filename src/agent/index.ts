@@ -2,4 +2,4 @@
 export { startAgentServer } from './server.js';
 export type { AgentServer, AgentServerOptions } from './server.js';
 export { AgentConnection, AgentClient, openAgentClient } from './agent-client.js';
-export { defaultSocketPath } from './protocol.js';
+export { checkListenPath, defaultSocketPath } from './socket-path.js';

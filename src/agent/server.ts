@@ -1,11 +1,13 @@
 // `ilo-agent serve`: one session shared by many local invocations. Clients never see the token;
 // the agent bounds its queue and its concurrency towards the iLO.
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { chmodSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { IloClient } from '../client/index.js';
 import { IloAgentError, InvalidInputError } from '../errors.js';
-import { MAX_LINE, PRIVATE_HEADERS, type AgentRequest, type AgentResponse } from './protocol.js';
+import { FrameSplitter } from './frames.js';
+import { MAX_FRAME, PRIVATE_HEADERS, type AgentRequest, type AgentResponse } from './protocol.js';
+import { checkListenPath } from './socket-path.js';
 
 export interface AgentServerOptions {
   client: IloClient;
@@ -79,25 +81,39 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    let buffered = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      buffered += chunk;
-      if (buffered.length > MAX_LINE && !buffered.includes('\n')) {
-        socket.destroy();
-        return;
-      }
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
+    const frames = new FrameSplitter(MAX_FRAME);
+    // A client may half-close once its requests are written (`printf … | nc -U`): it still gets
+    // every answer, then the end of the connection.
+    let unanswered = 0;
+    let readDone = false;
+    let oversize = false;
+    const endIfDone = () => {
+      if (!readDone || unanswered > 0 || socket.destroyed || socket.writableEnded) return;
+      // After an oversize frame, nothing more is read: the rest of it is dropped with the connection.
+      socket.end(oversize ? () => socket.destroy() : undefined);
+    };
+    socket.on('end', () => {
+      readDone = true;
+      endIfDone();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (readDone) return;
+      for (const line of frames.push(chunk)) {
         if (line.trim() === '') continue;
+        unanswered++;
         const work = handleLine(line).then((response) => {
           served++;
+          unanswered--;
           if (!socket.destroyed) socket.write(`${JSON.stringify(response)}\n`);
+          endIfDone();
         });
         running.add(work);
         void work.finally(() => running.delete(work));
+      }
+      if (frames.overflowed) {
+        readDone = oversize = true;
+        socket.write(`${JSON.stringify({ id: -1, error: { code: 'E_INPUT', message: `a frame longer than ${MAX_FRAME} bytes: the connection is closed` } })}\n`);
+        endIfDone();
       }
     });
   };
@@ -119,9 +135,9 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     }
   };
 
-  const server: Server = createServer(serve);
-  if (await isListening(socketPath)) throw new InvalidInputError(`another ilo-agent serve is already listening at ${socketPath}`);
-  removeStaleSocket(socketPath);
+  const server: Server = createServer({ allowHalfOpen: true }, serve);
+  // Checked again here (serve.ts checks before its login): the library may be called directly.
+  if ((await checkListenPath(socketPath)) === 'stale') unlinkSync(socketPath);
   // Owner only, from the first moment: the socket file is made under a strict umask.
   const previous = process.umask(0o177);
   try {
@@ -162,28 +178,4 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
         }
       })()),
   };
-}
-
-function isListening(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-}
-
-/** A socket file left by an agent that died is replaced; any other file is an error. */
-function removeStaleSocket(path: string): void {
-  if (process.platform === 'win32') return;
-  let stat;
-  try {
-    stat = lstatSync(path);
-  } catch {
-    return;
-  }
-  if (!stat.isSocket()) throw new InvalidInputError(`${path} exists and is not a socket; give another --socket`);
-  unlinkSync(path);
 }

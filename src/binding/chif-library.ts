@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ChifLibraryError } from '../errors.js';
 
-type Koffi = typeof import('koffi');
+export type Koffi = typeof import('koffi');
 type Fn = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
 
 export type ChifHandle = unknown;
@@ -152,7 +152,7 @@ function importKoffi(): Promise<Koffi> {
 }
 
 /** Loads koffi once, with large native stacks: HPE's library's stack use is unknown (§12.3). */
-function loadKoffi(): Promise<Koffi> {
+export function loadKoffi(): Promise<Koffi> {
   koffiPromise ??= importKoffi().then((koffi) => {
     try {
       koffi.config({ ...koffi.config(), async_stack_size: 8 << 20, sync_stack_size: 8 << 20 });

@@ -26,6 +26,9 @@ export interface RunOptions {
   /** Written to the child's stdin (then closed); without it stdin is /dev/null. */
   stdin?: string;
   cwd?: string;
+  /** Run as this user and group (needs root). */
+  uid?: number;
+  gid?: number;
 }
 
 /** Children still running; a test file's afterAll can kill them with killLive(). */
@@ -52,6 +55,8 @@ export function runProgram(command: string, args: string[], options: RunOptions 
   const child = spawn(command, args, {
     detached: true,
     cwd: options.cwd,
+    uid: options.uid,
+    gid: options.gid,
     stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });

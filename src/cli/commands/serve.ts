@@ -2,7 +2,7 @@
 // ILO_AGENT_SOCKET) over a Unix socket (owner only) or a Windows named pipe. Prints one JSON line
 // on stdout when ready; stops cleanly on SIGTERM, deleting its session.
 import { Command, Option } from 'commander';
-import { defaultSocketPath, startAgentServer } from '../../agent/index.js';
+import { checkListenPath, defaultSocketPath, startAgentServer } from '../../agent/index.js';
 import type { CommandContext } from '../context.js';
 import { parseWholeNumber } from '../option-parsers.js';
 
@@ -16,10 +16,13 @@ export function serveCommand(ctx: CommandContext): Command {
       // SIGTERM is how a service is stopped: exit 0 then, after the session is deleted.
       ctx.lifecycle.signalEndsNormally();
       const log = ctx.logger('info');
+      const socketPath = flags.socket ?? defaultSocketPath();
+      // A path another user holds or could change is refused before the login, not after it.
+      await checkListenPath(socketPath);
       await ctx.connector.withOwnSession(command, async (client) => {
         const server = await startAgentServer({
           client,
-          socketPath: flags.socket ?? defaultSocketPath(),
+          socketPath,
           maxInFlight: flags.maxInflight,
           maxQueue: flags.maxQueue,
           logger: log.child({ component: 'serve' }),
