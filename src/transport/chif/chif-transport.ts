@@ -102,6 +102,7 @@ interface Channel {
 class ChifTransport implements Transport {
   readonly kind = 'chif' as const;
   readonly description: string;
+  readonly library: string;
   readonly #lib: ChifLibrary;
   readonly #timeoutMs: number;
   readonly #log: Logger | undefined;
@@ -116,6 +117,7 @@ class ChifTransport implements Transport {
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#log = options.logger;
     this.description = `via ${options.library.path}`;
+    this.library = options.library.path;
   }
 
   async open(): Promise<void> {
