@@ -229,6 +229,26 @@ describe('fault knobs', () => {
     expect(s.sessions()).toEqual([]);
   });
 
+  it('an answer announced larger than 64 MiB is refused before a byte is read (ProtocolError, exit 6); blob and session deleted', async () => {
+    const s = await start({ mockupDir: midMockup('mid-mockup-huge') });
+    const error = await rejectionOf(
+      withSession(inband(), async (client) => {
+        s.chif.setFaults({ announceBlobSize: 0xfffffff0 });
+        const reads = s.chif.counters().commands.read;
+        try {
+          return await client.get('/redfish/v1/Mid');
+        } finally {
+          expect(s.chif.counters().commands.read).toBe(reads);
+          s.chif.setFaults({ announceBlobSize: null });
+        }
+      }),
+    );
+    expect(error.code).toBe('E_PROTOCOL');
+    expect(error.message).toMatch(/announced a 4294967280-byte answer over CHIF, more than the 67174400 a Redfish answer may take/);
+    expect(s.sessions()).toEqual([]);
+    expect(s.chif.blobCount).toBe(0);
+  });
+
   it('a slow ChifClose does not hold up the work', async () => {
     const s = await start({ chifFaults: { closeDelayMs: 1000 } });
     const t = Date.now();
@@ -276,6 +296,17 @@ describe('the CLI in-band', () => {
     expect(r.stdout).toBe('');
     expect(s.sessions()).toEqual([]);
   });
+
+  it('an endless answer (4 GiB announced, filler on every read): exit 6 at once, session and blob deleted', async () => {
+    const s = await start({ mockupDir: midMockup('mid-mockup-endless'), chifFaults: { announceBlobSize: 0xfffffff0 } });
+    const r = await runToEnd(['--timeout', '15s', 'get', '/redfish/v1/Mid'], { env: env() });
+    expect(r.stderr).toMatch(/announced a 4294967280-byte answer over CHIF/);
+    expect(r.code).toBe(6);
+    expect(r.stdout).toBe('');
+    expect(s.state().chif.counters.commands.read).toBe(0);
+    expect(s.sessions()).toEqual([]);
+    expect(s.chif.blobCount).toBe(0);
+  }, 60_000);
 
   it('never falls back: with --url it is HTTPS even when the CHIF library is there', async () => {
     const s = await start();
