@@ -190,7 +190,7 @@ export async function loadChifLibrary(explicitPath?: string, options: LoadOption
   const check = (path: string): PathVerdict => {
     if (euid !== undefined) return checkTrustedPath(path, euid);
     // Windows: no owner and mode to read (ACLs); a bare name is the system's search.
-    return isAbsolute(path) && !existsSync(path) ? { kind: 'missing', reason: path } : { kind: 'trusted' };
+    return isAbsolute(path) && !existsSync(path) ? { kind: 'missing', reason: 'ENOENT' } : { kind: 'trusted' };
   };
   const candidates = explicitPath !== undefined ? [absolute(explicitPath)] : candidatePaths();
   if (candidates.length === 0) throw new ChifLibraryError(`in-band access (CHIF) is not available on ${process.platform}; give --url to use HTTPS`);
@@ -201,7 +201,7 @@ export async function loadChifLibrary(explicitPath?: string, options: LoadOption
   for (const path of candidates) {
     const verdict = check(path);
     if (verdict.kind === 'missing') {
-      tried.push(path);
+      tried.push(explicitPath !== undefined ? `${path} (${verdict.reason})` : path);
       continue;
     }
     if (verdict.kind === 'unsafe') {
@@ -223,7 +223,7 @@ export async function loadChifLibrary(explicitPath?: string, options: LoadOption
       if (error instanceof ChifLibraryError) throw error;
     }
   }
-  const skipped = refused.length > 0 ? `; refused as writable by others: ${refused.join(', ')}` : '';
+  const skipped = refused.length > 0 ? `; refused as unsafe: ${refused.join(', ')}` : '';
   throw new ChifLibraryError(
     `HPE's CHIF library was not found (looked for ${tried.join(', ')}${skipped}); install HPE iLOrest's library, or name it with --chif-lib / ILO_CHIF_LIB, or give --url to use HTTPS`,
     { cause: lastError },

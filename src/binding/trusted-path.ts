@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 
 export type PathVerdict =
   | { kind: 'trusted' }
-  /** Not there (or not reachable): a search goes on without a word. */
+  /** Not there (or not reachable): a search goes on without a word. The reason does not repeat the path. */
   | { kind: 'missing'; reason: string }
   /** There, but another user could change it: the reason names the path and the check. */
   | { kind: 'unsafe'; reason: string };
@@ -43,8 +43,10 @@ export function checkTrustedPath(path: string, euid: number): PathVerdict {
   let current = '/';
   let links = 0;
   try {
+    // The walk goes to the end even past a problem: a file that is not there is "missing", not
+    // "unsafe" (no warning for every absent candidate under a loose directory).
     let reason = problem('/', lstatSync('/'), 'directory');
-    while (reason === undefined && pending.length > 0) {
+    while (pending.length > 0) {
       const name = pending.shift() as string;
       // `current` has no links in it: its parent is the real one, and was checked already.
       if (name === '..') {
@@ -54,8 +56,8 @@ export function checkTrustedPath(path: string, euid: number): PathVerdict {
       const next = join(current, name);
       const stats = lstatSync(next);
       if (stats.isSymbolicLink()) {
-        reason = problem(next, stats, 'link');
-        if (++links > MAX_LINKS) return { kind: 'missing', reason: `${path}: too many symbolic links` };
+        reason ??= problem(next, stats, 'link');
+        if (++links > MAX_LINKS) return { kind: 'missing', reason: 'too many symbolic links' };
         const target = readlinkSync(next);
         if (target.startsWith('/')) current = '/';
         pending.unshift(...target.split('/').filter((part) => part !== '' && part !== '.'));
@@ -64,12 +66,11 @@ export function checkTrustedPath(path: string, euid: number): PathVerdict {
       const last = pending.length === 0;
       if (!last && !stats.isDirectory()) return { kind: 'missing', reason: `${next} is not a directory` };
       if (last && !stats.isFile()) return { kind: 'missing', reason: `${next} is not a regular file` };
-      reason = problem(next, stats, last ? 'file' : 'directory');
+      reason ??= problem(next, stats, last ? 'file' : 'directory');
       current = next;
     }
     return reason === undefined ? { kind: 'trusted' } : { kind: 'unsafe', reason };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    return { kind: 'missing', reason: `${path}: ${code}` };
+    return { kind: 'missing', reason: (error as NodeJS.ErrnoException).code ?? String(error) };
   }
 }

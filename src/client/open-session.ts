@@ -12,7 +12,7 @@ export interface ConnectOptions {
    * reached in-band through HPE's CHIF library. One never falls back to the other.
    */
   url?: string;
-  /** The CHIF library to load in-band; default: HPE's search order. */
+  /** The CHIF library to load in-band; default: the search README describes (never the working directory). */
   chifLibrary?: string;
   username?: string;
   password?: string;

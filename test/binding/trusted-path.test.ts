@@ -143,6 +143,8 @@ describe.runIf(requireRoot('the planted-library tests'))('as root (SKIPPED when 
     symlinkSync('loop.so', join(d, 'loop.so'));
     expect(checkTrustedPath(join(d, 'loop.so'), 0).kind).toBe('missing');
     expect(checkTrustedPath('relative/lib.so', 0).kind).toBe('unsafe');
+    // absent under a loose directory: still only "missing" (no warning for what is not there)
+    expect(checkTrustedPath(join(folder('loose', 0o777), 'absent.so'), 0)).toEqual({ kind: 'missing', reason: 'ENOENT' });
   });
 
   it('another user than root: their own or root\'s files, group write allowed, world write not', () => {
