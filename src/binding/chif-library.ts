@@ -3,8 +3,9 @@
 // becomes a clear ChifLibraryError when used, never a crash at load. Every size is read from the
 // library at run time; every packet comes from the library's own builders.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ChifLibraryError } from '../errors.js';
+import { checkTrustedPath, type PathVerdict } from './trusted-path.js';
 
 export type Koffi = typeof import('koffi');
 type Fn = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
@@ -61,20 +62,27 @@ export interface ChifLibrary {
   securityState(): Buffer;
 }
 
-/** Where HPE's clients look (reference §1.2), after an explicit path. */
-export function candidatePaths(platform: NodeJS.Platform = process.platform, execPath = process.execPath, cwd = process.cwd()): string[] {
-  if (platform === 'win32') return [join(dirname(execPath), 'ilorest_chif.dll'), join(cwd, 'ilorest_chif.dll'), 'ilorest_chif.dll'];
+/**
+ * Where the library is looked for when none is named: HPE's search order (reference §1.2) without
+ * its working-directory step, and without the loader's own search on Linux (LD_LIBRARY_PATH's
+ * entries are listed here instead), so that every candidate is a file that can be checked before
+ * it is loaded (see checkTrustedPath).
+ */
+export function candidatePaths(platform: NodeJS.Platform = process.platform, execPath = process.execPath, env: NodeJS.ProcessEnv = process.env): string[] {
+  // Windows: the bare name goes through the system's DLL search, with the current directory
+  // taken out of it (loadChifLibrary).
+  if (platform === 'win32') return [join(dirname(execPath), 'ilorest_chif.dll'), 'ilorest_chif.dll'];
   if (platform !== 'linux') return [];
   const names = ['ilorest_chif_dev.so', 'ilorest_chif.so'];
+  // The loader reads LD_LIBRARY_PATH split on ':'; an empty or relative entry would mean the
+  // working directory, which is never searched.
+  const searchPath = (env.LD_LIBRARY_PATH ?? '').split(':').filter((dir) => isAbsolute(dir));
   return [
     '/opt/ilorest/lib64/libilorestchif.so',
     ...names.map((n) => join(dirname(execPath), n)),
-    ...names.map((n) => join(cwd, n)),
     '/usr/lib64/ilorest_chif.so',
     '/usr/lib/x86_64-linux-gnu/ilorest_chif.so',
-    // the loader's own search (LD_LIBRARY_PATH, ld.so cache)
-    'libilorestchif.so',
-    'ilorest_chif.so',
+    ...searchPath.flatMap((dir) => ['libilorestchif.so', 'ilorest_chif.so'].map((n) => join(dir, n))),
   ];
 }
 
@@ -165,20 +173,46 @@ export function loadKoffi(): Promise<Koffi> {
   return koffiPromise;
 }
 
+export interface LoadOptions {
+  /** Told of each candidate skipped because another user could change it. */
+  warn?: (message: string) => void;
+}
+
 /**
  * Finds and loads the library: `explicitPath` (--chif-lib / ILO_CHIF_LIB) alone when given,
- * otherwise HPE's search order. Never falls back to anything else.
+ * otherwise the candidates above, in order. Never falls back to anything else. On Unix a file is
+ * loaded only when checkTrustedPath trusts it: a named one that fails is refused, a candidate of
+ * the search that fails is skipped with a warning.
  */
-export async function loadChifLibrary(explicitPath?: string): Promise<ChifLibrary> {
+export async function loadChifLibrary(explicitPath?: string, options: LoadOptions = {}): Promise<ChifLibrary> {
   const koffi = await loadKoffi();
-  const tried: string[] = [];
-  const candidates = explicitPath ? [explicitPath] : candidatePaths();
+  const euid = process.geteuid?.();
+  const check = (path: string): PathVerdict => {
+    if (euid !== undefined) return checkTrustedPath(path, euid);
+    // Windows: no owner and mode to read (ACLs); a bare name is the system's search.
+    return isAbsolute(path) && !existsSync(path) ? { kind: 'missing', reason: 'ENOENT' } : { kind: 'trusted' };
+  };
+  const candidates = explicitPath !== undefined ? [absolute(explicitPath)] : candidatePaths();
   if (candidates.length === 0) throw new ChifLibraryError(`in-band access (CHIF) is not available on ${process.platform}; give --url to use HTTPS`);
+  if (process.platform === 'win32') keepWorkingDirectoryOutOfDllSearch(koffi);
+  const tried: string[] = [];
+  const refused: string[] = [];
   let lastError: unknown;
   for (const path of candidates) {
-    const bare = !path.includes('/') && !path.includes('\\');
-    if (!bare && !existsSync(path)) {
-      tried.push(path);
+    const verdict = check(path);
+    if (verdict.kind === 'missing') {
+      tried.push(explicitPath !== undefined ? `${path} (${verdict.reason})` : path);
+      continue;
+    }
+    if (verdict.kind === 'unsafe') {
+      if (explicitPath !== undefined) {
+        const rule = euid === 0 ? "root's and not writable by group or others" : "yours or root's and not writable by others";
+        throw new ChifLibraryError(
+          `refusing to load the CHIF library ${path}: ${verdict.reason}, so another user could make this process run their code; the file and every directory above it must be ${rule}`,
+        );
+      }
+      options.warn?.(`skipping the CHIF library ${path}: ${verdict.reason}`);
+      refused.push(`${path} (${verdict.reason})`);
       continue;
     }
     try {
@@ -189,10 +223,34 @@ export async function loadChifLibrary(explicitPath?: string): Promise<ChifLibrar
       if (error instanceof ChifLibraryError) throw error;
     }
   }
+  const skipped = refused.length > 0 ? `; refused as unsafe: ${refused.join(', ')}` : '';
   throw new ChifLibraryError(
-    `HPE's CHIF library was not found (looked for ${tried.join(', ')}); install HPE iLOrest's library, or name it with --chif-lib / ILO_CHIF_LIB, or give --url to use HTTPS`,
+    `HPE's CHIF library was not found (looked for ${tried.join(', ')}${skipped}); install HPE iLOrest's library, or name it with --chif-lib / ILO_CHIF_LIB, or give --url to use HTTPS`,
     { cause: lastError },
   );
+}
+
+/** A named path, made absolute: a relative one means the working directory, which may be gone. */
+function absolute(path: string): string {
+  if (path === '') throw new ChifLibraryError('the CHIF library path (--chif-lib / ILO_CHIF_LIB) is empty');
+  if (isAbsolute(path)) return path;
+  try {
+    return resolve(path);
+  } catch (error) {
+    throw new ChifLibraryError(`the CHIF library path ${path} is relative and the working directory is gone (${(error as NodeJS.ErrnoException).code ?? 'error'}); give an absolute path`);
+  }
+}
+
+/**
+ * SetDllDirectoryW("") takes the current directory out of LoadLibrary's search order for the
+ * process (Microsoft's "Dynamic-link library search order"); the system's folders stay.
+ */
+function keepWorkingDirectoryOutOfDllSearch(koffi: Koffi): void {
+  try {
+    koffi.load('kernel32.dll').func('int __stdcall SetDllDirectoryW(const char16_t *path)')('');
+  } catch {
+    // an older system: the search is as Windows sets it
+  }
 }
 
 function bind(koffi: Koffi, lib: ReturnType<Koffi['load']>, path: string): ChifLibrary {

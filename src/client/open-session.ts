@@ -12,7 +12,7 @@ export interface ConnectOptions {
    * reached in-band through HPE's CHIF library. One never falls back to the other.
    */
   url?: string;
-  /** The CHIF library to load in-band; default: HPE's search order. */
+  /** The CHIF library to load in-band; default: the search README describes (never the working directory). */
   chifLibrary?: string;
   username?: string;
   password?: string;
@@ -142,7 +142,8 @@ function guardianFor(options: ConnectOptions, transport: Transport, credentials:
   } else if (transport.kind === 'https') {
     spec = { kind: 'https', url: options.url as string, ca: options.ca ?? null, insecure: options.insecure ?? false };
   } else {
-    spec = { kind: 'chif', library: options.chifLibrary ?? null };
+    // The file this process loaded, found and checked once: the guardian loads it, searches nothing.
+    spec = { kind: 'chif', library: transport.library as string };
   }
   const level = (options.logger?.level ?? 'silent') as LevelWithSilent;
   return startGuardian({ transport: spec, credentials, logLevel: level, logger: options.logger });

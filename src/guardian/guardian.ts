@@ -136,7 +136,7 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
         if (hello) break;
         hello = message;
         log = message.logLevel === 'silent' ? undefined : await deps.createLogger?.(message.logLevel);
-        log?.debug({ agentPid: message.agentPid, transport: message.transport.kind }, 'guardian watching');
+        log?.debug({ agentPid: message.agentPid, transport: message.transport.kind, library: message.transport.kind === 'chif' ? message.transport.library : undefined }, 'guardian watching');
         transport = (deps.openTransport ?? openTransport)(message).catch((error: unknown) => {
           log?.debug({ err: error }, 'the guardian could not open its transport (yet)');
           return undefined;
@@ -329,7 +329,7 @@ async function openTransport(hello: HelloMessage): Promise<Transport> {
   if (spec.kind === 'https') {
     return openHttpsTransport({ url: spec.url, ca: spec.ca ?? undefined, insecure: spec.insecure, timeoutMs: REQUEST_TIMEOUT_MS, connectTimeoutMs: REQUEST_TIMEOUT_MS });
   }
-  return openInbandTransport({ libraryPath: spec.library ?? undefined, credentials: hello.credentials, timeoutMs: REQUEST_TIMEOUT_MS });
+  return openInbandTransport({ libraryPath: spec.library, credentials: hello.credentials, timeoutMs: REQUEST_TIMEOUT_MS });
 }
 
 /** Compares session paths as iLO does: case-insensitively, %-decoded, without a trailing slash. */

@@ -8,8 +8,8 @@ export const GUARDIAN_PROTOCOL_VERSION = 1;
 /** How the guardian reaches the iLO: the agent's transport, rebuilt from what it was made of. */
 export type GuardianTransport =
   | { kind: 'https'; url: string; ca: string | null; insecure: boolean }
-  /** `library` null: HPE's search order, which the guardian repeats (same cwd, same executable). */
-  | { kind: 'chif'; library: string | null };
+  /** `library`: the file the agent loaded; the guardian checks it again and searches nothing. */
+  | { kind: 'chif'; library: string };
 
 export interface HelloMessage {
   type: 'hello';
@@ -58,7 +58,7 @@ export function parseMessage(line: string): AgentMessage | undefined {
       let parsedTransport: GuardianTransport;
       if (transport.kind === 'https' && typeof transport.url === 'string' && stringOrNull(transport.ca) && typeof transport.insecure === 'boolean') {
         parsedTransport = { kind: 'https', url: transport.url, ca: transport.ca, insecure: transport.insecure };
-      } else if (transport.kind === 'chif' && stringOrNull(transport.library)) {
+      } else if (transport.kind === 'chif' && typeof transport.library === 'string' && transport.library !== '') {
         parsedTransport = { kind: 'chif', library: transport.library };
       } else {
         return undefined;

@@ -103,6 +103,8 @@ export interface ChifFaults {
   closeDelayMs?: number | null;
   /** The get_security_state byte @72 instead of the state's (1 Factory crashes HPE's 6.3 client, §12.2 item 3; 6 SuiteB). */
   securityStateByte?: number | null;
+  /** Every get_info announces this blob size until cleared (e.g. 4294967280), and reads past a blob's end get filler: a hostile iLO's endless answer. */
+  announceBlobSize?: number | null;
 }
 
 /** The knobs in force, as the state view shows them (`times: 0` = every one). */
@@ -117,10 +119,11 @@ export interface ChifFaultsView {
   zeroRead?: number;
   closeDelayMs?: number;
   securityStateByte?: number;
+  announceBlobSize?: number;
 }
 
 const U32_MAX = 0xffffffff;
-const KNOBS = ['ping', 'create', 'securityRequired', 'verify', 'exchange', 'blobStatus', 'sequenceMismatch', 'zeroRead', 'closeDelayMs', 'securityStateByte'];
+const KNOBS = ['ping', 'create', 'securityRequired', 'verify', 'exchange', 'blobStatus', 'sequenceMismatch', 'zeroRead', 'closeDelayMs', 'securityStateByte', 'announceBlobSize'];
 
 function whole(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -161,6 +164,8 @@ export class ChifFaultKnobs {
     else if (input.securityRequired !== undefined) next.securityRequired = whole('securityRequired', input.securityRequired, -0x80000000, 0x7fffffff);
     if (input.securityStateByte === null) delete next.securityStateByte;
     else if (input.securityStateByte !== undefined) next.securityStateByte = whole('securityStateByte', input.securityStateByte, 0, 255);
+    if (input.announceBlobSize === null) delete next.announceBlobSize;
+    else if (input.announceBlobSize !== undefined) next.announceBlobSize = whole('announceBlobSize', input.announceBlobSize, 0, U32_MAX);
     if (input.closeDelayMs === null) delete next.closeDelayMs;
     else if (input.closeDelayMs !== undefined) next.closeDelayMs = whole('closeDelayMs', input.closeDelayMs, 0, 600_000);
     if (input.zeroRead === null || input.zeroRead === 0) delete next.zeroRead;
@@ -218,6 +223,9 @@ export class ChifFaultKnobs {
   }
   get securityStateByte(): number | undefined {
     return this.#v.securityStateByte;
+  }
+  get announceBlobSize(): number | undefined {
+    return this.#v.announceBlobSize;
   }
 
   takeExchange(): number | undefined {
@@ -426,7 +434,7 @@ export class ChifCore {
         }
         const info = blobs.info(key);
         out.writeUInt32LE(info.status, 8);
-        out.writeUInt32LE(info.size, BLOB_HEADER);
+        out.writeUInt32LE(info.status === BLOB_SUCCESS ? (knobs.announceBlobSize ?? info.size) : info.size, BLOB_HEADER);
         return out;
       }
       case COMMANDS.read: {
@@ -438,7 +446,11 @@ export class ChifCore {
         const wanted = packet.readUInt32LE(76);
         if (knobs.takeZeroRead()) return respondRead(h, BLOB_SUCCESS, Buffer.alloc(0));
         const room = Math.max(0, Math.min(MAX_BUFFER, recvSize) - BLOB_HEADER - 4);
-        const read = blobs.read(key, offset, Math.min(wanted, room));
+        const asked = Math.min(wanted, room);
+        const read = blobs.read(key, offset, asked);
+        if (knobs.announceBlobSize !== undefined && read.status === BLOB_SUCCESS && read.data.length < asked) {
+          return respondRead(h, read.status, Buffer.concat([read.data, Buffer.alloc(asked - read.data.length, 0x20)]));
+        }
         return respondRead(h, read.status, read.data);
       }
       case COMMANDS.write: {

@@ -37,6 +37,8 @@ export interface Transport {
   readonly kind: 'https' | 'chif';
   /** Where requests go, for messages and `info` (never carries credentials). */
   readonly description: string;
+  /** CHIF: the library file in use (absolute), so that a guardian loads that file and searches nothing. */
+  readonly library?: string;
   request(request: TransportRequest): Promise<TransportResponse>;
   /**
    * The same, blocking, for a process that is leaving and can run nothing asynchronous any more

@@ -38,7 +38,7 @@ const hello = (kind: 'https' | 'chif' = 'https'): AgentMessage => ({
   version: 1,
   agentPid: 1,
   logLevel: 'silent',
-  transport: kind === 'https' ? { kind, url: 'https://ilo', ca: null, insecure: false } : { kind, library: null },
+  transport: kind === 'https' ? { kind, url: 'https://ilo', ca: null, insecure: false } : { kind, library: '/opt/ilorest/lib64/libilorestchif.so' },
   credentials: kind === 'https' ? { username: 'Administrator', password: 'pw' } : null,
 });
 
@@ -225,6 +225,12 @@ describe('the pipe protocol', () => {
       expect(parseMessage(line)).toBeUndefined();
     }
     expect(parseMessage(encodeMessage({ type: 'released' }))).toEqual({ type: 'released' });
+  });
+
+  it('in-band, the hello names the library file: the guardian never repeats the search (which could load another file)', () => {
+    const line = (library: unknown) => JSON.stringify({ ...hello('chif'), transport: { kind: 'chif', library } });
+    expect(parseMessage(line('/usr/lib64/ilorest_chif.so'))).toMatchObject({ transport: { kind: 'chif', library: '/usr/lib64/ilorest_chif.so' } });
+    for (const library of [null, '', undefined, 7]) expect(parseMessage(line(library))).toBeUndefined();
   });
 
   it('keeps the agent\'s node flags, except those that would run something else', () => {

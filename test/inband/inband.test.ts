@@ -1,6 +1,6 @@
 // In-band through real FFI: koffi → the emulator .so → the simulator's CHIF endpoint. The same
 // session logic as over HTTPS; every size, packet and status goes through the library's ABI.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,9 @@ import { ProtocolError } from '../../src/errors.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { rejectionOf } from '../helpers/wait.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
-import { runToEnd } from '../helpers/cli.js';
+import { BIN, runCli, runProgram, runToEnd } from '../helpers/cli.js';
+import { plantLibrary, requireRoot } from '../helpers/planted-library.js';
+import { until } from '../helpers/wait.js';
 
 const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 let dir: string;
@@ -227,6 +229,26 @@ describe('fault knobs', () => {
     expect(s.sessions()).toEqual([]);
   });
 
+  it('an answer announced larger than 64 MiB is refused before a byte is read (ProtocolError, exit 6); blob and session deleted', async () => {
+    const s = await start({ mockupDir: midMockup('mid-mockup-huge') });
+    const error = await rejectionOf(
+      withSession(inband(), async (client) => {
+        s.chif.setFaults({ announceBlobSize: 0xfffffff0 });
+        const reads = s.chif.counters().commands.read;
+        try {
+          return await client.get('/redfish/v1/Mid');
+        } finally {
+          expect(s.chif.counters().commands.read).toBe(reads);
+          s.chif.setFaults({ announceBlobSize: null });
+        }
+      }),
+    );
+    expect(error.code).toBe('E_PROTOCOL');
+    expect(error.message).toMatch(/announced a 4294967280-byte answer over CHIF, more than the 67174400 a Redfish answer may take/);
+    expect(s.sessions()).toEqual([]);
+    expect(s.chif.blobCount).toBe(0);
+  });
+
   it('a slow ChifClose does not hold up the work', async () => {
     const s = await start({ chifFaults: { closeDelayMs: 1000 } });
     const t = Date.now();
@@ -245,7 +267,7 @@ describe('fault knobs', () => {
   it('a library that is not there: ChifLibraryError naming what was looked for', async () => {
     const error = await rejectionOf(openSession(inband({ chifLibrary: join(dir, 'nope.so') })));
     expect(error.code).toBe('E_CHIF_LIBRARY');
-    expect(error.message).toContain(join(dir, 'nope.so'));
+    expect(error.message).toContain(`looked for ${join(dir, 'nope.so')} (ENOENT)`);
   });
 });
 
@@ -275,11 +297,104 @@ describe('the CLI in-band', () => {
     expect(s.sessions()).toEqual([]);
   });
 
+  it('an endless answer (4 GiB announced, filler on every read): exit 6 at once, session and blob deleted', async () => {
+    const s = await start({ mockupDir: midMockup('mid-mockup-endless'), chifFaults: { announceBlobSize: 0xfffffff0 } });
+    const r = await runToEnd(['--timeout', '15s', 'get', '/redfish/v1/Mid'], { env: env() });
+    expect(r.stderr).toMatch(/announced a 4294967280-byte answer over CHIF/);
+    expect(r.code).toBe(6);
+    expect(r.stdout).toBe('');
+    expect(s.state().chif.counters.commands.read).toBe(0);
+    expect(s.sessions()).toEqual([]);
+    expect(s.chif.blobCount).toBe(0);
+  }, 60_000);
+
   it('never falls back: with --url it is HTTPS even when the CHIF library is there', async () => {
     const s = await start();
     const r = await runToEnd(['--url', 'https://127.0.0.1:1', 'get', '/redfish/v1/Systems/1'], { env: { ...env(), ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password' } });
     expect(r.code).toBe(5);
     expect(s.state().chif.counters.frames.create).toBe(0);
+  });
+});
+
+describe('where the CLI looks for the library (no --chif-lib)', () => {
+  // No ILO_CHIF_LIB: the search runs. LD_LIBRARY_PATH is the test's to set.
+  const searchEnv = (extra: NodeJS.ProcessEnv = {}) => ({
+    ILO_URL: '',
+    ILO_USERNAME: '',
+    ILO_PASSWORD: '',
+    ILO_CHIF_LIB: '',
+    LD_LIBRARY_PATH: '',
+    ILO_CHIF_EMULATOR_SOCKET: process.env.ILO_CHIF_EMULATOR_SOCKET,
+    ...extra,
+  });
+  const folder = (name: string, mode = 0o755): string => {
+    const path = join(dir, name);
+    mkdirSync(path, { recursive: true });
+    chmodSync(path, mode);
+    return path;
+  };
+
+  it('never loads a library from the working directory, even one that would pass every check', async () => {
+    const cwd = folder('cwd-planted');
+    const markers = ['ilorest_chif_dev.so', 'ilorest_chif.so'].map((name) => plantLibrary(join(cwd, name)));
+    const r = await runToEnd(['get', '/redfish/v1/Systems/1'], { env: searchEnv(), cwd });
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/CHIF library was not found \(looked for \/opt\/ilorest/);
+    expect(r.stderr).not.toContain(cwd);
+    for (const marker of markers) expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a deleted working directory: no crash, the search goes on (exit 7, naming where it looked)', async () => {
+    const gone = folder('cwd-gone');
+    const r = runProgram('/bin/sh', ['-c', 'cd "$1" && rmdir "$1" && exec "$2" "$3" get /redfish/v1/Systems/1', 'sh', gone, process.execPath, BIN], { env: searchEnv() });
+    const { code } = await r.exited;
+    expect(r.stderr()).not.toMatch(/internal error|uv_cwd/);
+    expect(r.stderr()).toMatch(/CHIF library was not found/);
+    expect(code).toBe(7);
+  });
+
+  it('a deleted working directory with the library named: the run works (guardian included); a relative name is refused clearly', async () => {
+    const s = await start();
+    const gone = folder('cwd-gone-named');
+    const inGone = (lib: string) =>
+      runProgram('/bin/sh', ['-c', 'cd "$1" && rmdir "$1" && exec "$2" "$3" get /redfish/v1/Systems/1', 'sh', gone, process.execPath, BIN], { env: searchEnv({ ILO_CHIF_LIB: lib }) });
+    const ok = inGone(EMULATOR);
+    expect((await ok.exited).code).toBe(0);
+    expect(JSON.parse(ok.stdout()).Id).toBe('1');
+    expect(s.sessions()).toEqual([]);
+    mkdirSync(gone);
+    const relative = inGone('libilorestchif.so');
+    expect((await relative.exited).code).toBe(7);
+    expect(relative.stderr()).toMatch(/CHIF library path libilorestchif.so is relative and the working directory is gone .*give an absolute path/);
+  });
+
+  describe.runIf(requireRoot('the planted-library search tests'))('as root (SKIPPED when not root)', () => {
+    it('a candidate other users can write to is skipped with a warning naming it, and never loaded', async () => {
+      const open = folder('ld-group-writable', 0o775);
+      const lib = join(open, 'ilorest_chif.so');
+      const marker = plantLibrary(lib);
+      const r = await runToEnd(['get', '/redfish/v1/Systems/1'], { env: searchEnv({ LD_LIBRARY_PATH: open }) });
+      expect(r.stderr).toContain(`skipping the CHIF library ${lib}: directory ${open} is writable by its group (mode 0775)`);
+      expect(r.stderr).toMatch(/CHIF library was not found .*refused as unsafe: /);
+      expect(r.stderr).not.toContain(`skipping the CHIF library ${join(open, 'libilorestchif.so')}`); // not there: nothing to say
+      expect(r.code).toBe(7);
+      expect(existsSync(marker)).toBe(false);
+    });
+
+    it('a safe library found through LD_LIBRARY_PATH is used, and the guardian loads that very file: SIGKILL, and it deletes the session', async () => {
+      const s = await start({ faults: [{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }] });
+      const safe = folder('ld-safe');
+      const lib = join(safe, 'ilorest_chif.so');
+      copyFileSync(EMULATOR, lib);
+      chmodSync(lib, 0o755);
+      const r = runCli(['--log-level', 'debug', 'get', '/redfish/v1/Systems/1'], { env: searchEnv({ LD_LIBRARY_PATH: safe }) });
+      await until(() => s.faults.held === 1 && s.sessions().length === 1, 'the GET is held', 15_000);
+      await until(() => r.stderr().includes('guardian watching'), 'the guardian runs', 15_000);
+      expect(r.stderr()).toContain(`"library":"${lib}"`);
+      r.signal('SIGKILL');
+      await r.exited;
+      await until(() => s.sessions().length === 0, 'the guardian deleted the session', 15_000);
+    }, 40_000);
   });
 });
 

@@ -607,6 +607,22 @@ describe('CHIF faults', () => {
     expect(s.chif.faults()).toEqual({});
   });
 
+  it('announceBlobSize: get_info announces that size, reads past the blob\'s end get filler, until cleared', async () => {
+    const { s, chif } = await sim({ chifFaults: { announceBlobSize: 0xfffffff0 } });
+    const key = chif.newKey();
+    await chif.status(P.create(key));
+    await chif.status(P.write(0, Buffer.from('data'), key));
+    expect((await chif.exchange(P.info(key))).response.readUInt32LE(24)).toBe(0xfffffff0);
+    const read = (await chif.exchange(P.read(0, 10, key))).response;
+    expect(read.readUInt32LE(24)).toBe(10);
+    expect(read.subarray(28, 38).toString()).toBe('data      ');
+    expect((await chif.exchange(P.read(1_000_000, 10, key))).response.readUInt32LE(24)).toBe(10);
+    expect(s.chif.faults()).toEqual({ announceBlobSize: 0xfffffff0 });
+    s.chif.setFaults({ announceBlobSize: null });
+    expect((await chif.exchange(P.info(key))).response.readUInt32LE(24)).toBe(4);
+    expect((await chif.exchange(P.read(4, 10, key))).response.readUInt32LE(24)).toBe(0);
+  });
+
   it('closeDelayMs delays the CLOSE answer', async () => {
     const { s, chif } = await sim({ chifFaults: { closeDelayMs: 300 } });
     const { value, ms } = await elapsed(() => chif.close());

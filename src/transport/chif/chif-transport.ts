@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ChifHandle, ChifLibrary } from '../../binding/index.js';
-import { AbortedError, AuthError, ChifCredentialsError, ChifError, ChifLibraryError, ClosedError, TimeoutError } from '../../errors.js';
+import { AbortedError, AuthError, ChifCredentialsError, ChifError, ChifLibraryError, ClosedError, ProtocolError, TimeoutError } from '../../errors.js';
+import { MAX_RESPONSE_BODY, MAX_RESPONSE_HEAD } from '../limits.js';
 import type { Transport, TransportRequest, TransportResponse } from '../transport.js';
 import { parseResponse, serializeRequest } from './http1.js';
 
@@ -26,6 +27,9 @@ const SECURITY_STATES: Readonly<Record<number, string>> = { 1: 'Factory', 3: 'Pr
 /** What the library answers when its receive timeout ran out (errno ETIMEDOUT). */
 const ETIMEDOUT = 110;
 const KEY_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** The largest response blob read: a whole HTTP answer, head and body, as HTTPS would take it. */
+const MAX_RESPONSE_BLOB = MAX_RESPONSE_HEAD + MAX_RESPONSE_BODY;
 
 /** A REST packet is resent only for methods that may run twice. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
@@ -102,6 +106,7 @@ interface Channel {
 class ChifTransport implements Transport {
   readonly kind = 'chif' as const;
   readonly description: string;
+  readonly library: string;
   readonly #lib: ChifLibrary;
   readonly #timeoutMs: number;
   readonly #log: Logger | undefined;
@@ -116,6 +121,7 @@ class ChifTransport implements Transport {
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#log = options.logger;
     this.description = `via ${options.library.path}`;
+    this.library = options.library.path;
   }
 
   async open(): Promise<void> {
@@ -275,8 +281,12 @@ class ChifTransport implements Transport {
       if (start + length > response.length) throw new ChifError(`the iLO's inline answer claims ${length} bytes, more than a packet holds`);
       http = Buffer.from(response.subarray(start, start + length));
     } else if (recvMode === 1) {
-      http = await this.#readBlob(responseKey, job);
-      await this.#deleteBlob(responseKey, job);
+      try {
+        http = await this.#readBlob(responseKey, job);
+      } finally {
+        // Read, refused or cut short: the answer does not stay in the iLO's blob store.
+        await this.#deleteBlob(responseKey, job).catch(() => undefined);
+      }
     } else {
       throw new ChifError(`the iLO answered with an unknown receive mode ${recvMode}`);
     }
@@ -305,6 +315,10 @@ class ChifTransport implements Transport {
       if (infoStatus === BLOB.NOTFOUND) throw new ChifError('the iLO lost the response blob (status 12)', infoStatus);
       if (infoStatus !== BLOB.SUCCESS && infoStatus !== BLOB.NOTMODIFIED) throw new ChifError(`reading the answer's size failed with blob status ${infoStatus}`, infoStatus);
       const total = info.readUInt32LE(header);
+      // Checked before a byte is read; the loop below never reads past `total`.
+      if (total > MAX_RESPONSE_BLOB) {
+        throw new ProtocolError(`the iLO announced a ${total}-byte answer over CHIF, more than the ${MAX_RESPONSE_BLOB} a Redfish answer may take; not read`);
+      }
       const parts: Buffer[] = [];
       let read = 0;
       let stalled = false;

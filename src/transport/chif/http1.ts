@@ -3,11 +3,10 @@
 // one complete buffer, so it cannot hang; anything malformed is a ProtocolError, never a crash.
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { ProtocolError } from '../../errors.js';
+import { MAX_RESPONSE_BODY as MAX_BODY_BYTES, MAX_RESPONSE_HEAD as MAX_HEAD_BYTES } from '../limits.js';
 import type { TransportRequest, TransportResponse } from '../transport.js';
 
 const MAX_HEADERS = 100;
-const MAX_HEAD_BYTES = 64 * 1024;
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // eslint-disable-next-line no-control-regex
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;

@@ -3,6 +3,7 @@ import { Agent, request as httpsRequest, type AgentOptions, type RequestOptions 
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AbortedError, ClosedError, ConnectError, InvalidInputError, ProtocolError, TimeoutError, TlsError, UsageError } from '../../errors.js';
+import { MAX_RESPONSE_BODY } from '../limits.js';
 import type { Transport, TransportRequest, TransportResponse } from '../transport.js';
 
 export interface HttpsTransportOptions {
@@ -22,8 +23,6 @@ export interface HttpsTransportOptions {
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-/** Redfish bodies are small; anything past this is not an iLO answer. */
-const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
 
 const TLS_ERROR = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/;
 
