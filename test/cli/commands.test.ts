@@ -154,6 +154,24 @@ describe('bad input: exit 2 with a clear message, nothing sent', () => {
     ['a bad --timeout', (f) => ({ args: [...f.target(), '--timeout', 'soon', 'get', '/redfish/v1/Systems/1'] }), /--timeout/],
     ['sessions delete of a path that is no session', (f) => ({ args: [...f.target(), 'sessions', 'delete', '/redfish/v1/Systems/1'] }), /not a session path/],
     ['sessions prune without a filter', (f) => ({ args: [...f.target(), 'sessions', 'prune', '--yes'] }), /say which sessions to prune/],
+    // Non-ASCII: refused (not sent raw, not an internal error), the UTF-8 %-encoding suggested.
+    ['a non-Latin-1 character in the path', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/Σ'] }), /outside printable ASCII.*\/redfish\/v1\/%CE%A3/],
+    ['a non-ASCII character in the query', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/Systems?x=Σ'] }), /outside printable ASCII.*\?x=%CE%A3/],
+    ['an emoji in the path', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/\u{1F600}'] }), /outside printable ASCII.*%F0%9F%98%80/],
+    ['a Latin-1 character in the path', (f) => ({ args: [...f.target(), 'raw', 'get', '/redfish/v1/Syst\u00e9ms'] }), /outside printable ASCII.*Syst%C3%A9ms/],
+    // sessions delete: exactly one session, checked before the login.
+    ['sessions delete ..', (f) => ({ args: [...f.target(), 'sessions', 'delete', '..'] }), /not a session Id: "\.\."/],
+    ['sessions delete .', (f) => ({ args: [...f.target(), 'sessions', 'delete', '.'] }), /not a session Id: "\."/],
+    ['sessions delete %2e%2e', (f) => ({ args: [...f.target(), 'sessions', 'delete', '%2e%2e'] }), /not a session Id: "%2e%2e"/],
+    ['sessions delete of an Id with encoded slashes', (f) => ({ args: [...f.target(), 'sessions', 'delete', 'a%2F..%2F..%2FSystems%2F1'] }), /not a session Id/],
+    ['sessions delete of an Id that is two segments', (f) => ({ args: [...f.target(), 'sessions', 'delete', 'a%2Fb'] }), /not a session Id/],
+    ['sessions delete of the collection itself', (f) => ({ args: [...f.target(), 'sessions', 'delete', '/redfish/v1/SessionService/Sessions/'] }), /not a session path/],
+    ['sessions delete of a path with a query', (f) => ({ args: [...f.target(), 'sessions', 'delete', '/redfish/v1/SessionService/Sessions/x?y'] }), /not a session path/],
+    ['sessions delete of an empty Id', (f) => ({ args: [...f.target(), 'sessions', 'delete', ''] }), /not a session Id/],
+    // 0 is no time limit that lets anything happen; past 24 days Node's timers fire at once.
+    ['--timeout 0', (f) => ({ args: [...f.target(), '--timeout', '0', 'get', '/redfish/v1/Systems/1'] }), /--timeout.*above 0/],
+    ['--shutdown-timeout 0', (f) => ({ args: [...f.target(), '--shutdown-timeout', '0s', 'get', '/redfish/v1/Systems/1'] }), /--shutdown-timeout.*above 0/],
+    ['a --timeout past what a timer can hold', (f) => ({ args: [...f.target(), '--timeout', '600h', 'get', '/redfish/v1/Systems/1'] }), /--timeout.*at most 24 days/],
   ];
 
   it('a bad --url carrying credentials: exit 2, the password is not echoed', async () => {
@@ -168,11 +186,13 @@ describe('bad input: exit 2 with a clear message, nothing sent', () => {
   it.each(cases)('refuses %s', async (_name, make, message) => {
     const { args, env = ADMIN } = make(f);
     const before = sent(f.sim);
+    const loginsBefore = logins(f.sim);
     const r = await cli(args, { env });
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).not.toMatch(NO_STACK);
+    expect(logins(f.sim)).toBe(loginsBefore); // no login
     expect(sent(f.sim)).toBe(before); // nothing reached the iLO
     expectSessionsLeft(f.sim);
   });

@@ -128,6 +128,13 @@ describe('client.request: checks made before anything is sent', () => {
     ['DEL', '/redfish/v1/Systems\u007f'],
     ['a fragment', '/redfish/v1/Systems#Members'],
     ['an over-long path', `/redfish/v1/${'a'.repeat(2100)}`],
+    // What serve and crawl pass on as given: refused as E_INPUT, never an internal error.
+    ['a non-Latin-1 character', '/redfish/v1/Σ'],
+    ['a non-ASCII query', '/redfish/v1/Systems?x=Σ'],
+    ['a Latin-1 character (it would go out as a raw byte)', '/redfish/v1/Syst\u00e9ms'],
+    ['an emoji', '/redfish/v1/\u{1F600}'],
+    ['a lone surrogate', '/redfish/v1/\ud800'],
+    ['a no-break space', '/redfish/v1/a\u00a0b'],
   ])('refuses a path that is %s', async (_what, path) => {
     await refused('GET', path);
   });

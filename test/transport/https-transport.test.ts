@@ -11,6 +11,7 @@ import {
   ConnectError,
   IloAgentError,
   InvalidInputError,
+  ProtocolError,
   TimeoutError,
   TlsError,
   UsageError,
@@ -295,6 +296,19 @@ describe('headers on the wire (a recording HTTPS server)', () => {
     expect((await t.request({ method: 'GET', path: '/redfish/v1/' })).status).toBe(200);
     // nothing counted as in flight: close() does not wait
     await t.close();
+  });
+
+  it('refuses a path outside printable ASCII with ProtocolError, as CHIF does, and sends nothing', async () => {
+    const server = await recordingServer();
+    const t = transport({ url: server.url, ca: server.ca });
+    // Node throws on the first (ERR_UNESCAPED_CHARACTERS) and would send the second as a raw byte.
+    for (const path of ['/redfish/v1/Σ', '/redfish/v1/Syst\u00e9ms']) {
+      const error = await rejectionOf(t.request({ method: 'DELETE', path }));
+      expect(error, path).toBeInstanceOf(ProtocolError);
+      expect(error.message).toMatch(/only printable ASCII/);
+    }
+    expect(server.seen).toHaveLength(0);
+    expect((await t.request({ method: 'GET', path: '/redfish/v1/' })).status).toBe(200);
   });
 
   it('keeps the connection alive between sequential requests', async () => {

@@ -3,7 +3,7 @@ import { Agent, request as httpsRequest, type AgentOptions, type RequestOptions 
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AbortedError, ClosedError, ConnectError, InvalidInputError, ProtocolError, TimeoutError, TlsError, UsageError } from '../../errors.js';
-import type { Transport, TransportRequest, TransportResponse } from '../transport.js';
+import { SENDABLE_PATH, type Transport, type TransportRequest, type TransportResponse } from '../transport.js';
 
 export interface HttpsTransportOptions {
   /** `https://host[:port]`; `http://` is refused: credentials never cross in clear text. */
@@ -149,6 +149,11 @@ class HttpsTransport implements Transport {
     const { method, path, signal } = request;
     if (signal?.aborted) {
       settle(new AbortedError(`${method} ${path} aborted before sending`));
+      return;
+    }
+    if (!SENDABLE_PATH.test(path)) {
+      // Node would throw on some (ERR_UNESCAPED_CHARACTERS) and send others as raw Latin-1 bytes.
+      settle(new ProtocolError(`cannot send the path ${JSON.stringify(path)}: only printable ASCII goes on the wire (%-encode the rest)`));
       return;
     }
     let settled = false;
