@@ -5,7 +5,7 @@ export { IloClient, openSession, withSession, DEFAULT_CLOSE_TIMEOUT_MS } from '.
 export type { ConnectOptions } from './open-session.js';
 export { checkMethod, checkPath, checkNotSessionPost, isSessionPath, parseJsonInput } from './paths.js';
 export { nativeCallsPending, exitNow } from '../transport/index.js';
-export { applyPatch, buildDesired, deepEqual, diffResource, isPlainObject, parseAssignment, project } from './diff.js';
+export { applyPatch, buildDesired, deepEqual, diffResource, isPlainObject, isWriteOnly, masked, parseAssignment, project, writeOnlyPaths } from './diff.js';
 export type { Assignment, Difference, JsonObject, JsonValue } from './diff.js';
 export { crawl, linksOf } from './crawl.js';
 export type { CrawlOptions, CrawlError } from './crawl.js';

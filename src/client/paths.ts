@@ -1,5 +1,6 @@
 // Checks on what a user asks for, made before anything is sent.
 import { InvalidInputError } from '../errors.js';
+import { inexactMessage, inexactNumber } from './exact-numbers.js';
 import { HTTP_METHODS, type HttpMethod } from '../transport/index.js';
 
 const MAX_PATH = 2048;
@@ -57,13 +58,17 @@ export function checkMethod(method: string): HttpMethod {
   return upper as HttpMethod;
 }
 
-/** Parses a JSON body the user gave; the message says where it is wrong. */
+/** Parses a JSON body the user gave; the message says where it is wrong. A number it would change is refused. */
 export function parseJsonInput(text: string, source: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new InvalidInputError(`${source} is not valid JSON: ${(error as Error).message}`);
   }
+  const inexact = inexactNumber(text);
+  if (inexact) throw new InvalidInputError(inexactMessage(source, inexact));
+  return value;
 }
 
 const SESSION_COLLECTIONS = ['/redfish/v1/sessionservice/sessions', '/redfish/v1/sessions'];

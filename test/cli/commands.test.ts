@@ -135,6 +135,7 @@ describe('bad input: exit 2 with a clear message, nothing sent', () => {
     ['a path with .. (list)', (f) => ({ args: [...f.target(), 'list', '/redfish/v1/../v1/Systems'] }), /"\.\." segments/],
     ['an unknown method for raw', (f) => ({ args: [...f.target(), 'raw', 'frob', '/redfish/v1'] }), /unknown method "frob"/],
     ['invalid JSON in --data', (f) => ({ args: [...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data', '{"AssetTag":'] }), /--data is not valid JSON/],
+    ['a number JSON would change in --data', (f) => ({ args: [...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data', '{"AssetTag":12345678901234567890}'] }), /--data: the number 12345678901234567890 would be sent as 12345678901234567000/],
     ['a body on GET', (f) => ({ args: [...f.target(), 'raw', 'get', '/redfish/v1/Systems/1', '--data', '{}'] }), /GET takes no body/],
     ['a body on DELETE', (f) => ({ args: [...f.target(), 'raw', 'delete', '/redfish/v1/Systems/1', '--data', '{}'] }), /DELETE takes no body/],
     [
