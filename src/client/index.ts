@@ -7,5 +7,5 @@ export { checkMethod, checkPath, checkNotSessionPost, isSessionPath, parseJsonIn
 export { nativeCallsPending, exitNow } from '../transport/index.js';
 export { applyPatch, buildDesired, deepEqual, diffResource, isPlainObject, isWriteOnly, masked, parseAssignment, project, writeOnlyPaths } from './diff.js';
 export type { Assignment, Difference, JsonObject, JsonValue } from './diff.js';
-export { crawl, linksOf } from './crawl.js';
+export { crawl, linksOf, DEFAULT_MAX_RESOURCES } from './crawl.js';
 export type { CrawlOptions, CrawlError } from './crawl.js';
