@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { Agent, createServer, request } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +146,7 @@ describe('bad input: exit 2 with a clear message, nothing sent', () => {
     ],
     ['a --data-file that does not exist', (f) => ({ args: [...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data-file', join(TMP, 'absent.json')] }), /cannot read --data-file/],
     ['--url http://', (f) => ({ args: ['--url', f.sim.url.replace('https:', 'http:'), '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /http:\/\/ is refused/],
+    ['a --url with a #fragment', (f) => ({ args: ['--url', `${f.sim.url}#x`, '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /the iLO address takes no #fragment \(got #x\)/],
     ['a bad --url', (f) => ({ args: ['--url', 'https://[not-an-address', '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /not a valid iLO address/],
     ['credentials in --url', (f) => ({ args: ['--url', f.sim.url.replace('https://', 'https://Administrator:password@'), '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /no credentials in the iLO address/],
     ['a password without a user name, in-band', () => ({ args: ['-p', 'x', 'get', '/redfish/v1/Systems/1'], env: {} }), /a password was given without a user name/],
@@ -375,6 +377,12 @@ describe('list', () => {
         Members: things.slice(0, 3).map(member),
         'Members@odata.nextLink': '/redfish/v1/Things/Page2',
       });
+      put('/redfish/v1/Elsewhere', {
+        '@odata.id': '/redfish/v1/Elsewhere',
+        '@odata.type': '#ThingCollection.ThingCollection',
+        Members: things.slice(0, 1).map(member),
+        'Members@odata.nextLink': 'https://evil.example/redfish/v1/Things/Page2',
+      });
       put('/redfish/v1/Things/Page2', {
         '@odata.id': '/redfish/v1/Things/Page2',
         '@odata.type': '#ThingCollection.ThingCollection',
@@ -399,6 +407,14 @@ describe('list', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout)).toEqual(things);
+      expectSessionsLeft(paged.sim);
+    });
+
+    it('a next link to another host: exit 6 (an answer no Redfish service gives), not a usage error; nothing sent there', async () => {
+      const r = await cli([...paged.target(), 'list', '/redfish/v1/Elsewhere'], { env: ADMIN });
+      expect(r.code).toBe(6);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/\/redfish\/v1\/Elsewhere links to "https:\/\/evil\.example\/redfish\/v1\/Things\/Page2", which is not on this iLO/);
       expectSessionsLeft(paged.sim);
     });
 
@@ -602,6 +618,26 @@ describe('failures and their exit codes', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/cannot reach the iLO .*ECONNREFUSED/);
     expect(r.stderr).not.toMatch(NO_STACK);
+  });
+
+  it('6 when the iLO answers bytes that are not HTTP (a control character in the login\'s token), naming the parser\'s complaint', async () => {
+    const { cert, key } = makeSelfSignedCertificate();
+    const server = createTlsServer({ cert, key }, (socket) => {
+      socket.on('error', () => undefined);
+      socket.on('data', () => socket.write('HTTP/1.1 201 Created\r\nX-Auth-Token: ab\u0001cd\r\nLocation: /redfish/v1/SessionService/Sessions/x\r\nContent-Length: 2\r\n\r\n{}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const r = await cli(['--url', url, '--ca-cert', tempFile('raw-ca.pem', cert), '--no-guardian', 'get', '/redfish/v1/Systems/1'], { env: ADMIN });
+      expect(r.code).toBe(6);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/the iLO's answer is not valid HTTP \(Invalid header value char; HPE_INVALID_HEADER_TOKEN\)/);
+      expect(r.stderr).not.toMatch(/cannot reach|ECONNRESET/);
+      expect(r.stderr).not.toMatch(NO_STACK);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('5 when the certificate cannot be verified (no --ca-cert), with a hint; no credentials sent', async () => {
