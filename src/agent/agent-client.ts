@@ -125,7 +125,8 @@ export class AgentClient extends RedfishClient {
   readonly #connection: AgentConnection;
 
   constructor(connection: AgentConnection, socketPath: string) {
-    super(connection);
+    // The agent's hello names its transport as `https https://host:port`: links of that iLO are followed.
+    super(connection, { origin: /^https (https:\/\/\S+)$/.exec(connection.hello?.transport ?? '')?.[1] });
     this.#connection = connection;
     this.session = { path: connection.hello?.sessionPath ?? null, id: connection.hello?.sessionId ?? null };
     this.transportDescription = `agent ${socketPath} (${connection.hello?.transport ?? 'unknown'})`;

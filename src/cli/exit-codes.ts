@@ -25,12 +25,15 @@ export const EXIT_CODES = {
 /** `set --check`: the resource does not match yet; a run without --check would change it. */
 export const EXIT_WOULD_CHANGE = 10;
 
+/** `crawl`: the walk stopped at --max-resources; the output holds what it had read. */
+export const EXIT_PARTIAL = 11;
+
 /** Exit statuses that report a result, not an error (stable, documented in README). */
-export type OutcomeExitCode = typeof EXIT_WOULD_CHANGE;
+export type OutcomeExitCode = typeof EXIT_WOULD_CHANGE | typeof EXIT_PARTIAL;
 
 /**
  * A command that completed normally but whose exit status must say more than 0 (`set --check`
- * exits 10 when something would change, as `diff` exits 1). Not an error: the action throws it
+ * exits 10 when something would change, as `diff` exits 1; a crawl cut at its cap exits 11). Not an error: the action throws it
  * once its output is written and its session is deleted, and main.ts turns it into the exit
  * status without a message. Commands never set an exit status themselves.
  */

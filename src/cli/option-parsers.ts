@@ -10,6 +10,20 @@ export function parseDuration(value: string): number {
   return Number(m[1]) * (UNIT_MS[m[2] ?? 's'] as number);
 }
 
+/**
+ * A time limit that must let something happen: `0` would cut every request (or every cleanup)
+ * at once, and "no limit" would let a hung iLO hold the process and its session forever.
+ */
+export function parseTimeLimit(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === 0) throw new InvalidArgumentError('expected a duration above 0, such as 60s (0 would cut everything at once; there is no "no limit")');
+  // Node's timers turn a longer delay into 1 ms (setTimeout in the Node docs): it would act as 0.
+  if (ms > MAX_TIMER_MS) throw new InvalidArgumentError('expected a duration of at most 24 days (596h)');
+  return ms;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export function parseWholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);

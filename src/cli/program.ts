@@ -15,7 +15,7 @@ import { simulateCommand } from './commands/simulate.js';
 import { createConnector, type Io } from './connection.js';
 import type { CommandContext } from './context.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, type Lifecycle } from './lifecycle.js';
-import { parseDuration } from './option-parsers.js';
+import { parseTimeLimit } from './option-parsers.js';
 import { DEFAULT_TIMEOUT_MS } from '../transport/index.js';
 
 const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -38,9 +38,9 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycl
     .option('--ca-cert <file>', 'PEM file of the CA that signed the iLO\'s certificate')
     .option('--insecure', 'do not verify the iLO\'s certificate (warns)')
     .option('--no-guardian', 'start no guardian process (which deletes the session if ilo-agent is killed with SIGKILL or crashes)')
-    .addOption(new Option('--timeout <duration>', 'time for one request (connecting: at most 10 s)').argParser(parseDuration).default(DEFAULT_TIMEOUT_MS, '60s'))
+    .addOption(new Option('--timeout <duration>', 'time for one request (connecting: at most 10 s)').argParser(parseTimeLimit).default(DEFAULT_TIMEOUT_MS, '60s'))
     .addOption(
-      new Option('--shutdown-timeout <duration>', 'time allowed to delete the session when stopping').argParser(parseDuration).default(DEFAULT_SHUTDOWN_TIMEOUT_MS, '10s'),
+      new Option('--shutdown-timeout <duration>', 'time allowed to delete the session when stopping').argParser(parseTimeLimit).default(DEFAULT_SHUTDOWN_TIMEOUT_MS, '10s'),
     )
     .addOption(new Option('--log-level <level>', 'log level on stderr (default warn; simulate: info)').choices(LOG_LEVELS))
     .addOption(new Option('--output <format>', 'json, or pretty for people (default: pretty on a terminal, json otherwise)').choices(['json', 'pretty']));

@@ -29,11 +29,17 @@ export type SessionLike = Pick<Session, 'request'>;
 export class RedfishClient {
   readonly #session: SessionLike;
   readonly #signal: AbortSignal | undefined;
+  readonly #origin: string | undefined;
 
-  /** `signal` applies to every request unless one gives its own. */
-  constructor(session: SessionLike, options: { signal?: AbortSignal } = {}) {
+  /**
+   * `signal` applies to every request unless one gives its own. `origin` is the iLO's
+   * `https://host:port`, when known: a link the iLO gives as an absolute URL of its own is
+   * followed by its path.
+   */
+  constructor(session: SessionLike, options: { signal?: AbortSignal; origin?: string } = {}) {
     this.#session = session;
     this.#signal = options.signal;
+    this.#origin = options.origin;
   }
 
   /** Any method; resolves with any status. Checks the method, path and body before sending. */
@@ -96,12 +102,36 @@ export class RedfishClient {
       if (!Array.isArray(json.Members)) throw new ProtocolError(`${page} is not a collection (it has no Members)`);
       for (const member of json.Members) {
         const id = isJsonObject(member) ? member['@odata.id'] : undefined;
-        if (typeof id === 'string') out.push(id);
+        if (typeof id === 'string') out.push(this.#linkPath(id, page));
       }
       const next = json['Members@odata.nextLink'];
-      page = typeof next === 'string' && next.length > 0 ? next : undefined;
+      page = typeof next === 'string' && next.length > 0 ? this.#linkPath(next, page) : undefined;
     }
     return out;
+  }
+
+  /**
+   * The path of a link the iLO gave: as it is, or the path of an absolute URL of this very iLO.
+   * Anything else is the iLO's fault, not the user's: a ProtocolError (exit 6), nothing sent.
+   */
+  #linkPath(link: string, page: string): string {
+    let path = link;
+    if (!link.startsWith('/') || link.startsWith('//')) {
+      let url: URL | undefined;
+      try {
+        url = new URL(link);
+      } catch {
+        // not a URL either: refused below
+      }
+      if (url && this.#origin !== undefined && url.origin === this.#origin) path = `${url.pathname}${url.search}`;
+      else if (url) throw new ProtocolError(`${page} links to ${JSON.stringify(link)}, which is not on this iLO (${this.#origin ?? 'in-band'}): not followed`);
+    }
+    try {
+      return checkPath(path);
+    } catch (error) {
+      if (error instanceof InvalidInputError) throw new ProtocolError(`${page} gives an odd link ${JSON.stringify(link)}: ${error.message}`);
+      throw error;
+    }
   }
 
   #ok(method: HttpMethod, path: string, options: RequestOptions): Promise<RedfishResponse> {

@@ -1,9 +1,11 @@
 // Walks a Redfish tree through one client: every `@odata.id` link once (fragments dropped,
 // compared as iLO compares URIs: case-insensitively, trailing slash ignored), with bounded
-// concurrency. A resource that fails is recorded, not fatal.
-import { RedfishError } from '../errors.js';
+// concurrency and a bounded count. A resource that fails, or a link that cannot be requested,
+// is recorded, not fatal.
+import { InvalidInputError, RedfishError } from '../errors.js';
 import { isJsonObject } from '../session/index.js';
 import type { RedfishClient } from './client.js';
+import { checkPath } from './paths.js';
 
 export interface CrawlError {
   error: { status?: number; code: string; message: string; messageIds?: string[] };
@@ -15,7 +17,14 @@ export interface CrawlOptions {
   /** Told after each resource: done and discovered so far. */
   onProgress?: (done: number, discovered: number) => void;
   signal?: AbortSignal;
+  /** At most this many entries (resources and refused links); default {@link DEFAULT_MAX_RESOURCES}. */
+  maxResources?: number;
+  /** Told once when a link is left out because the walk holds maxResources entries. */
+  onLimit?: (maxResources: number) => void;
 }
+
+/** Far above a real iLO's tree (an iLO 6 mockup has 2,204 resources), far below what exhausts memory. */
+export const DEFAULT_MAX_RESOURCES = 100_000;
 
 const keyOf = (path: string) => path.replace(/\/+$/, '').toLowerCase() || '/';
 
@@ -39,8 +48,10 @@ export function linksOf(body: unknown): string[] {
   return out;
 }
 
-export async function crawl(client: RedfishClient, root: string, options: CrawlOptions = {}): Promise<Record<string, unknown>> {
+export async function crawl(client: Pick<RedfishClient, 'get'>, root: string, options: CrawlOptions = {}): Promise<Record<string, unknown>> {
   const concurrency = options.concurrency ?? 4;
+  const maxResources = options.maxResources ?? DEFAULT_MAX_RESOURCES;
+  let limited = false;
   const result: Record<string, unknown> = {};
   const seen = new Set<string>([keyOf(root)]);
   const queue: string[] = [root];
@@ -78,10 +89,24 @@ export async function crawl(client: RedfishClient, root: string, options: CrawlO
         result[path] = body;
         for (const link of linksOf(body)) {
           const key = keyOf(link);
-          if (!seen.has(key)) {
-            seen.add(key);
-            queue.push(link);
+          if (seen.has(key)) continue;
+          if (seen.size >= maxResources) {
+            if (!limited) options.onLimit?.(maxResources);
+            limited = true;
+            break;
           }
+          seen.add(key);
+          // A link no request may carry (a space, "..", non-ASCII) is the iLO's oddity, not the
+          // walk's end: recorded where its resource would be, nothing sent.
+          try {
+            checkPath(link);
+          } catch (error) {
+            if (!(error instanceof InvalidInputError)) throw error;
+            result[link] = { error: { code: error.code, message: `not followed: ${error.message}` } } satisfies CrawlError;
+            done++;
+            continue;
+          }
+          queue.push(link);
         }
       } catch (error) {
         // A resource that answers with an error is part of the result; anything else

@@ -3,6 +3,7 @@
 // are compared property by property (extra properties on the resource are ignored), anything
 // else (strings, numbers, booleans, null, arrays) is compared whole, by value.
 import { InvalidInputError } from '../errors.js';
+import { inexactMessage, inexactNumber } from './exact-numbers.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export interface JsonObject {
@@ -129,9 +130,49 @@ export function parseAssignment(text: string): Assignment {
   try {
     value = JSON.parse(raw) as JsonValue;
   } catch {
-    value = raw;
+    return { path, value: raw };
   }
+  // A secret is text: Password=123456 is the string "123456" (and no iLO error message about a
+  // number ever repeats it).
+  if (isWriteOnly(path[path.length - 1] as string)) return { path, value: typeof value === 'string' ? value : raw };
+  const inexact = inexactNumber(raw);
+  if (inexact) throw new InvalidInputError(`${inexactMessage(text, inexact)}, e.g. ${key}='"${inexact.literal}"'`);
   return { path, value };
+}
+
+/**
+ * Properties the iLO never shows (it answers null, as Redfish asks of write-only properties
+ * such as ManagerAccount.Password): by name, any `…Password`, `…Passphrase` or `…Secret`, and
+ * the SNMP and Kerberos keys. Their values are never printed.
+ */
+const WRITE_ONLY = /(?:password|passphrase|secret)$|^(?:authenticationkey|encryptionkey|kerberoskeytab)$/i;
+
+export function isWriteOnly(name: string): boolean {
+  return WRITE_ONLY.test(name);
+}
+
+/** Dotted paths of the write-only properties a desired object sets. */
+export function writeOnlyPaths(desired: JsonObject, prefix = ''): string[] {
+  return Object.keys(desired).flatMap((key) => {
+    const value = desired[key];
+    if (isWriteOnly(key)) return [`${prefix}${key}`];
+    return isPlainObject(value) ? writeOnlyPaths(value, `${prefix}${key}.`) : [];
+  });
+}
+
+/** A copy in which every write-only property holds null, as the iLO shows it. */
+export function masked(object: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const key of Object.keys(object)) {
+    const value = object[key] as JsonValue;
+    put(out, key, isWriteOnly(key) ? null : maskedValue(value));
+  }
+  return out;
+}
+
+function maskedValue(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(maskedValue);
+  return isPlainObject(value) ? masked(value) : value;
 }
 
 /**
@@ -145,7 +186,8 @@ export function buildDesired(base: JsonObject | undefined, assignments: readonly
     const key = assignment.path.join('.');
     const earlier = seen.get(key);
     if (earlier && !deepEqual(earlier.value, assignment.value)) {
-      throw new InvalidInputError(`${key} is given twice with different values (${JSON.stringify(earlier.value)} and ${JSON.stringify(assignment.value)})`);
+      const values = isWriteOnly(assignment.path[assignment.path.length - 1] as string) ? '' : ` (${JSON.stringify(earlier.value)} and ${JSON.stringify(assignment.value)})`;
+      throw new InvalidInputError(`${key} is given twice with different values${values}`);
     }
     for (const other of seen.values()) {
       const [shorter, longer] = other.path.length < assignment.path.length ? [other.path, assignment.path] : [assignment.path, other.path];

@@ -61,7 +61,7 @@ export class IloClient extends RedfishClient {
   #closed: Promise<void> | undefined;
 
   constructor(session: Session, transport: Transport, options: ConnectOptions, guardian?: Guardian) {
-    super(session, { signal: options.signal });
+    super(session, { signal: options.signal, origin: transport.kind === 'https' ? transport.description : undefined });
     this.session = session;
     this.#transport = transport;
     this.#options = options;

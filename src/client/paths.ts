@@ -1,5 +1,6 @@
 // Checks on what a user asks for, made before anything is sent.
 import { InvalidInputError } from '../errors.js';
+import { inexactMessage, inexactNumber } from './exact-numbers.js';
 import { HTTP_METHODS, type HttpMethod } from '../transport/index.js';
 
 const MAX_PATH = 2048;
@@ -14,10 +15,27 @@ export function checkPath(path: string): string {
   if (path.length > MAX_PATH) throw new InvalidInputError(`the path is longer than ${MAX_PATH} characters`);
   // eslint-disable-next-line no-control-regex
   if (/[\s\x00-\x1f\x7f"<>\\^`{|}#]/.test(path)) throw new InvalidInputError(`the path contains characters that must be %-encoded or are not allowed: ${JSON.stringify(path)}`);
+  // iLO resource ids are ASCII, and neither transport can put other characters on the wire as
+  // typed (Node refuses them, CHIF's HTTP/1 is bytes). Refused rather than encoded behind the
+  // user's back: the message gives the UTF-8 %-encoding (RFC 3987 §3.1) for whoever means it.
+  if (/[^\x21-\x7e]/.test(path)) {
+    throw new InvalidInputError(`the path contains characters outside printable ASCII: ${JSON.stringify(path)}; %-encode them as UTF-8 if that is what you mean (${percentEncoded(path)})`);
+  }
   // Checked decoded: %2e%2e is ".." to a server (RFC 3986 §6.2.2.2). A path with neither "/." nor
   // "%" has no such segment (and most have neither: skip the decoding for them).
   if ((path.includes('/.') || path.includes('%')) && normalisedSegments(path).some((s) => s === '..' || s === '.')) throw new InvalidInputError(`the path may not contain "." or ".." segments: ${path}`);
   return path;
+}
+
+/** Non-ASCII characters as %-encoded UTF-8; a lone surrogate (no UTF-8 form) as U+FFFD. */
+function percentEncoded(path: string): string {
+  return path.replace(/[^\x00-\x7f]/gu, (char) => {
+    try {
+      return encodeURIComponent(char);
+    } catch {
+      return '%EF%BF%BD';
+    }
+  });
 }
 
 /** Segments as a server sees them: query dropped, %-decoded, empty segments (`//`) removed. */
@@ -40,13 +58,17 @@ export function checkMethod(method: string): HttpMethod {
   return upper as HttpMethod;
 }
 
-/** Parses a JSON body the user gave; the message says where it is wrong. */
+/** Parses a JSON body the user gave; the message says where it is wrong. A number it would change is refused. */
 export function parseJsonInput(text: string, source: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new InvalidInputError(`${source} is not valid JSON: ${(error as Error).message}`);
   }
+  const inexact = inexactNumber(text);
+  if (inexact) throw new InvalidInputError(inexactMessage(source, inexact));
+  return value;
 }
 
 const SESSION_COLLECTIONS = ['/redfish/v1/sessionservice/sessions', '/redfish/v1/sessions'];
@@ -58,6 +80,16 @@ export function createsSession(method: HttpMethod, path: string): boolean {
 
 export const SECOND_SESSION_REFUSED =
   'ilo-agent manages its one session itself: a POST to the Sessions collection would make a second session that nothing deletes';
+
+/**
+ * Whether a path names one session: exactly one segment below a Sessions collection, as the iLO
+ * reads it (%-decoded, so `a%2Fb` is two segments), and no query. Call after checkPath.
+ */
+export function isSessionPath(path: string): boolean {
+  if (path.includes('?')) return false;
+  const segments = normalisedSegments(path);
+  return segments.length > 0 && SESSION_COLLECTIONS.includes(`/${segments.slice(0, -1).join('/').toLowerCase()}`);
+}
 
 /** Refuses a request that would create a second session (checked before any login). */
 export function checkNotSessionPost(method: HttpMethod, path: string): void {

@@ -64,17 +64,25 @@ function ipBytes(ip: string): Buffer {
   return out;
 }
 
+/** For tests of certificate checks: other names only, other dates. */
+export interface CertificateOptions {
+  /** Leave out localhost, 127.0.0.1 and ::1: the certificate names only `hosts`. */
+  onlyHosts?: boolean;
+  notBefore?: Date;
+  notAfter?: Date;
+}
+
 /**
  * Makes an ECDSA P-256 certificate valid for `localhost`, 127.0.0.1, ::1 and any extra host
  * names or addresses, for one year from one hour ago (tolerates small clock skew).
  */
-export function makeSelfSignedCertificate(hosts: readonly string[] = []): SelfSignedCertificate {
+export function makeSelfSignedCertificate(hosts: readonly string[] = [], options: CertificateOptions = {}): SelfSignedCertificate {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
   const name = sequence(set(sequence(oid('2.5.4.3'), utf8('ilo-agent simulator'))));
   const now = Date.now();
 
-  const altNames = new Set(['localhost', '127.0.0.1', '::1', ...hosts.filter((h) => h && h !== '0.0.0.0' && h !== '::')]);
+  const altNames = new Set([...(options.onlyHosts ? [] : ['localhost', '127.0.0.1', '::1']), ...hosts.filter((h) => h && h !== '0.0.0.0' && h !== '::')]);
   const generalNames = [...altNames].map((h) =>
     isIP(h) ? tlv(0x87, ipBytes(h)) : tlv(0x82, Buffer.from(h, 'ascii')),
   );
@@ -93,7 +101,7 @@ export function makeSelfSignedCertificate(hosts: readonly string[] = []): SelfSi
     integer(Buffer.concat([Buffer.from([0x01]), randomBytes(15)])),
     ecdsaWithSha256,
     name,
-    sequence(time(new Date(now - 3600_000)), time(new Date(now + 365 * 86400_000))),
+    sequence(time(options.notBefore ?? new Date(now - 3600_000)), time(options.notAfter ?? new Date(now + 365 * 86400_000))),
     name,
     publicKey.export({ type: 'spki', format: 'der' }),
     explicit(3, extensions),

@@ -4,6 +4,12 @@
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
+/**
+ * What either transport puts on the wire as the request target: a `/`, then printable ASCII
+ * only (RFC 9112 §3.2; anything else must come %-encoded). Both refuse the rest the same way.
+ */
+export const SENDABLE_PATH = /^\/[\x21-\x7e]*$/;
+
 export interface TransportRequest {
   method: HttpMethod;
   /** An absolute path (and query) on the iLO, e.g. `/redfish/v1/Systems/1`. */

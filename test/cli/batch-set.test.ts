@@ -13,6 +13,7 @@ import { until } from '../helpers/wait.js';
 
 const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 const SYSTEM = '/redfish/v1/Systems/1';
+const ACCOUNT = '/redfish/v1/AccountService/Accounts/1';
 const RESET = '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset';
 const NO_STACK = /\n\s+at /;
 
@@ -192,6 +193,14 @@ describe.each(['https', 'chif'] as const)('over %s', (transport) => {
       expect((await direct()).AssetTag).toBe(`valid-${transport}`);
       expect(logins() - loginsBefore).toBe(1); // the session POST line made no second session
       expectNoSessions();
+    });
+
+    it('a body number JSON would change (1e400 as null) is an invalid line, never sent', async () => {
+      const before = sent();
+      const r = await cli(['batch', '-'], jsonl({ method: 'patch', path: SYSTEM, body: { AssetTag: 'x' } }).replace('"x"', '1e400'));
+      expect(r.code).toBe(2);
+      expect(jsonLines(r.stdout)).toEqual([{ line: 1, error: { code: 'E_INPUT', message: expect.stringMatching(/the number 1e400 would be sent as null/) } }]);
+      expect(sent()).toBe(before);
     });
 
     it('--fail-fast with an invalid line: exit 2, nothing sent, nothing on stdout', async () => {
@@ -442,6 +451,26 @@ describe.each(['https', 'chif'] as const)('over %s', (transport) => {
       expectNoSessions();
     });
 
+    it('a numeric value within what JSON carries goes out as written (1.50e2 is 150)', async () => {
+      const r = await cli(['set', SYSTEM, 'Boot={"X":[1.50e2, 9007199254740991, -0.5]}']);
+      // The iLO refuses the unknown Boot.X (exit 6): what matters is that nothing was refused here.
+      expect(r.stderr).not.toMatch(/would be sent as/);
+      expect(r.code).toBe(6);
+      expectNoSessions();
+    });
+
+    it('a write-only property (Password) is sent as text and never printed: null as the iLO shows it, no "pending"', async () => {
+      const r = await cli(['set', ACCOUNT, 'Password=123456']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      // The simulator, unlike an iLO, reads the value back: the output must not show it either.
+      expect((await direct(ACCOUNT)).Password).toBe('123456');
+      expect(JSON.parse(r.stdout)).toEqual({ changed: true, before: { Password: null }, after: { Password: null } });
+      expect(r.stdout).not.toContain('123456');
+      expectNoSessions();
+      await directPatch({ Password: 'reset-by-the-test' }, ACCOUNT); // the next run must change it again
+    });
+
     it('a missing resource: exit 6, nothing on stdout', async () => {
       const r = await cli(['set', '/redfish/v1/Systems/9', 'AssetTag=x']);
       expect(r.code).toBe(6);
@@ -460,9 +489,21 @@ describe.each(['https', 'chif'] as const)('over %s', (transport) => {
       ['--data that is not an object', ['set', SYSTEM, '--data', '["AssetTag"]'], /--data must be a JSON object/],
       ['an empty --data', ['set', SYSTEM, '--data', '{}'], /nothing to set/],
       ['a path not under /redfish', ['set', '/v1/Systems/1', 'AssetTag=x'], /not a Redfish path/],
+      // Numbers JSON would change on the way (JSON.stringify(Infinity) is null; 2^53 and beyond lose digits).
+      ['a number that overflows', ['set', SYSTEM, 'AssetTag=1e400'], /AssetTag=1e400: the number 1e400 would be sent as null.*AssetTag='"1e400"'/],
+      ['an integer past 2^53', ['set', SYSTEM, 'AssetTag=12345678901234567890'], /the number 12345678901234567890 would be sent as 12345678901234567000/],
+      ['a decimal with more digits than a double holds', ['set', SYSTEM, 'AssetTag=0.10000000000000000001'], /would be sent as 0\.1\b/],
+      ['a number that underflows', ['set', SYSTEM, 'AssetTag=1e-400'], /would be sent as 0\b/],
+      ['an overflowing number inside a JSON value', ['set', SYSTEM, 'Boot={"X":[1,-2e308]}'], /the number -2e308 would be sent as null/],
+      ['an overflowing number in --data', ['set', SYSTEM, '--data', '{"AssetTag":1e400}'], /--data: the number 1e400 would be sent as null/],
+      // A write-only property never reads back: --check could only ever say "would change".
+      ['--check of a write-only property', ['set', '--check', ACCOUNT, 'Password=N3wS3cret'], /Password is write-only: the iLO never shows its value.*--check cannot tell/],
+      ['--check of a nested write-only property', ['set', '--check', '/redfish/v1/AccountService', '--data', '{"LDAP":{"Authentication":{"Password":"N3wS3cret"}}}'], /LDAP\.Authentication\.Password is write-only/],
+      ['a write-only property given twice', ['set', ACCOUNT, 'Password=N3wS3cret', 'Password=0therS3cret'], /^ilo-agent: Password is given twice with different values\n$/],
     ])('refuses %s: exit 2, nothing sent', async (_name, args, message) => {
       const before = sent();
       const r = await cli(args);
+      expect(r.stderr).not.toContain('S3cret');
       expect(r.stderr).toMatch(message);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');

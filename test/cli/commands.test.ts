@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { Agent, createServer, request } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +136,7 @@ describe('bad input: exit 2 with a clear message, nothing sent', () => {
     ['a path with .. (list)', (f) => ({ args: [...f.target(), 'list', '/redfish/v1/../v1/Systems'] }), /"\.\." segments/],
     ['an unknown method for raw', (f) => ({ args: [...f.target(), 'raw', 'frob', '/redfish/v1'] }), /unknown method "frob"/],
     ['invalid JSON in --data', (f) => ({ args: [...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data', '{"AssetTag":'] }), /--data is not valid JSON/],
+    ['a number JSON would change in --data', (f) => ({ args: [...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data', '{"AssetTag":12345678901234567890}'] }), /--data: the number 12345678901234567890 would be sent as 12345678901234567000/],
     ['a body on GET', (f) => ({ args: [...f.target(), 'raw', 'get', '/redfish/v1/Systems/1', '--data', '{}'] }), /GET takes no body/],
     ['a body on DELETE', (f) => ({ args: [...f.target(), 'raw', 'delete', '/redfish/v1/Systems/1', '--data', '{}'] }), /DELETE takes no body/],
     [
@@ -144,6 +146,7 @@ describe('bad input: exit 2 with a clear message, nothing sent', () => {
     ],
     ['a --data-file that does not exist', (f) => ({ args: [...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data-file', join(TMP, 'absent.json')] }), /cannot read --data-file/],
     ['--url http://', (f) => ({ args: ['--url', f.sim.url.replace('https:', 'http:'), '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /http:\/\/ is refused/],
+    ['a --url with a #fragment', (f) => ({ args: ['--url', `${f.sim.url}#x`, '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /the iLO address takes no #fragment \(got #x\)/],
     ['a bad --url', (f) => ({ args: ['--url', 'https://[not-an-address', '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /not a valid iLO address/],
     ['credentials in --url', (f) => ({ args: ['--url', f.sim.url.replace('https://', 'https://Administrator:password@'), '--ca-cert', f.caFile, 'get', '/redfish/v1/Systems/1'] }), /no credentials in the iLO address/],
     ['a password without a user name, in-band', () => ({ args: ['-p', 'x', 'get', '/redfish/v1/Systems/1'], env: {} }), /a password was given without a user name/],
@@ -154,6 +157,24 @@ describe('bad input: exit 2 with a clear message, nothing sent', () => {
     ['a bad --timeout', (f) => ({ args: [...f.target(), '--timeout', 'soon', 'get', '/redfish/v1/Systems/1'] }), /--timeout/],
     ['sessions delete of a path that is no session', (f) => ({ args: [...f.target(), 'sessions', 'delete', '/redfish/v1/Systems/1'] }), /not a session path/],
     ['sessions prune without a filter', (f) => ({ args: [...f.target(), 'sessions', 'prune', '--yes'] }), /say which sessions to prune/],
+    // Non-ASCII: refused (not sent raw, not an internal error), the UTF-8 %-encoding suggested.
+    ['a non-Latin-1 character in the path', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/Σ'] }), /outside printable ASCII.*\/redfish\/v1\/%CE%A3/],
+    ['a non-ASCII character in the query', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/Systems?x=Σ'] }), /outside printable ASCII.*\?x=%CE%A3/],
+    ['an emoji in the path', (f) => ({ args: [...f.target(), 'get', '/redfish/v1/\u{1F600}'] }), /outside printable ASCII.*%F0%9F%98%80/],
+    ['a Latin-1 character in the path', (f) => ({ args: [...f.target(), 'raw', 'get', '/redfish/v1/Syst\u00e9ms'] }), /outside printable ASCII.*Syst%C3%A9ms/],
+    // sessions delete: exactly one session, checked before the login.
+    ['sessions delete ..', (f) => ({ args: [...f.target(), 'sessions', 'delete', '..'] }), /not a session Id: "\.\."/],
+    ['sessions delete .', (f) => ({ args: [...f.target(), 'sessions', 'delete', '.'] }), /not a session Id: "\."/],
+    ['sessions delete %2e%2e', (f) => ({ args: [...f.target(), 'sessions', 'delete', '%2e%2e'] }), /not a session Id: "%2e%2e"/],
+    ['sessions delete of an Id with encoded slashes', (f) => ({ args: [...f.target(), 'sessions', 'delete', 'a%2F..%2F..%2FSystems%2F1'] }), /not a session Id/],
+    ['sessions delete of an Id that is two segments', (f) => ({ args: [...f.target(), 'sessions', 'delete', 'a%2Fb'] }), /not a session Id/],
+    ['sessions delete of the collection itself', (f) => ({ args: [...f.target(), 'sessions', 'delete', '/redfish/v1/SessionService/Sessions/'] }), /not a session path/],
+    ['sessions delete of a path with a query', (f) => ({ args: [...f.target(), 'sessions', 'delete', '/redfish/v1/SessionService/Sessions/x?y'] }), /not a session path/],
+    ['sessions delete of an empty Id', (f) => ({ args: [...f.target(), 'sessions', 'delete', ''] }), /not a session Id/],
+    // 0 is no time limit that lets anything happen; past 24 days Node's timers fire at once.
+    ['--timeout 0', (f) => ({ args: [...f.target(), '--timeout', '0', 'get', '/redfish/v1/Systems/1'] }), /--timeout.*above 0/],
+    ['--shutdown-timeout 0', (f) => ({ args: [...f.target(), '--shutdown-timeout', '0s', 'get', '/redfish/v1/Systems/1'] }), /--shutdown-timeout.*above 0/],
+    ['a --timeout past what a timer can hold', (f) => ({ args: [...f.target(), '--timeout', '600h', 'get', '/redfish/v1/Systems/1'] }), /--timeout.*at most 24 days/],
   ];
 
   it('a bad --url carrying credentials: exit 2, the password is not echoed', async () => {
@@ -168,11 +189,13 @@ describe('bad input: exit 2 with a clear message, nothing sent', () => {
   it.each(cases)('refuses %s', async (_name, make, message) => {
     const { args, env = ADMIN } = make(f);
     const before = sent(f.sim);
+    const loginsBefore = logins(f.sim);
     const r = await cli(args, { env });
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).not.toMatch(NO_STACK);
+    expect(logins(f.sim)).toBe(loginsBefore); // no login
     expect(sent(f.sim)).toBe(before); // nothing reached the iLO
     expectSessionsLeft(f.sim);
   });
@@ -354,6 +377,12 @@ describe('list', () => {
         Members: things.slice(0, 3).map(member),
         'Members@odata.nextLink': '/redfish/v1/Things/Page2',
       });
+      put('/redfish/v1/Elsewhere', {
+        '@odata.id': '/redfish/v1/Elsewhere',
+        '@odata.type': '#ThingCollection.ThingCollection',
+        Members: things.slice(0, 1).map(member),
+        'Members@odata.nextLink': 'https://evil.example/redfish/v1/Things/Page2',
+      });
       put('/redfish/v1/Things/Page2', {
         '@odata.id': '/redfish/v1/Things/Page2',
         '@odata.type': '#ThingCollection.ThingCollection',
@@ -378,6 +407,14 @@ describe('list', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout)).toEqual(things);
+      expectSessionsLeft(paged.sim);
+    });
+
+    it('a next link to another host: exit 6 (an answer no Redfish service gives), not a usage error; nothing sent there', async () => {
+      const r = await cli([...paged.target(), 'list', '/redfish/v1/Elsewhere'], { env: ADMIN });
+      expect(r.code).toBe(6);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/\/redfish\/v1\/Elsewhere links to "https:\/\/evil\.example\/redfish\/v1\/Things\/Page2", which is not on this iLO/);
       expectSessionsLeft(paged.sim);
     });
 
@@ -581,6 +618,26 @@ describe('failures and their exit codes', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/cannot reach the iLO .*ECONNREFUSED/);
     expect(r.stderr).not.toMatch(NO_STACK);
+  });
+
+  it('6 when the iLO answers bytes that are not HTTP (a control character in the login\'s token), naming the parser\'s complaint', async () => {
+    const { cert, key } = makeSelfSignedCertificate();
+    const server = createTlsServer({ cert, key }, (socket) => {
+      socket.on('error', () => undefined);
+      socket.on('data', () => socket.write('HTTP/1.1 201 Created\r\nX-Auth-Token: ab\u0001cd\r\nLocation: /redfish/v1/SessionService/Sessions/x\r\nContent-Length: 2\r\n\r\n{}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const r = await cli(['--url', url, '--ca-cert', tempFile('raw-ca.pem', cert), '--no-guardian', 'get', '/redfish/v1/Systems/1'], { env: ADMIN });
+      expect(r.code).toBe(6);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/the iLO's answer is not valid HTTP \(Invalid header value char; HPE_INVALID_HEADER_TOKEN\)/);
+      expect(r.stderr).not.toMatch(/cannot reach|ECONNRESET/);
+      expect(r.stderr).not.toMatch(NO_STACK);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('5 when the certificate cannot be verified (no --ca-cert), with a hint; no credentials sent', async () => {

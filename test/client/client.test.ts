@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openSession, withSession, type ConnectOptions, type IloClient } from '../../src/client/index.js';
+import { openSession, RedfishClient, withSession, type ConnectOptions, type IloClient } from '../../src/client/index.js';
 import {
   AbortedError,
   AuthError,
@@ -128,6 +128,13 @@ describe('client.request: checks made before anything is sent', () => {
     ['DEL', '/redfish/v1/Systems\u007f'],
     ['a fragment', '/redfish/v1/Systems#Members'],
     ['an over-long path', `/redfish/v1/${'a'.repeat(2100)}`],
+    // What serve and crawl pass on as given: refused as E_INPUT, never an internal error.
+    ['a non-Latin-1 character', '/redfish/v1/Σ'],
+    ['a non-ASCII query', '/redfish/v1/Systems?x=Σ'],
+    ['a Latin-1 character (it would go out as a raw byte)', '/redfish/v1/Syst\u00e9ms'],
+    ['an emoji', '/redfish/v1/\u{1F600}'],
+    ['a lone surrogate', '/redfish/v1/\ud800'],
+    ['a no-break space', '/redfish/v1/a\u00a0b'],
   ])('refuses a path that is %s', async (_what, path) => {
     await refused('GET', path);
   });
@@ -367,6 +374,54 @@ describe('members()', () => {
       expect(error, path).toBeInstanceOf(ProtocolError);
       expect(error.code).toBe('E_PROTOCOL');
     }
+  });
+
+  // The iLO's own links, answered by a made-up session: whatever they say, only a path of this
+  // iLO is ever requested; anything else is the iLO's fault (ProtocolError, exit 6), not the user's.
+  const pages = (bodies: Record<string, object>) => {
+    const asked: string[] = [];
+    const session = {
+      request: async (request: TransportRequest): Promise<TransportResponse> => {
+        asked.push(request.path);
+        const body = bodies[request.path];
+        return { status: body ? 200 : 404, headers: {}, body: Buffer.from(JSON.stringify(body ?? {})) };
+      },
+    };
+    return { client: new RedfishClient(session, { origin: 'https://ilo.example:8443' }), asked };
+  };
+
+  it('an absolute nextLink (or member) of this very iLO is followed by its path', async () => {
+    const { client, asked } = pages({
+      '/redfish/v1/Things': { Members: [{ '@odata.id': 'https://ILO.example:8443/redfish/v1/Things/A' }], 'Members@odata.nextLink': 'https://ilo.example:8443/redfish/v1/Things?page=2' },
+      '/redfish/v1/Things?page=2': { Members: [{ '@odata.id': '/redfish/v1/Things/B' }] },
+    });
+    expect(await client.members('/redfish/v1/Things')).toEqual(['/redfish/v1/Things/A', '/redfish/v1/Things/B']);
+    expect(asked).toEqual(['/redfish/v1/Things', '/redfish/v1/Things?page=2']);
+  });
+
+  it.each([
+    ['another host', 'https://evil.example/redfish/v1/Things/2', /not on this iLO/],
+    ['another port of the same host', 'https://ilo.example/redfish/v1/Things/2', /not on this iLO/],
+    ['a protocol-relative URL', '//evil.example/redfish/v1/Things/2', /odd link/],
+    ['a path with ..', '/redfish/v1/Things/../../x', /odd link.*"\." or "\.\." segments/],
+    ['a path with a space', '/redfish/v1/Things 2', /odd link/],
+    ['a non-ASCII path', '/redfish/v1/Σ', /odd link.*outside printable ASCII/],
+    ['a relative reference', 'Page2', /odd link/],
+  ])('a nextLink to %s is a ProtocolError, and nothing is sent for it', async (_what, next, message) => {
+    const { client, asked } = pages({ '/redfish/v1/Things': { Members: [], 'Members@odata.nextLink': next } });
+    const error = await rejectionOf(client.members('/redfish/v1/Things'));
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error.message).toMatch(message);
+    expect(asked).toEqual(['/redfish/v1/Things']);
+  });
+
+  it('an odd member is a ProtocolError too; in-band (no origin), an absolute URL is never followed', async () => {
+    const odd = pages({ '/redfish/v1/Things': { Members: [{ '@odata.id': '/redfish/v1/a b' }] } });
+    expect(await rejectionOf(odd.client.members('/redfish/v1/Things'))).toBeInstanceOf(ProtocolError);
+    const inband = new RedfishClient({
+      request: async () => ({ status: 200, headers: {}, body: Buffer.from(JSON.stringify({ Members: [], 'Members@odata.nextLink': 'https://ilo.example/redfish/v1/Things?page=2' })) }),
+    });
+    expect((await rejectionOf(inband.members('/redfish/v1/Things'))).message).toMatch(/not on this iLO \(in-band\)/);
   });
 
   it('members() of something that is not a collection is a ProtocolError', async () => {

@@ -1,8 +1,10 @@
 // The pure desired-state module behind `ilo-agent set`: parsing key=value, building the desired
 // object, comparing it with a resource, and what a PATCH would leave.
 import { describe, expect, it } from 'vitest';
-import { applyPatch, buildDesired, deepEqual, diffResource, parseAssignment, project, type JsonObject } from '../../src/client/index.js';
+import { applyPatch, buildDesired, deepEqual, diffResource, isWriteOnly, masked, parseAssignment, project, writeOnlyPaths, type JsonObject } from '../../src/client/index.js';
+import { inexactNumber } from '../../src/client/exact-numbers.js';
 import { InvalidInputError } from '../../src/errors.js';
+import { seededRandom } from '../helpers/random.js';
 
 const SYSTEM: JsonObject = {
   '@odata.id': '/redfish/v1/Systems/1',
@@ -196,3 +198,86 @@ describe('buildDesired', () => {
     expect(JSON.stringify(d.patch)).toBe('{"__proto__":{"polluted":1},"constructor":"x"}');
   });
 });
+
+describe('numbers JSON cannot carry as written', () => {
+  it.each([
+    ['1e400', 'null'],
+    ['-1e400', 'null'],
+    ['12345678901234567890', '12345678901234567000'],
+    ['9007199254740993', '9007199254740992'],
+    ['0.10000000000000000001', '0.1'],
+    ['1e-400', '0'],
+    ['1234567.1234567890123', '1234567.123456789'],
+  ])('refuses %s: it would be sent as %s, and says to quote it', (literal, sent) => {
+    expect(inexactNumber(`{"a":[${literal}]}`)).toEqual({ literal, sent });
+    const error = thrown(() => parseAssignment(`AssetTag=${literal}`));
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.message).toContain(`would be sent as ${sent}`);
+    expect(error.message).toContain(`AssetTag='"${literal}"'`);
+  });
+
+  it.each(['0', '-0', '1', '1.0', '1.50e2', '100e-2', '9007199254740991', '0.1', '1e308', '-2.5E-300', '123456789012345e99', '5e-324', '0.000001'])(
+    'takes %s as written',
+    (literal) => {
+      expect(inexactNumber(`[${literal}]`)).toBeUndefined();
+      expect(parseAssignment(`A=${literal}`).value).toBe(Number(literal));
+    },
+  );
+
+  it('digits inside strings are text, never numbers', () => {
+    expect(inexactNumber('{"a":"1e400","b":"12345678901234567890","c\\"1e999":1}')).toBeUndefined();
+  });
+
+  it('any literal of up to 15 significant digits and a two-digit exponent is exact (the quick check is sound)', () => {
+    const random = seededRandom(15);
+    for (let i = 0; i < 20_000; i++) {
+      const digits = String(Math.floor(random() * 1e15)).replace(/^0+/, '') || '0';
+      const point = Math.floor(random() * (digits.length + 1));
+      const mantissa = `${digits.slice(0, point) || '0'}${point < digits.length ? `.${digits.slice(point)}` : ''}`;
+      const literal = `${random() < 0.5 ? '-' : ''}${mantissa}e${Math.floor(random() * 199) - 99}`;
+      expect(inexactNumber(literal), literal).toBeUndefined();
+    }
+  });
+});
+
+describe('write-only properties', () => {
+  it.each(['Password', 'password', 'BindPassword', 'AuthPassphrase', 'ClientSecret', 'AuthenticationKey', 'EncryptionKey', 'KerberosKeytab'])('%s is write-only', (name) => {
+    expect(isWriteOnly(name)).toBe(true);
+  });
+
+  it.each(['PasswordChangeRequired', 'MinPasswordLength', 'PasswordExpiration', 'UserName', 'PublicKey', 'AssetTag'])('%s is not', (name) => {
+    expect(isWriteOnly(name)).toBe(false);
+  });
+
+  it('a write-only value is always text: Password=123456 is "123456", a quoted one is its string', () => {
+    expect(parseAssignment('Password=123456').value).toBe('123456');
+    expect(parseAssignment('Password=1e400').value).toBe('1e400');
+    expect(parseAssignment('Password=null').value).toBe('null');
+    expect(parseAssignment('Password="a b"').value).toBe('a b');
+  });
+
+  it('writeOnlyPaths finds them nested; masked shows them null wherever they are', () => {
+    const desired: JsonObject = { Password: 'x', LDAP: { Authentication: { Password: 'y', Username: 'u' } }, AssetTag: 't' };
+    expect(writeOnlyPaths(desired)).toEqual(['Password', 'LDAP.Authentication.Password']);
+    expect(masked({ ...desired, Users: [{ AuthPassphrase: 'z', Name: 'n' }] })).toEqual({
+      Password: null,
+      LDAP: { Authentication: { Password: null, Username: 'u' } },
+      AssetTag: 't',
+      Users: [{ AuthPassphrase: null, Name: 'n' }],
+    });
+  });
+
+  it('the same write-only property given twice with different values: refused without showing either', () => {
+    const error = thrown(() => buildDesired(undefined, [parseAssignment('Password=first-S3cret'), parseAssignment('Password=second-S3cret')]));
+    expect(error.message).toBe('Password is given twice with different values');
+  });
+});
+
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a throw');
+}

@@ -45,6 +45,10 @@ describe('serializeRequest', () => {
   it('refuses line breaks in headers and control characters in the path', () => {
     expect(() => serializeRequest({ method: 'GET', path: '/redfish/v1/', headers: { 'X-A': 'a\r\nX-B: b' } })).toThrow(ProtocolError);
     expect(() => serializeRequest({ method: 'GET', path: '/redfish/v1/\n' })).toThrow(ProtocolError);
+    // Outside printable ASCII: refused as over HTTPS, never written as Latin-1 bytes.
+    for (const path of ['/redfish/v1/Syst\u00e9ms', '/redfish/v1/Σ', '/redfish/v1/a b']) {
+      expect(() => serializeRequest({ method: 'GET', path }), path).toThrow(/only printable ASCII/);
+    }
   });
 });
 

@@ -2,6 +2,7 @@
 // simulator and against small HTTPS/TCP servers of our own that record what arrives.
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:tls';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import {
   ConnectError,
   IloAgentError,
   InvalidInputError,
+  ProtocolError,
   TimeoutError,
   TlsError,
   UsageError,
@@ -135,6 +137,14 @@ describe('parseIloUrl / openHttpsTransport: the iLO address', () => {
       expect(error.code).toBe('E_USAGE');
     }
     expect(thrownBy(() => openHttpsTransport({ url: 'https://ilo.example/redfish' }))).toBeInstanceOf(UsageError);
+  });
+
+  it('refuses a #fragment with a message about the fragment, not about a path', () => {
+    for (const url of ['https://ilo.example#x', 'https://ilo.example/#x', 'ilo.example:8443#', 'https://ilo.example#']) {
+      const error = thrownBy(() => parseIloUrl(url));
+      expect(error, url).toBeInstanceOf(UsageError);
+      expect(error.message, url).toMatch(/takes no #fragment \(got #x?\)/);
+    }
   });
 
   it('refuses other schemes and garbage', () => {
@@ -297,6 +307,19 @@ describe('headers on the wire (a recording HTTPS server)', () => {
     await t.close();
   });
 
+  it('refuses a path outside printable ASCII with ProtocolError, as CHIF does, and sends nothing', async () => {
+    const server = await recordingServer();
+    const t = transport({ url: server.url, ca: server.ca });
+    // Node throws on the first (ERR_UNESCAPED_CHARACTERS) and would send the second as a raw byte.
+    for (const path of ['/redfish/v1/Σ', '/redfish/v1/Syst\u00e9ms']) {
+      const error = await rejectionOf(t.request({ method: 'DELETE', path }));
+      expect(error, path).toBeInstanceOf(ProtocolError);
+      expect(error.message).toMatch(/only printable ASCII/);
+    }
+    expect(server.seen).toHaveLength(0);
+    expect((await t.request({ method: 'GET', path: '/redfish/v1/' })).status).toBe(200);
+  });
+
   it('keeps the connection alive between sequential requests', async () => {
     const server = await recordingServer();
     const t = transport({ url: server.url, ca: server.ca });
@@ -333,7 +356,69 @@ describe('headers on the wire (a recording HTTPS server)', () => {
 
 // ---- failures ------------------------------------------------------------------------------------
 
+// ---- answers no HTTP server gives (a raw TLS server writes the bytes) ----------------------------
+
+/** A TLS server that answers every request with `answer`, whatever it was asked. */
+async function rawTlsServer(answer: string): Promise<{ url: string; ca: string }> {
+  const { cert, key } = makeSelfSignedCertificate();
+  const server = createTlsServer({ cert, key }, (socket) => {
+    socket.on('error', () => undefined);
+    socket.on('data', () => socket.write(answer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, ca: cert };
+}
+
+describe('malformed answers', () => {
+  it.each([
+    ['a bad status line', 'HTTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}', /Expected HTTP\/.*HPE_INVALID_CONSTANT/],
+    ['a Content-Length shorter than the body', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}and-more-bytes\r\n', /HPE_INVALID_CONSTANT/],
+    ['a 100 KB header', `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(100_000)}\r\nContent-Length: 2\r\n\r\n{}`, /Header overflow.*HPE_HEADER_OVERFLOW/],
+    ['a control character in a token', 'HTTP/1.1 201 Created\r\nX-Auth-Token: ab\u0001cd\r\nContent-Length: 2\r\n\r\n{}', /Invalid header value char.*HPE_INVALID_HEADER_TOKEN/],
+    ['a header name with a space', 'HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 2\r\n\r\n{}', /HPE_INVALID_HEADER_TOKEN/],
+    ['a bad chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', /HPE_INVALID_CHUNK_SIZE/],
+  ])('%s is a ProtocolError (exit 6) naming the parser\'s complaint, never "cannot reach"', async (_what, answer, complaint) => {
+    const server = await rawTlsServer(answer);
+    const error = await rejectionOf(transport({ url: server.url, ca: server.ca }).request({ method: 'GET', path: '/redfish/v1/' }));
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error.code).toBe('E_PROTOCOL');
+    expect(error.message).toMatch(/^GET \/redfish\/v1\/: the iLO's answer is not valid HTTP/);
+    expect(error.message).toMatch(complaint);
+    expect(error.message).not.toContain('ab\u0001cd');
+  });
+});
+
 describe('TLS', () => {
+  const serverWith = async (certificate: { cert: string; key: string }) => {
+    const server = createHttpsServer(certificate, (_req, res) => res.end('{}'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+
+  it('a certificate for other names: says which name was expected and which the certificate has, no --ca-cert advice', async () => {
+    const certificate = makeSelfSignedCertificate(['ilo.example', '10.0.0.5'], { onlyHosts: true });
+    const url = await serverWith(certificate);
+    const error = await rejectionOf(transport({ url, ca: certificate.cert }).request({ method: 'GET', path: '/redfish/v1/' }));
+    expect(error).toBeInstanceOf(TlsError);
+    expect(error.message).toContain('is not for "127.0.0.1": it names DNS:ilo.example, IP Address:10.0.0.5');
+    expect(error.message).not.toContain('--ca-cert');
+  });
+
+  it.each([
+    ['expired', { notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') }, /has expired \(by this machine's clock: 20\d\d-/],
+    ['not valid yet', { notBefore: new Date(Date.now() + 30 * 86_400_000) }, /is not valid yet \(by this machine's clock: /],
+  ])('a certificate that is %s says so, with no --ca-cert advice', async (_what, dates, message) => {
+    const certificate = makeSelfSignedCertificate([], dates);
+    const url = await serverWith(certificate);
+    const error = await rejectionOf(transport({ url, ca: certificate.cert }).request({ method: 'GET', path: '/redfish/v1/' }));
+    expect(error).toBeInstanceOf(TlsError);
+    expect(error.code).toBe('E_TLS');
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain('--ca-cert');
+  });
+
   it('rejects an unknown certificate with TlsError pointing to --ca-cert', async () => {
     const s = await sim();
     const before = s.state().counters.requests;

@@ -3,7 +3,7 @@
 // before the login, so an invalid line is known before anything is sent.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { checkMethod, checkNotSessionPost, checkPath, toRedfishError, type RedfishResponse } from '../../client/index.js';
+import { checkMethod, checkNotSessionPost, checkPath, parseJsonInput, toRedfishError, type RedfishResponse } from '../../client/index.js';
 import { AbortedError, IloAgentError, InvalidInputError, UsageError } from '../../errors.js';
 import { parseJsonBody } from '../../session/index.js';
 import type { CommandContext } from '../context.js';
@@ -111,12 +111,8 @@ export function parseBatch(text: string): BatchLine[] {
 }
 
 function parseLine(raw: string): { method: HttpMethod; path: string; body: unknown } {
-  let request: unknown;
-  try {
-    request = JSON.parse(raw);
-  } catch (error) {
-    throw new InvalidInputError(`not valid JSON: ${(error as Error).message}`);
-  }
+  // A body number JSON would change (1e400 as null) is refused as --data's is.
+  const request = parseJsonInput(raw, 'the line');
   if (typeof request !== 'object' || request === null || Array.isArray(request)) {
     throw new InvalidInputError('expected an object {"method","path","body"?}');
   }

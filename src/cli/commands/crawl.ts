@@ -2,9 +2,10 @@
 // {path: body} on stdout or in --out FILE. A progress line on stderr when it is a terminal.
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { checkPath, crawl } from '../../client/index.js';
+import { checkPath, crawl, DEFAULT_MAX_RESOURCES } from '../../client/index.js';
 import { InvalidInputError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
+import { CommandOutcome, EXIT_PARTIAL } from '../exit-codes.js';
 import { parseWholeNumber } from '../option-parsers.js';
 
 export function crawlCommand(ctx: CommandContext): Command {
@@ -13,8 +14,10 @@ export function crawlCommand(ctx: CommandContext): Command {
     .argument('[root]', 'where to start', '/redfish/v1')
     .option('--concurrency <n>', 'requests at once (in-band the channel is serial anyway)', parseWholeNumber(1, 64), 4)
     .option('--out <file>', 'write the result to FILE instead of stdout')
-    .action(async (root: string, flags: { concurrency: number; out?: string }, command: Command) => {
+    .option('--max-resources <n>', 'stop following links once the result holds N entries (exit 11)', parseWholeNumber(1), DEFAULT_MAX_RESOURCES)
+    .action(async (root: string, flags: { concurrency: number; out?: string; maxResources: number }, command: Command) => {
       checkPath(root);
+      let limited = false;
       const tty = ctx.io.stderr.isTTY === true;
       const started = Date.now();
       let last = 0;
@@ -25,7 +28,7 @@ export function crawlCommand(ctx: CommandContext): Command {
         const rate = done / Math.max((now - started) / 1000, 0.001);
         ctx.io.stderr.write(`\r\x1b[2Kcrawl: ${done}/${discovered} resources, ${rate.toFixed(0)}/s`);
       };
-      const result = await ctx.connector.withClient(command, (client) => crawl(client, root, { concurrency: flags.concurrency, onProgress: progress }), { maxConnections: flags.concurrency });
+      const result = await ctx.connector.withClient(command, (client) => crawl(client, root, { concurrency: flags.concurrency, onProgress: progress, maxResources: flags.maxResources, onLimit: () => (limited = true) }), { maxConnections: flags.concurrency });
       if (tty) ctx.io.stderr.write('\n');
       const text = `${JSON.stringify(result)}\n`;
       if (flags.out) {
@@ -36,6 +39,11 @@ export function crawlCommand(ctx: CommandContext): Command {
         }
       } else {
         ctx.io.stdout.write(text);
+      }
+      if (limited) {
+        // Partial output must not pass for a whole tree (an endless one would otherwise fill memory).
+        ctx.io.stderr.write(`ilo-agent: crawl: stopped following links at ${flags.maxResources} resources (--max-resources); the output is partial\n`);
+        throw new CommandOutcome(EXIT_PARTIAL, 'crawl stopped at --max-resources');
       }
     });
 }

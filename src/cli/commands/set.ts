@@ -2,7 +2,7 @@
 // only what differs, read back. `--check` changes nothing and says by its exit status (0 / 10)
 // whether a run would change anything.
 import { Command } from 'commander';
-import { applyPatch, buildDesired, checkPath, diffResource, isPlainObject, parseAssignment, parseJsonInput, project, type JsonObject } from '../../client/index.js';
+import { applyPatch, buildDesired, checkPath, diffResource, isPlainObject, masked, parseAssignment, parseJsonInput, project, writeOnlyPaths, type JsonObject } from '../../client/index.js';
 import { InvalidInputError, UsageError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 import { CommandOutcome, EXIT_WOULD_CHANGE } from '../exit-codes.js';
@@ -40,6 +40,14 @@ export function setCommand(ctx: CommandContext): Command {
       }
       const desired = buildDesired(base, assignments.map(parseAssignment));
       if (Object.keys(desired).length === 0) throw new InvalidInputError('nothing to set: --data is an empty object');
+      const writeOnly = writeOnlyPaths(desired);
+      if (flags.check && writeOnly.length > 0) {
+        // It would never match, and a guard that always says "would change" re-sets it every run.
+        throw new UsageError(
+          `${writeOnly.join(', ')} is write-only: the iLO never shows its value (it answers null), so --check cannot tell whether it matches. ` +
+            'Leave it out of the --check guard; `set` without --check sends it every time',
+        );
+      }
 
       const { result, pending } = await ctx.connector.withClient(command, async (client) => {
         const current = await client.get(path);
@@ -54,10 +62,12 @@ export function setCommand(ctx: CommandContext): Command {
         await client.patch(path, difference.patch);
         // Report what the iLO holds now, not what was asked for.
         const readBack = diffResource(await client.get(path), desired);
-        return { result: { changed: true, before: difference.before, after: readBack.before }, pending: readBack.differing };
+        // A write-only property reads back null: not "pending", just never shown.
+        return { result: { changed: true, before: difference.before, after: readBack.before }, pending: readBack.differing.filter((p) => !writeOnly.includes(p)) };
       });
 
-      printResult(ctx.io, outputFormat(command, ctx.io), result satisfies SetResult);
+      // Secrets never reach stdout, whatever the iLO answered: shown as null, as the iLO shows them.
+      printResult(ctx.io, outputFormat(command, ctx.io), { changed: result.changed, before: masked(result.before), after: masked(result.after) } satisfies SetResult);
       if (pending.length > 0) {
         ctx.io.stderr.write(
           `ilo-agent: pending: the iLO reports a different value until the change takes effect (some settings, e.g. BIOS attributes, apply at the next reboot): ${pending.join(', ')}\n`,

@@ -4,7 +4,7 @@
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { ProtocolError } from '../../errors.js';
 import { MAX_RESPONSE_BODY as MAX_BODY_BYTES, MAX_RESPONSE_HEAD as MAX_HEAD_BYTES } from '../limits.js';
-import type { TransportRequest, TransportResponse } from '../transport.js';
+import { SENDABLE_PATH, type TransportRequest, type TransportResponse } from '../transport.js';
 
 const MAX_HEADERS = 100;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -20,7 +20,7 @@ const LINE_BREAK = /[\r\n\0]/;
 /** The request in the header order HPE's client uses on real iLOs. */
 export function serializeRequest(request: TransportRequest): Buffer {
   const path = request.path.replace(/\/{2,}/g, '/');
-  if (!path.startsWith('/') || /[\s\x00-\x1f\x7f]/.test(path)) throw new ProtocolError(`cannot send the path ${JSON.stringify(path)} over CHIF`);
+  if (!SENDABLE_PATH.test(path)) throw new ProtocolError(`cannot send the path ${JSON.stringify(path)}: only printable ASCII goes on the wire (%-encode the rest)`);
   // One pass over the caller's headers: the ones placed below by name (any case), the rest kept in order.
   let token: string | undefined;
   let contentType: string | undefined;

@@ -4,7 +4,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AbortedError, ClosedError, ConnectError, InvalidInputError, ProtocolError, TimeoutError, TlsError, UsageError } from '../../errors.js';
 import { MAX_RESPONSE_BODY } from '../limits.js';
-import type { Transport, TransportRequest, TransportResponse } from '../transport.js';
+import { SENDABLE_PATH, type Transport, type TransportRequest, type TransportResponse } from '../transport.js';
 
 export interface HttpsTransportOptions {
   /** `https://host[:port]`; `http://` is refused: credentials never cross in clear text. */
@@ -39,9 +39,10 @@ export function parseIloUrl(raw: string): URL {
   if (url.protocol === 'http:') throw new UsageError('http:// is refused: the iLO is reached over https:// only, so credentials never cross in clear text');
   if (url.protocol !== 'https:') throw new UsageError(`unsupported scheme ${url.protocol} in the iLO address (expected https://host[:port])`);
   if (url.username || url.password) throw new UsageError('put no credentials in the iLO address; use --username and ILO_PASSWORD, --password-file or --password-stdin');
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search) {
     throw new UsageError(`the iLO address takes no path or query (got ${url.pathname}${url.search}); give https://host[:port]`);
   }
+  if (url.hash || raw.includes('#')) throw new UsageError(`the iLO address takes no #fragment (got ${url.hash || '#'}); give https://host[:port]`);
   return url;
 }
 
@@ -150,6 +151,11 @@ class HttpsTransport implements Transport {
       settle(new AbortedError(`${method} ${path} aborted before sending`));
       return;
     }
+    if (!SENDABLE_PATH.test(path)) {
+      // Node would throw on some (ERR_UNESCAPED_CHARACTERS) and send others as raw Latin-1 bytes.
+      settle(new ProtocolError(`cannot send the path ${JSON.stringify(path)}: only printable ASCII goes on the wire (%-encode the rest)`));
+      return;
+    }
     let settled = false;
     let req: ClientRequest | undefined;
     const deadline: Deadline = {
@@ -249,9 +255,29 @@ class HttpsTransport implements Transport {
     }
   };
 
-  #mapError(error: NodeJS.ErrnoException, method: string, path: string): Error {
+  #mapError(error: NodeJS.ErrnoException & { reason?: string; host?: string; cert?: { subjectaltname?: string } }, method: string, path: string): Error {
     const code = error.code ?? '';
     if (code === CONNECT_TIMED_OUT) return new TimeoutError(`cannot connect to ${this.description} within ${this.#connectTimeoutMs / 1000} s`);
+    // llhttp's complaint about the answer's bytes (Node's http "Parse Error"): the iLO was reached
+    // and answered, wrongly. Its fixed reason text only, never the raw bytes (they may hold a token).
+    if (code.startsWith('HPE_')) {
+      return new ProtocolError(`${method} ${path}: the iLO's answer is not valid HTTP (${error.reason ?? error.message}; ${code})`, { cause: error });
+    }
+    // The CA was right in these two: --ca-cert is not the cure.
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      return new TlsError(
+        `the iLO's certificate at ${this.description} is not for "${error.host ?? this.#hostname}": it names ${error.cert?.subjectaltname || 'no host (no subjectAltName)'}; ` +
+          'reach the iLO by one of those names in --url, or give it a certificate for this name',
+        { cause: error },
+      );
+    }
+    if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+      const state = code === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet';
+      return new TlsError(
+        `the iLO's certificate at ${this.description} ${state} (by this machine's clock: ${new Date().toISOString()}); renew it on the iLO, or set this machine's clock right`,
+        { cause: error },
+      );
+    }
     if (TLS_ERROR.test(code)) {
       return new TlsError(
         `cannot verify the iLO's certificate at ${this.description} (${code}): give its CA with --ca-cert FILE, or accept any certificate with --insecure`,

@@ -1,5 +1,6 @@
 // `ilo-agent sessions`: see the iLO's session table and clean up what other tools left behind.
 import { Command, Option } from 'commander';
+import { checkPath, isSessionPath } from '../../../client/index.js';
 import { DOCUMENTED_SESSIONS_PATH } from '../../../session/index.js';
 import { IloAgentError, RedfishError, UsageError } from '../../../errors.js';
 import type { CommandContext } from '../../context.js';
@@ -98,14 +99,19 @@ function show(ctx: CommandContext, command: Command, rows: SessionRow[]): void {
   else printResult(ctx.io, format, rows);
 }
 
-/** An Id as listed (already %-encoded), a raw Id, or a full path. */
+/**
+ * An Id as listed (already %-encoded), a raw Id, or a full path; checked before the login, as
+ * the iLO will read it: exactly one session, never `..`, the collection, or something else.
+ */
 function sessionPath(id: string): string {
-  if (id.startsWith('/')) {
-    if (!id.toLowerCase().startsWith(`${DOCUMENTED_SESSIONS_PATH.toLowerCase()}/`) && !id.toLowerCase().startsWith('/redfish/v1/sessions/')) {
-      throw new UsageError(`not a session path: ${id}`);
-    }
-    return id;
+  const given = id.startsWith('/') ? 'path' : 'Id';
+  const path = given === 'path' ? id : `${DOCUMENTED_SESSIONS_PATH}/${/%[0-9a-f]{2}/i.test(id) ? id : encodeURIComponent(id)}`;
+  let why = 'it does not name one session under /redfish/v1/SessionService/Sessions';
+  try {
+    checkPath(path);
+    if (id !== '' && isSessionPath(path)) return path;
+  } catch (error) {
+    why = (error as Error).message;
   }
-  if (!id || id.includes('/')) throw new UsageError(`not a session Id: ${JSON.stringify(id)}`);
-  return `${DOCUMENTED_SESSIONS_PATH}/${/%[0-9a-f]{2}/i.test(id) ? id : encodeURIComponent(id)}`;
+  throw new UsageError(`not a session ${given}: ${JSON.stringify(id)} (${why})`);
 }
