@@ -152,6 +152,20 @@ describe('the guardian, when the pipe closes', () => {
     expect(deletes[1]?.headers?.Authorization).toBe(`Basic ${Buffer.from('Administrator:pw').toString('base64')}`);
   });
 
+  it('a token DELETE answered 401 or 404 is confirmed with Basic before the session counts as gone', async () => {
+    for (const status of [401, 404]) {
+      const { transport, calls } = scripted((r) => (r.method === 'DELETE' && r.headers?.['X-Auth-Token'] ? json(status, {}) : json(200, {})));
+      const outcome = await runGuardian({ lines: linesOf([hello(), { type: 'session', path: `${SESSIONS}/a`, token: 't' }]), openTransport: async () => transport });
+      expect(outcome).toBe('cleaned');
+      const deletes = calls.filter((c) => c.method === 'DELETE');
+      expect(deletes.map((c) => c.headers?.Authorization ?? 'token')).toEqual(['token', `Basic ${Buffer.from('Administrator:pw').toString('base64')}`]);
+    }
+    // Basic refused too: not gone, and the guardian says it failed
+    const { transport } = scripted((r) => (r.method === 'DELETE' ? json(r.headers?.['X-Auth-Token'] ? 404 : 401, {}) : json(200, {})));
+    const outcome = await runGuardian({ lines: linesOf([hello(), { type: 'session', path: `${SESSIONS}/a`, token: 't' }]), openTransport: async () => transport });
+    expect(outcome).toBe('failed');
+  });
+
   it('the agent died in its login: deletes only the session that login can have made', async () => {
     const now = Date.UTC(2026, 0, 1, 12, 0, 10, 500);
     const at = now - 300;
