@@ -164,6 +164,20 @@ describe.skipIf(!linux)('the guardian', () => {
       expect(took).toBeLessThan(2000);
     });
 
+    it('an iLO that takes 3.5 s per request: the guardian follows the agent\'s --timeout (not a fixed 3 s) and deletes the session', async () => {
+      await startSim({ faults: [{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }] });
+      const tag = `${kind}-slow-ilo`;
+      const r = agent(['--log-level', 'debug', '--timeout', '20s', ...GET], tag);
+      await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the GET is held');
+      await until(() => guardians([tag]).size === 1, 'the guardian runs');
+      sim.faults.setLatency({ requestMs: 3_500 });
+      killGroup(r);
+      await until(() => r.stderr().includes('deleted the session the agent left'), 'the guardian deleted the session', 20_000);
+      expect(r.stderr()).not.toContain('could not delete the session the agent left');
+      expect(sim.sessions()).toEqual([]);
+      await until(() => guardians([tag]).size === 0, 'the guardian exited', 5_000);
+    }, 60_000);
+
     it.each(['before', 'after'] as const)('SIGKILL during the logout (the iLO holds the DELETE %s doing it): gone within 2 s', async (stage) => {
       await startSim({ faults: [{ type: 'hang', on: 'logout', stage }] });
       const tag = `${kind}-logout-${stage}`;
