@@ -813,3 +813,32 @@ describe('re-logins back off', () => {
     expect(s.sessions()).toHaveLength(0);
   });
 });
+
+describe('without a guardian, a login whose answer never came', () => {
+  it('the agent itself finds the session the iLO made and deletes it; the error names no CLI flag', async () => {
+    const s = await sim();
+    s.faults.inject({ type: 'hang', on: 'login', stage: 'after' });
+    const error = await rejectionOf(withSession(login(s, { timeoutMs: 1_000 }), async () => 'never'));
+    expect(error.code).toBe('E_TIMEOUT');
+    expect(error.message).toMatch(/within 1 s$/);
+    expect(error.message).not.toContain('--timeout');
+    expect(s.sessions()).toHaveLength(0);
+    expect(s.state().counters.logins).toBe(1);
+    s.faults.release();
+  });
+
+  it('leaves another client\'s session alone, even of the same user', async () => {
+    const s = await sim();
+    const other = httpsClient(s);
+    cleanups.push(() => other.close());
+    const { token } = await other.login();
+    // Logged in more than 2 s before ours, and used 2 s after its login: not the one we look for.
+    await sleep(2_100);
+    expect((await other.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(200);
+    s.faults.inject({ type: 'hang', on: 'login', stage: 'after' });
+    await rejectionOf(withSession(login(s, { timeoutMs: 1_000 }), async () => 'never'));
+    expect(s.sessions()).toHaveLength(1);
+    expect((await other.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(200);
+    s.faults.release();
+  });
+});
