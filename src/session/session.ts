@@ -200,8 +200,8 @@ export class Session {
         return response;
       }
       if (!mayRelogin || this.#state !== 'open') return response;
-      // Another request's re-login already gave a new token: try that one.
-      if (generation !== this.#generation) return this.#attempt(request, false);
+      // Another request's re-login gave a new token, or is getting one: try that one.
+      if (generation !== this.#generation || this.#relogin) return this.#attempt(request, false);
       const wait = this.#reloginWait();
       if (wait > 0) {
         // The 401 is the answer until the backoff has passed: no login per request.

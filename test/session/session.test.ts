@@ -1,4 +1,5 @@
 // Session edge cases that no simulator fault produces, driven through a scripted transport.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LogoutError, ProtocolError, RedfishError } from '../../src/errors.js';
 import { sessionPathOf, Session } from '../../src/session/index.js';
@@ -216,6 +217,28 @@ describe('Session', () => {
     const session = new Session({ transport, credentials });
     await expect(session.open()).rejects.toBeInstanceOf(RedfishError);
     expect(calls.filter((c) => c.method === 'POST').map((c) => c.path)).toEqual(['/redfish/v1/SessionService/Sessions']);
+    await session.close();
+  });
+  it('401s that arrive while the re-login they call for is on its way wait for it: one login, every request answered', async () => {
+    let logins = 0;
+    let gets = 0;
+    const { transport } = scripted(async (r) => {
+      if (r.method === 'POST') {
+        logins++;
+        if (logins > 1) await sleep(100);
+        return json(201, {}, { location: `/redfish/v1/SessionService/Sessions/j${logins}`, 'x-auth-token': `t${logins}` });
+      }
+      if (r.method === 'GET' && r.headers?.['X-Auth-Token'] === 't1') {
+        await sleep(20 * gets++);
+        return json(401, {});
+      }
+      return json(200, {});
+    });
+    const session = new Session({ transport, credentials });
+    await session.open();
+    const answers = await Promise.all([1, 2, 3].map(() => session.request({ method: 'GET', path: '/redfish/v1/Systems/1' })));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(logins).toBe(2);
     await session.close();
   });
 });
