@@ -25,7 +25,7 @@ const PASSWORD = 'guardian-test-S3cret!';
 const GET = ['get', '/redfish/v1/Systems/1'];
 /** The promise under test: after a SIGKILL, the table is empty within this. */
 const CLEAN_WITHIN_MS = 2_500;
-/** A guardian has exited this long after its agent ended (its own hard limit is 10 s). */
+/** A guardian has exited this long after its agent ended (its own hard limit: max(10 s, 3 × the request timeout)). */
 const GUARDIAN_GONE_MS = 5_000;
 
 const linux = process.platform === 'linux';
