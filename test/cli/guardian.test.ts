@@ -200,7 +200,7 @@ describe.skipIf(!linux)('the guardian', () => {
       killGroup(r);
       await until(() => sim.sessions().length === 0, 'the guardian found and deleted the session', CLEAN_WITHIN_MS);
       expect(Date.now() - killed).toBeLessThan(CLEAN_WITHIN_MS);
-      await until(() => r.stderr().includes('the login the agent did not live to see'), 'the guardian said what it did', 2000);
+      await until(() => r.stderr().includes('deleted the session of a login whose answer never came'), 'the guardian said what it did', 2000);
       await until(() => guardians([tag]).size === 0, 'the guardian exited', 3000);
     });
 
