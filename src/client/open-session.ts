@@ -1,9 +1,9 @@
 // The library API: open one session, use it, and always delete it.
 import type { Logger, LevelWithSilent } from 'pino';
 import { UsageError } from '../errors.js';
-import { startGuardian, type Guardian, type GuardianTransport } from '../guardian/index.js';
+import { deleteInterruptedLogin, startGuardian, type Guardian, type GuardianTransport } from '../guardian/index.js';
 import { Session, type Credentials } from '../session/index.js';
-import { openHttpsTransport, openInbandTransport, type Transport } from '../transport/index.js';
+import { DEFAULT_TIMEOUT_MS, openHttpsTransport, openInbandTransport, type Transport } from '../transport/index.js';
 import { RedfishClient } from './client.js';
 
 export interface ConnectOptions {
@@ -83,10 +83,44 @@ export class IloClient extends RedfishClient {
       } finally {
         // Released: the guardian exits. Not released (the DELETE failed): it tries itself.
         await this.#guardian?.detach();
+        if (!this.#guardian) await this.#searchInterruptedLogin(bound);
         await this.#transport.close();
       }
     })();
     return this.#closed;
+  }
+
+  /**
+   * Without a guardian, a login whose answer never came (a timeout, a cut connection) is searched
+   * for here, as the guardian would (the agent is alive and holds the credentials): otherwise the
+   * session the iLO may have made would stay until its idle timeout, unseen.
+   */
+  async #searchInterruptedLogin(signal: AbortSignal): Promise<void> {
+    const login = this.session.interruptedLogin;
+    if (!login) return;
+    const log = this.#options.logger;
+    const { username, password } = this.#options;
+    const authority: Record<string, string> | undefined =
+      this.#transport.kind === 'chif' ? {} : username !== undefined ? { Authorization: `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}` } : undefined;
+    const gaveUp = 'a login got no answer; if the iLO made its session, it stays until its idle timeout';
+    if (!authority || signal.aborted) {
+      log?.warn(gaveUp);
+      return;
+    }
+    log?.warn('a login got no answer; looking for the session the iLO may have made');
+    try {
+      const found = await deleteInterruptedLogin({
+        transport: this.#transport,
+        authority,
+        login,
+        signal,
+        requestTimeoutMs: this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        log,
+      });
+      if (found === 0) log?.info('no session of the unanswered login was found');
+    } catch (error) {
+      log?.warn({ err: error }, gaveUp);
+    }
   }
 
   [asyncDispose](): Promise<void> {
@@ -146,7 +180,7 @@ function guardianFor(options: ConnectOptions, transport: Transport, credentials:
     spec = { kind: 'chif', library: transport.library as string };
   }
   const level = (options.logger?.level ?? 'silent') as LevelWithSilent;
-  return startGuardian({ transport: spec, credentials, logLevel: level, logger: options.logger });
+  return startGuardian({ transport: spec, credentials, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, logLevel: level, logger: options.logger });
 }
 
 function httpsOptions(options: ConnectOptions) {

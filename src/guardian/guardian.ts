@@ -3,49 +3,38 @@
 // its session), delete the session over the same kind of transport, within a bounded time.
 //
 // The hard case is an agent killed after the iLO made the session but before the agent read the
-// login answer: nobody knows the token or the path. The guardian then looks for it: sessions of
-// the same user and tag, logged in no earlier than 2 s before the login started (LoginTime has
-// one-second steps, and so has the Date header the iLO's clock is read from), never used since,
-// and absent from a listing taken before the login went out.
-// That can also match another client's session of the same user made in the same seconds (the
-// README's residual risk); it never matches an older or an active one.
+// login answer: nobody knows the token or the path. The guardian then looks for it (login-gap.ts),
+// leaving out sessions absent from a listing taken before the login went out.
 import type { Logger, LevelWithSilent } from 'pino';
-import { dig, DOCUMENTED_SESSIONS_PATH, isJsonObject, parseJsonBody } from '../session/index.js';
+import { deleteSession, DOCUMENTED_SESSIONS_PATH } from '../session/index.js';
 import { openHttpsTransport, openInbandTransport, type Transport } from '../transport/index.js';
+import { deleteInterruptedLogin, persist, readListing, sessionKey } from './login-gap.js';
 import { parseMessage, type HelloMessage } from './protocol.js';
 
-/** Everything after the pipe closed fits in this (main.ts exits hard a little later). */
+/** Everything after the pipe closed fits in this, at the least (main.ts exits hard a little later). */
 export const GUARDIAN_DEADLINE_MS = 10_000;
-/** One request of the guardian. */
-const REQUEST_TIMEOUT_MS = 3_000;
+/** The guardian's time for one request when the agent gave none, and its floor. */
+const MIN_REQUEST_TIMEOUT_MS = 3_000;
+/** Its ceiling: an agent's `--timeout 10m` must not keep a guardian for half an hour. */
+const MAX_REQUEST_TIMEOUT_MS = 30_000;
+
 /**
- * Listings after the agent died in its login, in ms after the pipe closed. The iLO may make the
- * session after the agent died (the POST was on its way), so one listing is not enough.
+ * The guardian's time for one request follows the agent's (within 3–30 s), and its life after
+ * the pipe closed is long enough for a token DELETE, a Basic DELETE and a retry at that pace:
+ * max(10 s, 3 × the request time), so at most 90 s.
  */
-const SCAN_SCHEDULE_MS = [0, 100, 300, 700, 1_500] as const;
-/** LoginTime has one-second steps: a session can read up to this much earlier than it was made. */
-const LOGIN_TIME_STEP_MS = 1_000;
-/**
- * How much earlier than the login's start a LoginTime may read when no Date header gave the iLO's
- * clock (in-band): LoginTime's step, and a second for an iLO clock behind the host's. With a Date
- * header the offset itself is up to a second early (the header has one-second steps too), so only
- * LoginTime's step is added to it: the window is 2 s either way, never 3.
- */
-const LOGIN_TIME_SLACK_MS = 2_000;
-/** A session whose AccessTime moved further than this past its LoginTime was used: not ours. */
-const UNUSED_SLACK_MS = 1_000;
-/** DELETE answers that mean gone, as the session core reads them. */
-const GONE = new Set([200, 202, 204, 401, 404]);
-/** The user iLO gives in-band sessions made with null credentials. */
-const SYSTEM_ADMINISTRATOR = 'system administrator';
+export function guardianTimeouts(agentTimeoutMs: number | undefined): { requestMs: number; deadlineMs: number } {
+  const requestMs = Math.min(Math.max(agentTimeoutMs ?? MIN_REQUEST_TIMEOUT_MS, MIN_REQUEST_TIMEOUT_MS), MAX_REQUEST_TIMEOUT_MS);
+  return { requestMs, deadlineMs: Math.max(GUARDIAN_DEADLINE_MS, 3 * requestMs) };
+}
 
 export type GuardianOutcome = 'released' | 'nothing-to-do' | 'cleaned' | 'failed';
 
 export interface GuardianDeps {
   /** The agent's lines; the iteration ends when the pipe closes. */
   lines: AsyncIterable<string>;
-  /** Called once when the pipe closed, with the outcome still to come (main.ts arms its hard exit). */
-  onInputEnd?: () => void;
+  /** Called once when the pipe closed, with the outcome still to come and the time it may take (main.ts arms its hard exit). */
+  onInputEnd?: (deadlineMs: number) => void;
   /** Opens the transport the hello describes (default: the project's HTTPS or CHIF transport). */
   openTransport?: (hello: HelloMessage) => Promise<Transport>;
   /** A logger at `level` writing to stderr (default: none; main.ts loads pino only when needed). */
@@ -112,17 +101,8 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
     })();
   };
 
-  const listSessions = async (t: Transport, headers: Record<string, string>, signal?: AbortSignal) => {
-    const response = await request(t, 'GET', DOCUMENTED_SESSIONS_PATH, headers, signal);
-    if (response.status !== 200) return undefined;
-    const body = parseJsonBody(response.body);
-    if (!isJsonObject(body)) return undefined;
-    const members = (Array.isArray(body.Members) ? body.Members : [])
-      .map((m) => (isJsonObject(m) ? m['@odata.id'] : undefined))
-      .filter((p): p is string => typeof p === 'string' && p.startsWith('/'));
-    const mine = dig(body, ['Oem', 'Hpe', 'Links', 'MySession', '@odata.id']);
-    return { members, mine: typeof mine === 'string' ? mine : null };
-  };
+  const listSessions = async (t: Transport, headers: Record<string, string>, signal?: AbortSignal) =>
+    readListing(await request(t, 'GET', DOCUMENTED_SESSIONS_PATH, headers, signal));
 
   // ---- listening --------------------------------------------------------------------------
   for await (const line of deps.lines) {
@@ -171,7 +151,8 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
     }
   }
   ended = true;
-  deps.onInputEnd?.();
+  const timeouts = guardianTimeouts(hello?.timeoutMs);
+  deps.onInputEnd?.(timeouts.deadlineMs);
 
   // ---- the pipe closed ----------------------------------------------------------------------
   if (released) {
@@ -183,7 +164,7 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
     return 'nothing-to-do';
   }
   const start = now();
-  const deadline = AbortSignal.timeout(GUARDIAN_DEADLINE_MS - 500);
+  const deadline = AbortSignal.timeout(timeouts.deadlineMs - 500);
   log?.info({ agentPid: hello.agentPid, sessions: known.map((k) => k.path), loginInFlight: pending !== undefined }, 'the agent ended without deleting its session; deleting it');
   const t = await Promise.race([transport, abortPromise(deadline)]);
   if (!t) {
@@ -193,32 +174,13 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
   const kind = hello.transport.kind;
   const credentials = hello.credentials;
   const basic = credentials && kind === 'https' ? { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` } : undefined;
-  const signal = (): AbortSignal => AbortSignal.any([deadline, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]);
+  const signal = (): AbortSignal => AbortSignal.any([deadline, AbortSignal.timeout(timeouts.requestMs)]);
+  // Who may delete without the token: Basic over HTTPS, as HPE documents; in-band, the channel itself.
+  const authority = basic ?? (kind === 'chif' ? {} : undefined);
 
-  /** Retries what failed without an answer until the deadline. */
-  const persist = async <T>(what: () => Promise<T>): Promise<T> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await what();
-      } catch (error) {
-        if (deadline.aborted || attempt >= 4) throw error;
-        await sleep(150);
-      }
-    }
-  };
-
-  const deleteSession = async (path: string, token: string | null): Promise<boolean> => {
-    if (token) {
-      const viaToken = await persist(() => request(t, 'DELETE', path, { 'X-Auth-Token': token }, signal()));
-      if (GONE.has(viaToken.status)) return true;
-    }
-    // The iLO refused the token form (405 is reported from the field): Basic, as HPE documents;
-    // in-band, the channel itself is trusted.
-    const auth = basic ?? (kind === 'chif' ? {} : undefined);
-    if (!auth) return false;
-    const fallback = await persist(() => request(t, 'DELETE', path, auth, signal()));
-    return (fallback.status >= 200 && fallback.status < 300) || fallback.status === 404;
-  };
+  /** The agent's rule (deleteSession): a 401 or 404 to the token is confirmed before it means gone. */
+  const deleteKnown = async (path: string, token: string | null): Promise<boolean> =>
+    (await deleteSession((p, h) => persist(deadline, () => request(t, 'DELETE', p, h, signal())), path, token, authority)) === undefined;
 
   let failures = 0;
   let deleted = 0;
@@ -228,7 +190,7 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
     try {
       let path = session.path;
       if (!path && session.token) {
-        const listed = await persist(() => listSessions(t, { 'X-Auth-Token': session.token as string }, signal()));
+        const listed = await persist(deadline, () => listSessions(t, { 'X-Auth-Token': session.token as string }, signal()));
         path = listed?.mine ?? null;
       }
       if (!path) {
@@ -237,7 +199,7 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
         continue;
       }
       done.add(sessionKey(path));
-      if (await deleteSession(path, session.token)) {
+      if (await deleteKnown(path, session.token)) {
         deleted++;
         log?.info({ session: path }, 'deleted the session the agent left');
       } else {
@@ -251,101 +213,40 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
   }
 
   if (pending) {
-    const found = await scanForLogin(pending).catch((error: unknown) => {
+    if (!authority) {
       failures++;
-      log?.warn({ err: error }, 'could not look for the session of the interrupted login');
-      return 0;
-    });
-    deleted += found;
+      log?.warn('no credentials to look for the session of the interrupted login');
+    } else {
+      const usableSnapshot = snapshot && snapshot.answeredAt < pending.at ? snapshot : undefined;
+      deleted += await deleteInterruptedLogin({
+        transport: t,
+        authority,
+        login: pending,
+        exclude: new Set([...done, ...(usableSnapshot?.keys ?? [])]),
+        clockOffsetMs,
+        signal: deadline,
+        requestTimeoutMs: timeouts.requestMs,
+        now,
+        log,
+      }).catch((error: unknown) => {
+        failures++;
+        log?.warn({ err: error }, 'could not look for the session of the interrupted login');
+        return 0;
+      });
+    }
   }
   log?.debug({ ms: now() - start, deleted, failures }, 'guardian done');
   return failures > 0 ? 'failed' : 'cleaned';
-
-  /** Lists the sessions a few times and deletes those the interrupted login may have made. */
-  async function scanForLogin(login: PendingLogin): Promise<number> {
-    const listAuth = basic ?? (kind === 'chif' ? {} : undefined);
-    if (!listAuth) {
-      log?.warn('no credentials to look for the session of the interrupted login');
-      return 0;
-    }
-    const tag = kind === 'https' ? 'REST' : 'RESTHost';
-    const usableSnapshot = snapshot && snapshot.answeredAt < login.at ? snapshot : undefined;
-    let removed = 0;
-    for (const offset of SCAN_SCHEDULE_MS) {
-      const wait = start + offset - now();
-      if (wait > 0) await sleep(wait);
-      if (deadline.aborted) break;
-      const listed = await persist(() => listSessions(t as Transport, listAuth, signal())).catch(() => undefined);
-      if (!listed) continue;
-      const fresh = listed.members.filter((path) => {
-        const key = sessionKey(path);
-        if (done.has(key) || usableSnapshot?.keys.has(key)) return false;
-        // A Basic request's own transient session is the collection's MySession.
-        if (listed.mine && sessionKey(listed.mine) === key) return false;
-        return true;
-      });
-      for (const path of fresh) {
-        const key = sessionKey(path);
-        const response = await request(t as Transport, 'GET', path, listAuth, signal()).catch(() => undefined);
-        if (!response) continue; // look again at the next listing
-        done.add(key); // user, tag and LoginTime never change: one look decides
-        if (response.status !== 200 || !isOurs(parseJsonBody(response.body), login, tag)) continue;
-        if (await deleteSession(path, null).catch(() => false)) {
-          removed++;
-          log?.info({ session: path }, 'deleted the session of the login the agent did not live to see');
-        } else {
-          done.delete(key);
-        }
-      }
-    }
-    return removed;
-  }
-
-  function isOurs(body: unknown, login: PendingLogin, tag: string): boolean {
-    if (!isJsonObject(body)) return false;
-    const hpe = dig(body, ['Oem', 'Hpe']);
-    if (!isJsonObject(hpe)) return false;
-    const user = typeof body.UserName === 'string' ? body.UserName.toLowerCase() : undefined;
-    const sameUser =
-      login.user !== null ? user === login.user.toLowerCase() : hpe.UserType === 'System' || user === SYSTEM_ADMINISTRATOR;
-    if (!sameUser) return false;
-    if (typeof hpe.UserTag === 'string' && hpe.UserTag !== tag) return false;
-    const loginTime = Date.parse(typeof hpe.LoginTime === 'string' ? hpe.LoginTime : '');
-    // The earliest LoginTime the interrupted login can show. The Date header's offset is up to a
-    // second early already: with the full 2 s added to it, a session made up to 3 s before the
-    // login started would pass for the login's own.
-    const earliest = clockOffsetMs === undefined ? login.at - LOGIN_TIME_SLACK_MS : login.at + clockOffsetMs - LOGIN_TIME_STEP_MS;
-    if (!Number.isFinite(loginTime) || loginTime < earliest) return false;
-    const accessTime = Date.parse(typeof hpe.AccessTime === 'string' ? hpe.AccessTime : '');
-    // Nobody knew its token, so nobody used it; a session in use belongs to someone alive.
-    if (Number.isFinite(accessTime) && accessTime - loginTime > UNUSED_SLACK_MS) return false;
-    return true;
-  }
 }
 
-/** The agent's transport, rebuilt: short timeouts, the guardian has seconds, not minutes. */
+/** The agent's transport, rebuilt, with the guardian's timeouts: it has seconds, not minutes. */
 async function openTransport(hello: HelloMessage): Promise<Transport> {
   const spec = hello.transport;
+  const { requestMs } = guardianTimeouts(hello.timeoutMs);
   if (spec.kind === 'https') {
-    return openHttpsTransport({ url: spec.url, ca: spec.ca ?? undefined, insecure: spec.insecure, timeoutMs: REQUEST_TIMEOUT_MS, connectTimeoutMs: REQUEST_TIMEOUT_MS });
+    return openHttpsTransport({ url: spec.url, ca: spec.ca ?? undefined, insecure: spec.insecure, timeoutMs: requestMs, connectTimeoutMs: Math.min(requestMs, 10_000) });
   }
-  return openInbandTransport({ libraryPath: spec.library, credentials: hello.credentials, timeoutMs: REQUEST_TIMEOUT_MS });
-}
-
-/** Compares session paths as iLO does: case-insensitively, %-decoded, without a trailing slash. */
-function sessionKey(path: string): string {
-  let decoded = path;
-  try {
-    decoded = decodeURIComponent(path);
-  } catch {
-    // keep it as it is
-  }
-  return decoded.toLowerCase().replace(/\/+$/, '');
-}
-
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return openInbandTransport({ libraryPath: spec.library, credentials: hello.credentials, timeoutMs: requestMs });
 }
 
 function abortPromise(signal: AbortSignal): Promise<undefined> {

@@ -3,3 +3,4 @@
 export { startGuardian, guardianEntry, guardianExecArgv, setGuardianLaunch, GUARDIAN_ARGUMENT, type GuardianLaunch } from './spawn.js';
 export type { Guardian, GuardianSpec } from './spawn.js';
 export type { GuardianTransport } from './protocol.js';
+export { deleteInterruptedLogin, type LoginGapSearch } from './login-gap.js';

@@ -1,13 +1,13 @@
 // The guardian's process: started by an agent (guardian/spawn.ts) in its own process group, fed
 // over its stdin, never given anything in argv or the environment. It exits when the pipe
 // closes: at once after "released", otherwise once it has deleted what the agent left, and
-// never later than GUARDIAN_DEADLINE_MS after the pipe closed.
+// never later than its deadline after the pipe closed (guardianTimeouts).
 //
 // It installs no signal handlers: being in its own process group and session, the signals aimed
 // at the agent (a terminal's, a supervisor's kill of the group) do not reach it.
 import { createInterface } from 'node:readline';
 import { exitNow, nativeCallsPending } from '../transport/index.js';
-import { GUARDIAN_DEADLINE_MS, runGuardian } from './guardian.js';
+import { runGuardian } from './guardian.js';
 
 /** Leaves now: a native call stuck in the iLO would hold a normal exit (see exitNow). */
 function leave(code: number): never {
@@ -26,7 +26,7 @@ const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 // No top-level await: the single executable's bundle is CommonJS.
 void runGuardian({
   lines,
-  onInputEnd: () => setTimeout(() => leave(1), GUARDIAN_DEADLINE_MS).unref(),
+  onInputEnd: (deadlineMs) => setTimeout(() => leave(1), deadlineMs).unref(),
   createLogger: async (level) => {
     const { createLogger } = await import('../log/logger.js');
     return createLogger(level, { pretty: process.stderr.isTTY === true, name: 'ilo-agent-guardian' });

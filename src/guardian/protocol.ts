@@ -19,6 +19,8 @@ export interface HelloMessage {
   transport: GuardianTransport;
   /** Over HTTPS to list and delete sessions when the agent died in its login; in-band for a secured channel. */
   credentials: { username: string; password: string } | null;
+  /** The agent's time for one request (`--timeout`, `timeoutMs`); absent: the guardian's floor. */
+  timeoutMs?: number;
 }
 
 export type AgentMessage =
@@ -52,9 +54,10 @@ export function parseMessage(line: string): AgentMessage | undefined {
   if (!isObject(value)) return undefined;
   switch (value.type) {
     case 'hello': {
-      const { version, agentPid, logLevel, transport, credentials } = value;
+      const { version, agentPid, logLevel, transport, credentials, timeoutMs } = value;
       if (version !== GUARDIAN_PROTOCOL_VERSION || typeof agentPid !== 'number' || typeof logLevel !== 'string' || !LEVELS.has(logLevel)) return undefined;
       if (!isObject(transport)) return undefined;
+      if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) && timeoutMs >= 0)) return undefined;
       let parsedTransport: GuardianTransport;
       if (transport.kind === 'https' && typeof transport.url === 'string' && stringOrNull(transport.ca) && typeof transport.insecure === 'boolean') {
         parsedTransport = { kind: 'https', url: transport.url, ca: transport.ca, insecure: transport.insecure };
@@ -75,6 +78,7 @@ export function parseMessage(line: string): AgentMessage | undefined {
         logLevel: logLevel as LevelWithSilent,
         transport: parsedTransport,
         credentials: parsedCredentials,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
       };
     }
     case 'login':

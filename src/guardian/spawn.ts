@@ -12,6 +12,8 @@ import { encodeMessage, GUARDIAN_PROTOCOL_VERSION, type AgentMessage, type Guard
 export interface GuardianSpec {
   transport: GuardianTransport;
   credentials: { username: string; password: string } | null;
+  /** The agent's time for one request: the guardian's follows it (guardianTimeouts). */
+  timeoutMs?: number;
   /** The agent's log level. The guardian writes to the inherited stderr only at info or more verbose. */
   logLevel: LevelWithSilent;
   logger?: Logger;
@@ -161,6 +163,7 @@ export function startGuardian(spec: GuardianSpec): Guardian | undefined {
     logLevel: attached ? spec.logLevel : 'silent',
     transport: spec.transport,
     credentials: spec.credentials,
+    ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }),
   });
   log?.debug({ guardianPid: child.pid }, 'guardian started');
 

@@ -16,6 +16,7 @@ import {
 } from '../errors.js';
 import type { HttpMethod, Transport, TransportResponse } from '../transport/index.js';
 import { bodyText, dig, envelopeMessages, hasMessage, isJsonObject, parseJsonBody } from './envelope.js';
+import { deleteSession, DOCUMENTED_SESSIONS_PATH, goneByAuthority, goneByToken, isSessionsCollection, sessionPathOf } from './session-path.js';
 
 export interface Credentials {
   username: string;
@@ -61,12 +62,21 @@ export interface SessionRequest {
   signal?: AbortSignal;
 }
 
-/** The documented URI (reference §2.1). Tried first: iLO always has it, and it saves a round trip. */
-export const DOCUMENTED_SESSIONS_PATH = '/redfish/v1/SessionService/Sessions';
 const SERVICE_ROOT = '/redfish/v1/';
-/** DELETE answers that mean the session is gone (401/404: it had expired or was deleted already). */
-const GONE = new Set([200, 202, 204, 401, 404]);
 const LOGIN_RETRIES_WHEN_BUSY = 3;
+/**
+ * Re-logins back off: the n-th login since the iLO last accepted a token waits 2^(n-2) s after the
+ * previous one (the first is at once), at most RELOGIN_BACKOFF_MAX_MS. An iLO that answers 401 to
+ * everything, or a password changed under `serve`, then costs a handful of logins, not one per
+ * request: each failed login is an audit-log entry, is delayed, and counts toward a lockout.
+ */
+const RELOGIN_BACKOFF_BASE_MS = 1_000;
+const RELOGIN_BACKOFF_MAX_MS = 300_000;
+
+interface Known {
+  path: string;
+  token: string | null;
+}
 
 type State = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 
@@ -82,8 +92,19 @@ export class Session {
   #deleted = false;
   /** A session POST went out and no answer came back: the iLO may hold a session we cannot name. */
   #loginUnanswered = false;
-  /** The DELETE of a session replaced by a re-login failed: it may still be on the iLO. */
-  #oldSessionLeft = false;
+  /** When the last session POST started, and as whom (for a search after an unanswered login). */
+  #loginStart: { user: string | null; at: number } | undefined;
+  /** Sessions replaced by a re-login whose DELETE failed: deleted again at close. */
+  readonly #leftovers: Known[] = [];
+  /** A replaced session had a token but no path: it may be on the iLO and nobody can delete it. */
+  #unnamedLeft = false;
+  /** The path of the Sessions collection the login went to (a session's path must be under it). */
+  #collection = DOCUMENTED_SESSIONS_PATH;
+  /** Logins since the iLO last accepted a token (see RELOGIN_BACKOFF_BASE_MS), and the last one's start. */
+  #streak = 0;
+  #lastLoginAt = 0;
+  #lastLoginError: unknown;
+  #backoffLogged = false;
   #generation = 0;
   #opening: Promise<void> | undefined;
   #relogin: Promise<void> | undefined;
@@ -138,11 +159,22 @@ export class Session {
     });
   }
 
-  /** Sends a request with the session's token; after a 401 logs in again once (shared) and retries. */
+  /**
+   * Sends a request with the session's token; after a 401 logs in again once (shared by every
+   * request that saw it, and subject to the re-login backoff) and retries.
+   */
   request(request: SessionRequest): Promise<TransportResponse> {
     // Written with then() rather than async/await: this is the path every request takes, and each
     // await and async layer costs a promise and a turn of the microtask queue.
     return this.#attempt(request, true);
+  }
+
+  /**
+   * A session POST that got no answer (the iLO may hold a session nobody can name): as whom and
+   * when it started, for a search of the Sessions collection; null otherwise.
+   */
+  get interruptedLogin(): { user: string | null; at: number } | null {
+    return this.#loginUnanswered && this.#loginStart ? { ...this.#loginStart } : null;
   }
 
   /** Waits for a re-login in progress, if any, then sends. */
@@ -153,16 +185,30 @@ export class Session {
   #send(request: SessionRequest, mayRelogin: boolean): Promise<TransportResponse> {
     if (this.#state !== 'open') return Promise.reject(new ClosedError(`the session is ${this.#state}`));
     const generation = this.#generation;
+    // No session: a re-login failed. The next one is tried once its backoff has passed.
+    if (this.#token === null) return this.#reloginAfter(generation).then(() => this.#attempt(request, false));
     const sent = this.#transport.request({
       method: request.method,
       path: request.path,
-      headers: { ...request.headers, 'X-Auth-Token': this.#token ?? '' },
+      headers: { ...request.headers, 'X-Auth-Token': this.#token },
       body: request.body,
       signal: request.signal,
     });
-    if (!mayRelogin) return sent;
     return sent.then((response) => {
-      if (response.status !== 401 || this.#state !== 'open') return response;
+      if (response.status !== 401) {
+        if (generation === this.#generation) this.#streak = 0; // the iLO accepts this token
+        return response;
+      }
+      if (!mayRelogin || this.#state !== 'open') return response;
+      // Another request's re-login gave a new token, or is getting one: try that one.
+      if (generation !== this.#generation || this.#relogin) return this.#attempt(request, false);
+      const wait = this.#reloginWait();
+      if (wait > 0) {
+        // The 401 is the answer until the backoff has passed: no login per request.
+        if (!this.#backoffLogged) this.#log?.warn({ seconds: Math.ceil(wait / 1000) }, 'the iLO refuses the token of a session it just made; not logging in again yet');
+        this.#backoffLogged = true;
+        return response;
+      }
       return this.#reloginAfter(generation).then(() => this.#attempt(request, false));
     });
   }
@@ -182,24 +228,32 @@ export class Session {
    * blocking request, when the transport can send one (CHIF). Answers whether it did.
    */
   closeSync(): boolean {
-    const path = this.#path;
-    const token = this.#token;
     // After a failed logout the path and token are kept for exactly this.
-    if (this.#deleted || !path || !this.#transport.requestSync) return false;
+    if (this.#deleted || !this.#path || !this.#transport.requestSync) return false;
     try {
-      const response = this.#transport.requestSync({ method: 'DELETE', path, headers: token ? { 'X-Auth-Token': token } : {} });
-      if (!GONE.has(response.status)) return false;
-      this.#log?.warn({ session: path }, 'session deleted by a blocking request on the way out');
+      for (const known of [...this.#leftovers]) {
+        if (this.#deleteSync(known.path, known.token)) this.#leftovers.splice(this.#leftovers.indexOf(known), 1);
+      }
+      if (!this.#deleteSync(this.#path, this.#token)) return false;
+      this.#log?.warn({ session: this.#path }, 'session deleted by a blocking request on the way out');
       this.#deleted = true;
       this.#token = null;
       this.#path = null;
       this.#credentials = null;
       this.#state = 'closed';
-      if (!this.#oldSessionLeft && !this.#loginUnanswered) this.#notify('released');
+      if (this.#leftovers.length === 0 && !this.#unnamedLeft && !this.#loginUnanswered) this.#notify('released');
       return true;
     } catch {
       return false;
     }
+  }
+
+  /** deleteSession's rule, with blocking requests. */
+  #deleteSync(path: string, token: string | null): boolean {
+    const send = (headers: Record<string, string>) => (this.#transport.requestSync as NonNullable<Transport['requestSync']>)({ method: 'DELETE', path, headers });
+    if (token && goneByToken(send({ 'X-Auth-Token': token }))) return true;
+    const authority = this.#authority();
+    return authority !== undefined && goneByAuthority(send(authority));
   }
 
   async #close(signal: AbortSignal | undefined): Promise<void> {
@@ -212,6 +266,8 @@ export class Session {
     try {
       await this.#opening?.catch(() => undefined);
       await this.#relogin?.catch(() => undefined);
+      // Sessions an earlier re-login could not delete go first: the current one's error wins.
+      const leftoverError = await this.#deleteLeftovers();
       if (this.#path !== null || this.#token !== null) {
         await this.#logout();
         // A token without a path (the iLO named no session) was not deleted: not released.
@@ -221,8 +277,12 @@ export class Session {
       } else {
         released = true;
       }
+      if (this.#leftovers.length > 0) {
+        const paths = this.#leftovers.map((k) => k.path).join(', ');
+        throw new LogoutError(`could not delete the iLO session ${paths} that a re-login replaced: ${(leftoverError as Error).message}`, leftoverError);
+      }
       // A login that got no answer may have made a session nobody can name.
-      released &&= !this.#loginUnanswered && !this.#oldSessionLeft;
+      released &&= !this.#loginUnanswered && !this.#unnamedLeft;
     } finally {
       signal?.removeEventListener('abort', cut);
       if (this.#path === null || this.#deleted) {
@@ -236,6 +296,21 @@ export class Session {
     }
   }
 
+  /** Tries once more to delete the sessions replaced by re-logins; answers the last failure. */
+  async #deleteLeftovers(): Promise<unknown> {
+    let failure: unknown;
+    for (const known of [...this.#leftovers]) {
+      try {
+        await this.#delete(known.path, known.token);
+        this.#leftovers.splice(this.#leftovers.indexOf(known), 1);
+        this.#log?.info({ session: known.path }, 'earlier session deleted');
+      } catch (error) {
+        failure = error;
+      }
+    }
+    return failure;
+  }
+
   // ---- login -------------------------------------------------------------------------------
 
   async #login(): Promise<void> {
@@ -247,7 +322,8 @@ export class Session {
     let discovered = false;
     for (let attempt = 1; ; attempt++) {
       this.#loginUnanswered = true;
-      this.#notify('loginStarted', { user: credentials?.username ?? null, at: Date.now() });
+      this.#loginStart = { user: credentials?.username ?? null, at: Date.now() };
+      this.#notify('loginStarted', this.#loginStart);
       const response = await this.#transport.request({
         method: 'POST',
         path: collection,
@@ -258,7 +334,8 @@ export class Session {
       this.#loginUnanswered = false;
       // Record what the iLO made before anything that could throw.
       if (response.status >= 200 && response.status < 300) {
-        await this.#adopt(response, collection);
+        this.#collection = collection;
+        await this.#adopt(response);
         return;
       }
       this.#notify('loginRefused');
@@ -285,34 +362,47 @@ export class Session {
     }
   }
 
-  /** Takes the token and the session's path from a successful login answer. */
-  async #adopt(response: TransportResponse, collection: string): Promise<void> {
+  /**
+   * Takes the token and the session's path from a successful login answer. The path is checked
+   * once, here: a session of the collection the login went to, nothing else (sessionPathOf). A
+   * Location that fails falls back to the body's `@odata.id`, then to what the iLO says of the
+   * token itself (the collection's MySession). Nothing is guessed: a session found none of these
+   * ways is reported, and kept from "released" so that a guardian tries too.
+   */
+  async #adopt(response: TransportResponse): Promise<void> {
+    const collections = this.#collections();
     const token = response.headers['x-auth-token'];
     if (token) this.#token = token;
     const location = response.headers.location;
-    if (location) this.#path = pathOfLocation(location);
+    if (location) {
+      this.#path = sessionPathOf(location, collections);
+      if (!this.#path) this.#log?.warn({ location: location.slice(0, 200) }, 'the login answer\'s Location is not a session of the Sessions collection; ignored');
+    }
     if (!this.#path) {
       const body = parseJsonBody(response.body);
-      const id = isJsonObject(body) ? body['@odata.id'] : undefined;
-      if (typeof id === 'string' && id.startsWith('/')) {
-        this.#path = id;
-        this.#log?.warn('the login answer had no usable Location; using the body\'s @odata.id');
-      }
+      this.#path = sessionPathOf(isJsonObject(body) ? body['@odata.id'] : undefined, collections);
+      if (this.#path) this.#log?.warn('the login answer had no usable Location; using the body\'s @odata.id');
     }
     this.#generation++;
+    this.#backoffLogged = false;
     this.#notify('sessionCreated', { path: this.#path, token: this.#token });
     if (!this.#token) {
       // A session may exist that we cannot use; delete it if we can say which.
       throw new ProtocolError(`the iLO answered the login with ${response.status} but no X-Auth-Token`);
     }
     if (!this.#path) {
-      this.#path = await this.#findMySession(collection);
+      this.#path = await this.#findMySession(this.#collection);
       if (this.#path) this.#notify('sessionCreated', { path: this.#path, token: this.#token });
     }
     if (!this.#path) {
-      this.#log?.error('the iLO gave no way to find this session (no Location, @odata.id or MySession); it cannot be deleted and stays until its idle timeout');
+      this.#log?.error('the iLO gave no way to find this session (no usable Location, @odata.id or MySession); it cannot be deleted and stays until its idle timeout');
     }
     this.#log?.info({ session: this.#path }, 'session created');
+  }
+
+  /** Where a session of ours may be: the collection the login went to, or the documented one. */
+  #collections(): string[] {
+    return [this.#collection, DOCUMENTED_SESSIONS_PATH];
   }
 
   /** The collection's Oem.Hpe.Links.MySession, or the member that says MySession: true. */
@@ -323,14 +413,14 @@ export class Session {
     };
     const json = await get(collection);
     if (!isJsonObject(json)) return null;
-    const mine = dig(json, ['Oem', 'Hpe', 'Links', 'MySession', '@odata.id']);
-    if (typeof mine === 'string') {
+    const mine = sessionPathOf(dig(json, ['Oem', 'Hpe', 'Links', 'MySession', '@odata.id']), this.#collections());
+    if (mine) {
       this.#log?.warn('the login answer named no session; found it through Oem.Hpe.Links.MySession');
       return mine;
     }
     for (const member of Array.isArray(json.Members) ? json.Members : []) {
-      const path = isJsonObject(member) ? member['@odata.id'] : undefined;
-      if (typeof path !== 'string') continue;
+      const path = sessionPathOf(isJsonObject(member) ? member['@odata.id'] : undefined, this.#collections());
+      if (!path) continue;
       const body = await get(path);
       if (isJsonObject(body) && dig(body, ['Oem', 'Hpe', 'MySession']) === true) return path;
     }
@@ -341,32 +431,69 @@ export class Session {
     const response = await this.#transport.request({ method: 'GET', path: SERVICE_ROOT, signal: this.#kill.signal });
     const root = parseJsonBody(response.body);
     const found = isJsonObject(root) ? dig(root, ['Links', 'Sessions', '@odata.id']) : undefined;
-    return typeof found === 'string' && found.startsWith('/') ? found : null;
+    // Credentials go to it: only a clean path to a Sessions collection.
+    return typeof found === 'string' && isSessionsCollection(found) ? found : null;
   }
 
-  /** One re-login shared by every request that saw the same 401; then the old session is deleted. */
+  /** How long before another login may start (0: now). */
+  #reloginWait(): number {
+    if (this.#streak === 0) return 0;
+    const backoff = Math.min(RELOGIN_BACKOFF_BASE_MS * 2 ** (this.#streak - 1), RELOGIN_BACKOFF_MAX_MS);
+    return Math.max(0, this.#lastLoginAt + backoff - Date.now());
+  }
+
+  /**
+   * One re-login shared by every request that saw the same 401. The old session is deleted first:
+   * that frees the slot the new login needs in a full table, and a failed login then leaves
+   * nothing behind. An old session that cannot be deleted is kept, and deleted again at close.
+   */
   async #reloginAfter(generation: number): Promise<void> {
     if (this.#generation !== generation) return; // another request already logged in again
-    this.#relogin ??= (async () => {
-      const old = { token: this.#token, path: this.#path };
-      this.#log?.warn({ session: old.path }, 'the iLO no longer accepts the session token; logging in again');
-      this.#token = null;
-      this.#path = null;
-      try {
-        await this.#login();
-      } finally {
-        this.#relogin = undefined;
-      }
-      // Do not assume the old session is gone: a 401 can have other causes.
-      if (old.path) {
-        await this.#delete(old.path, old.token).catch(() => {
-          this.#oldSessionLeft = true;
-        });
-      } else if (old.token) {
-        this.#oldSessionLeft = true;
-      }
-    })();
+    if (!this.#relogin) {
+      const wait = this.#reloginWait();
+      if (wait > 0) throw this.#backoffError(wait);
+      const relogin = this.#replaceSession();
+      this.#relogin = relogin;
+      // Cleared before the requests that wait on it send again (reactions run in order).
+      relogin.then(
+        () => this.#relogin === relogin && (this.#relogin = undefined),
+        () => this.#relogin === relogin && (this.#relogin = undefined),
+      );
+    }
     await this.#relogin;
+  }
+
+  async #replaceSession(): Promise<void> {
+    const old = { token: this.#token, path: this.#path };
+    this.#token = null;
+    this.#path = null;
+    if (old.path) {
+      this.#log?.warn({ session: old.path }, 'the iLO no longer accepts the session token; deleting it and logging in again');
+      // Do not assume the old session is gone: a 401 can have other causes.
+      await this.#delete(old.path, old.token).catch((error: unknown) => {
+        this.#log?.warn({ err: error, session: old.path }, 'could not delete the old session; trying again at close');
+        this.#leftovers.push({ path: old.path as string, token: old.token });
+      });
+    } else if (old.token) {
+      this.#unnamedLeft = true;
+    }
+    this.#streak++;
+    this.#lastLoginAt = Date.now();
+    try {
+      await this.#login();
+      this.#lastLoginError = undefined;
+    } catch (error) {
+      this.#lastLoginError = error;
+      throw error;
+    }
+  }
+
+  /** What a request gets while there is no session and the next login is not due yet. */
+  #backoffError(wait: number): IloAgentError {
+    const last = this.#lastLoginError;
+    const why = last instanceof Error ? last.message : 'the session was lost and the last login failed';
+    const code = last instanceof IloAgentError ? last.code : 'E_AUTH';
+    return new IloAgentError(`${why}; no new login for ${Math.ceil(wait / 1000)} s`, code, { cause: last });
   }
 
   // ---- logout ------------------------------------------------------------------------------
@@ -390,20 +517,24 @@ export class Session {
     throw new LogoutError(`could not delete the iLO session ${path}: ${(lastError as Error).message}`, lastError);
   }
 
-  /** DELETE with the token; when the iLO refuses that form (405 seen in the field), with Basic. */
+  /**
+   * DELETE with the token; unless that answers a 2xx, with Basic credentials (HPE documents them for
+   * deleting sessions, and a 405 to the token form is reported from the field) or in-band on the
+   * channel's trust, which also confirms a 401 or 404 (deleteSession). Resolves only when gone.
+   */
   async #delete(path: string, token: string | null): Promise<void> {
-    const viaToken = token
-      ? await this.#transport.request({ method: 'DELETE', path, headers: { 'X-Auth-Token': token }, signal: this.#kill.signal })
-      : undefined;
-    if (viaToken && GONE.has(viaToken.status)) return;
+    const send = (target: string, headers: Record<string, string>) => this.#transport.request({ method: 'DELETE', path: target, headers, signal: this.#kill.signal });
+    const refused = await deleteSession(send, path, token, this.#authority());
+    if (!refused) return;
+    if (refused.status === 0) throw new IloAgentError(`cannot delete ${path}: no token and no credentials`, 'E_REDFISH');
+    throw redfishError('DELETE', path, refused);
+  }
+
+  /** Who may delete a session without its token: Basic credentials, or in-band the channel itself. */
+  #authority(): Record<string, string> | undefined {
     const credentials = this.#credentials;
-    if (credentials) {
-      const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
-      const viaBasic = await this.#transport.request({ method: 'DELETE', path, headers: { Authorization: `Basic ${basic}` }, signal: this.#kill.signal });
-      if ((viaBasic.status >= 200 && viaBasic.status < 300) || viaBasic.status === 404) return;
-      if (!viaToken) throw redfishError('DELETE', path, viaBasic);
-    }
-    throw redfishError('DELETE', path, viaToken as TransportResponse);
+    if (credentials) return { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` };
+    return this.#transport.kind === 'chif' ? {} : undefined;
   }
 
   /** Tells the observer; its failure is never the session's. */
@@ -433,18 +564,6 @@ export class Session {
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
-}
-
-/**
- * The path of a Location header. iLO sends an absolute URL with its own address, which breaks
- * clients that reached it by another name, through a port-forward or over IPv6 (python-ilorest-
- * library#114, #176): only the path is kept, and this never throws.
- */
-export function pathOfLocation(location: string): string | null {
-  const trimmed = location.trim();
-  const path = trimmed.startsWith('/') ? trimmed : /^[a-z][a-z0-9+.-]*:\/\/[^/]*(\/.*)?$/i.exec(trimmed)?.[1];
-  if (!path) return null;
-  return path.replace(/[?#].*$/, '') || null;
 }
 
 function retryAfterMs(header: string | undefined): number {

@@ -3,7 +3,7 @@
 import { InvalidInputError } from '../errors.js';
 import { keyOf } from './paths.js';
 
-export const FAULT_TYPES = ['status503', 'drop', 'truncate', 'hang', 'garble', 'strip-location'] as const;
+export const FAULT_TYPES = ['status503', 'status401', 'status404', 'drop', 'truncate', 'hang', 'garble', 'strip-location', 'rewrite-location'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /** Which requests a rule applies to: session POSTs, session DELETEs, everything else, or all. */
@@ -19,9 +19,16 @@ export interface FaultRule {
    * - `hang`: never answer until `release()` (or close). With `stage: 'after'` the request is
    *   done first (a login creates its session) and only the answer is held;
    * - `garble`: do the request, answer with its status and headers but a body that is not JSON;
-   * - `strip-location`: do the request, answer without its Location header.
+   * - `strip-location`: do the request, answer without its Location header;
+   * - `status401`: answer 401 without doing the request (a session POST: UnauthorizedLoginAttempt,
+   *   as for a wrong password; anything else: NoValidSession, as for a token the iLO refuses),
+   *   whatever the credentials: the session, if any, lives on;
+   * - `status404`: answer 404 ResourceMissingAtURI without doing the request;
+   * - `rewrite-location`: do the request, answer with `location` as its Location header.
    */
   type: FaultType;
+  /** `rewrite-location` only: the Location to send; `{path}` stands for the real one's path. */
+  location?: string;
   on?: FaultTarget;
   /** Only this method (case-insensitive). */
   method?: string;
@@ -35,11 +42,13 @@ export interface FaultRule {
 export interface ActiveFault {
   type: FaultType;
   stage: 'before' | 'after';
+  location?: string;
 }
 
 interface ArmedRule extends Required<Pick<FaultRule, 'type' | 'on' | 'stage'>> {
   method?: string;
   pathKey?: string;
+  location?: string;
   prefix: boolean;
   remaining: number; // Infinity for times: 0
 }
@@ -66,6 +75,7 @@ export class FaultController {
       stage: r.stage,
       ...(r.method ? { method: r.method } : {}),
       ...(r.pathKey ? { path: r.pathKey + (r.prefix ? '*' : '') } : {}),
+      ...(r.location !== undefined ? { location: r.location } : {}),
       times: r.remaining === Infinity ? 0 : r.remaining,
     }));
   }
@@ -81,7 +91,7 @@ export class FaultController {
     const rule = this.#rules[index];
     if (!rule) return undefined;
     if (--rule.remaining <= 0) this.#rules.splice(index, 1);
-    return { type: rule.type, stage: rule.stage };
+    return { type: rule.type, stage: rule.stage, ...(rule.location !== undefined ? { location: rule.location } : {}) };
   }
 
   /** Waits until `release()`; rejects when the simulator closes. */
@@ -119,7 +129,7 @@ export class FaultController {
 
 function armRule(rule: FaultRule): ArmedRule {
   if (!rule || typeof rule !== 'object') throw new InvalidInputError('a fault rule must be an object');
-  const known = new Set(['type', 'on', 'method', 'path', 'times', 'stage']);
+  const known = new Set(['type', 'on', 'method', 'path', 'times', 'stage', 'location']);
   const unknown = Object.keys(rule).filter((k) => !known.has(k));
   if (unknown.length > 0) throw new InvalidInputError(`unknown fault field(s): ${unknown.join(', ')}`);
   if (!FAULT_TYPES.includes(rule.type)) {
@@ -136,9 +146,13 @@ function armRule(rule: FaultRule): ArmedRule {
   if (rule.path !== undefined && (typeof rule.path !== 'string' || !rule.path.startsWith('/'))) {
     throw new InvalidInputError('fault "path" must start with /');
   }
+  if ((rule.type === 'rewrite-location') !== (typeof rule.location === 'string')) {
+    throw new InvalidInputError('fault "location" (a string) goes with type rewrite-location, and only with it');
+  }
   const prefix = rule.path?.endsWith('*') ?? false;
   const armed: ArmedRule = { type: rule.type, on, stage, prefix, remaining: times === 0 ? Infinity : times };
   if (rule.method) armed.method = rule.method.toUpperCase();
+  if (rule.location !== undefined) armed.location = rule.location;
   if (rule.path) armed.pathKey = prefix ? rule.path.slice(0, -1).toLowerCase() : keyOf(rule.path);
   return armed;
 }

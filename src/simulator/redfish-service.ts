@@ -112,6 +112,10 @@ export class RedfishService {
     if (fault?.type === 'status503') {
       return this.#render(method, new HttpAnswer(503, envelope(this.#o.profile, 'Base', 'ServiceTemporarilyUnavailable', ['1']), { 'Retry-After': '1' }));
     }
+    if (fault?.type === 'status401') {
+      return this.#render(method, kind === 'login' ? this.#error(401, 'iLO', 'UnauthorizedLoginAttempt') : this.#error(401, 'Base', 'NoValidSession'));
+    }
+    if (fault?.type === 'status404') return this.#render(method, this.#error(404, 'Base', 'ResourceMissingAtURI', [target?.path ?? request.target]));
     if (fault?.type === 'hang' && fault.stage === 'before') await this.#o.faults.hold();
 
     let answer: HttpAnswer;
@@ -134,6 +138,10 @@ export class RedfishService {
       response.headers['Content-Length'] = String(response.body.length);
     } else if (fault?.type === 'strip-location') {
       delete response.headers.Location;
+    } else if (fault?.type === 'rewrite-location') {
+      const real = response.headers.Location ?? '';
+      const path = real.startsWith('/') ? real : real.replace(/^[a-z]+:\/\/[^/]*/i, '');
+      response.headers.Location = (fault.location ?? '').replaceAll('{path}', path);
     } else if (fault && !(fault.type === 'hang' && fault.stage === 'before')) {
       response.fault = fault;
     }

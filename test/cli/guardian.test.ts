@@ -25,7 +25,7 @@ const PASSWORD = 'guardian-test-S3cret!';
 const GET = ['get', '/redfish/v1/Systems/1'];
 /** The promise under test: after a SIGKILL, the table is empty within this. */
 const CLEAN_WITHIN_MS = 2_500;
-/** A guardian has exited this long after its agent ended (its own hard limit is 10 s). */
+/** A guardian has exited this long after its agent ended (its own hard limit: max(10 s, 3 × the request timeout)). */
 const GUARDIAN_GONE_MS = 5_000;
 
 const linux = process.platform === 'linux';
@@ -164,6 +164,20 @@ describe.skipIf(!linux)('the guardian', () => {
       expect(took).toBeLessThan(2000);
     });
 
+    it('an iLO that takes 3.5 s per request: the guardian follows the agent\'s --timeout (not a fixed 3 s) and deletes the session', async () => {
+      await startSim({ faults: [{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }] });
+      const tag = `${kind}-slow-ilo`;
+      const r = agent(['--log-level', 'debug', '--timeout', '20s', ...GET], tag);
+      await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the GET is held');
+      await until(() => guardians([tag]).size === 1, 'the guardian runs');
+      sim.faults.setLatency({ requestMs: 3_500 });
+      killGroup(r);
+      await until(() => r.stderr().includes('deleted the session the agent left'), 'the guardian deleted the session', 20_000);
+      expect(r.stderr()).not.toContain('could not delete the session the agent left');
+      expect(sim.sessions()).toEqual([]);
+      await until(() => guardians([tag]).size === 0, 'the guardian exited', 5_000);
+    }, 60_000);
+
     it.each(['before', 'after'] as const)('SIGKILL during the logout (the iLO holds the DELETE %s doing it): gone within 2 s', async (stage) => {
       await startSim({ faults: [{ type: 'hang', on: 'logout', stage }] });
       const tag = `${kind}-logout-${stage}`;
@@ -186,7 +200,7 @@ describe.skipIf(!linux)('the guardian', () => {
       killGroup(r);
       await until(() => sim.sessions().length === 0, 'the guardian found and deleted the session', CLEAN_WITHIN_MS);
       expect(Date.now() - killed).toBeLessThan(CLEAN_WITHIN_MS);
-      await until(() => r.stderr().includes('the login the agent did not live to see'), 'the guardian said what it did', 2000);
+      await until(() => r.stderr().includes('deleted the session of a login whose answer never came'), 'the guardian said what it did', 2000);
       await until(() => guardians([tag]).size === 0, 'the guardian exited', 3000);
     });
 

@@ -80,6 +80,35 @@ describe.each(['https', 'chif'] as const)('serve over %s', (transport) => {
     expect(sim.sessions()).toHaveLength(1);
   });
 
+  it('a password that stops working: no failed login per client request, the auth error meanwhile; then it recovers, and nothing is left', async () => {
+    await startAgent();
+    sim.faults.inject({ type: 'status401', on: 'request', times: 0 });
+    sim.faults.inject({ type: 'status401', on: 'login', times: 0 });
+    const before = sim.state().counters.logins;
+    const started = Date.now();
+    for (let i = 0; i < 10; i++) {
+      const r = await client(['get', '/redfish/v1/Systems/1']);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toContain('UnauthorizedLoginAttempt');
+    }
+    // Re-logins back off 1, 2, 4... s: at most this many in that time, not one per request.
+    const allowed = Math.floor(Math.log2((Date.now() - started) / 1000 + 1)) + 1;
+    expect(sim.state().counters.logins - before).toBeLessThanOrEqual(allowed);
+    expect(sim.sessions()).toEqual([]); // the old session went before the first new login
+    sim.faults.clear();
+    const end = Date.now() + 60_000;
+    let last = await client(['get', '/redfish/v1/Systems/1']);
+    while (last.code !== 0 && Date.now() < end) {
+      expect(last.stderr).toMatch(/no new login for \d+ s/);
+      await new Promise((r) => setTimeout(r, 500));
+      last = await client(['get', '/redfish/v1/Systems/1']);
+    }
+    expect(last.code, last.stderr).toBe(0);
+    agent?.signal('SIGTERM');
+    expect((await (agent as Running).exited).code).toBe(0);
+    expect(sim.sessions()).toEqual([]);
+  }, 120_000);
+
   it('says so (exit 5) when --agent names no agent, and never logs in itself', async () => {
     await startAgent();
     const before = sim.state().counters.logins;

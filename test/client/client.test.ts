@@ -720,3 +720,180 @@ describe('connections to the iLO', () => {
     expect(await heldWith({ maxConnections: 8 })).toBe(8);
   });
 });
+
+// ---- an iLO that answers oddly: the session is deleted all the same (issue 12: #5, #6, #8, #12) ----
+
+/** Every DELETE the client sent, by path. */
+const deletesOf = (sent: TransportRequest[]) => sent.filter((r) => r.method === 'DELETE').map((r) => r.path);
+
+describe('a session counts as gone only when the iLO proves it', () => {
+  it.each(['status401', 'status404'] as const)('a token DELETE answered %s while the session lives: Basic deletes and confirms it', async (type) => {
+    const s = await sim();
+    const { transport, sent } = tokenSpy(s);
+    const c = await open(s, { transport });
+    const path = c.session.path as string;
+    s.faults.inject({ type, on: 'logout', times: 1 });
+    await c.close();
+    expect(s.sessions()).toHaveLength(0);
+    const deletes = sent.filter((r) => r.method === 'DELETE');
+    expect(deletes.map((r) => r.path)).toEqual([path, path]);
+    expect(deletes[1]?.headers?.Authorization).toMatch(/^Basic /);
+  });
+
+  it('a DELETE that Basic cannot confirm either is a LogoutError, not a silent success', async () => {
+    const s = await sim();
+    const c = await open(s);
+    s.faults.inject({ type: 'status401', on: 'logout', times: 2 });
+    const error = await rejectionOf(c.close());
+    expect(error).toBeInstanceOf(LogoutError);
+    expect(s.sessions()).toHaveLength(1);
+    s.faults.clear();
+  });
+
+  it('an expired session still closes cleanly: Basic confirms the 401 with a 404', async () => {
+    const s = await sim();
+    const c = await open(s);
+    s.expireSessions();
+    await expect(c.close()).resolves.toBeUndefined();
+    expect(s.sessions()).toHaveLength(0);
+  });
+});
+
+describe('the session path is checked once, when the login answer gives it', () => {
+  it.each([
+    ['a network-path reference to another host', '//evil.example{path}'],
+    ['a trailing .. segment', '{path}/..'],
+    ['dot segments that climb out of Sessions', '{path}/../../../AccountService/Accounts/1'],
+    ['encoded separators and dots', '{path}%2F..%2F..'],
+    ['a path outside the Sessions collection', '/redfish/v1/Systems/1'],
+    ['the collection itself', '/redfish/v1/SessionService/Sessions/'],
+    ['a query', '{path}?x=1'],
+  ])('a Location that is %s falls back to the body\'s @odata.id; only the session is ever deleted', async (_what, location) => {
+    const s = await sim();
+    s.faults.inject({ type: 'rewrite-location', on: 'login', location });
+    const { transport, sent } = tokenSpy(s);
+    const c = await open(s, { transport });
+    const path = sessionPath(s);
+    expect(c.session.path).toBe(path);
+    await c.close();
+    expect(s.sessions()).toHaveLength(0);
+    expect(deletesOf(sent)).toEqual([path]);
+  });
+
+  it('iLO 5 (no @odata.id in the login body) with a bad Location: found through MySession, and deleted', async () => {
+    const s = await sim({ profile: 'ilo5' });
+    s.faults.inject({ type: 'rewrite-location', on: 'login', location: '/redfish/v1/Systems/1/' });
+    const { transport, sent } = tokenSpy(s);
+    const c = await open(s, { transport });
+    expect(c.session.path).toBe(sessionPath(s, true));
+    await c.close();
+    expect(s.sessions()).toHaveLength(0);
+    expect(deletesOf(sent).every((p) => p.toLowerCase().startsWith(`${SESSIONS.toLowerCase()}/`))).toBe(true);
+  });
+});
+
+describe('a 401 on a live session never leaves it behind', () => {
+  it('the old session is deleted before the re-login: in a full table the re-login then finds its slot', async () => {
+    const s = await sim({ maxSessions: 2 });
+    const other = httpsClient(s);
+    cleanups.push(() => other.close());
+    const foreign = await other.login();
+    const c = await open(s);
+    expect(s.sessions()).toHaveLength(2); // the table is full
+    s.faults.inject({ type: 'status401', on: 'request', times: 1 });
+    expect((await c.get('/redfish/v1/Systems/1')).Id).toBe('1');
+    expect(s.state().counters.logins).toBe(3); // the other tool's, ours, our re-login
+    await c.close();
+    expect(s.sessions().map((x) => x.id)).toEqual([foreign.location.split('/').filter(Boolean).at(-1)]);
+  });
+
+  it('an old session that cannot be deleted and a re-login that fails: the old one is kept, and deleted at close', async () => {
+    const s = await sim();
+    const c = await open(s);
+    s.faults.inject({ type: 'status401', on: 'request', times: 1 });
+    s.faults.inject({ type: 'status503', on: 'logout', times: 2 }); // token and Basic DELETE
+    s.faults.inject({ type: 'status401', on: 'login', times: 1 });
+    const error = await rejectionOf(c.get('/redfish/v1/Systems/1'));
+    expect(error).toBeInstanceOf(AuthError);
+    expect(s.sessions()).toHaveLength(1);
+    await c.close();
+    expect(s.sessions()).toHaveLength(0);
+  });
+});
+
+describe('re-logins back off', () => {
+  /** Re-logins a backoff of 1, 2, 4… s allows in `ms` (the first is at once). */
+  const allowed = (ms: number) => Math.floor(Math.log2(ms / 1000 + 1)) + 1;
+
+  it('an iLO that answers 401 to every request: not one login per request', async () => {
+    const s = await sim();
+    const c = await open(s);
+    s.faults.inject({ type: 'status401', on: 'request', times: 0 });
+    const started = Date.now();
+    for (let i = 0; i < 50; i++) expect((await c.request('GET', '/redfish/v1/Systems/1')).status).toBe(401);
+    const relogins = s.state().counters.logins - 1;
+    expect(relogins).toBeGreaterThanOrEqual(1);
+    expect(relogins).toBeLessThanOrEqual(allowed(Date.now() - started));
+    await c.close();
+    expect(s.sessions()).toHaveLength(0);
+  });
+
+  it('a password that stopped working: requests fail with the auth error without a login each, and work again once it does', async () => {
+    const s = await sim();
+    const c = await open(s);
+    s.faults.inject({ type: 'status401', on: 'request', times: 1 });
+    s.faults.inject({ type: 'status401', on: 'login', times: 0 });
+    const started = Date.now();
+    for (let i = 0; i < 20; i++) {
+      const error = await rejectionOf(c.get('/redfish/v1/Systems/1'));
+      expect(error.code).toBe('E_AUTH');
+      expect(error.message).toContain('UnauthorizedLoginAttempt');
+    }
+    const failedLogins = s.state().counters.logins - 1;
+    expect(failedLogins).toBeLessThanOrEqual(allowed(Date.now() - started));
+    expect(s.sessions()).toHaveLength(0); // the old session was deleted before the first try
+    s.faults.clear();
+    // the next login comes once its backoff has passed
+    let system: Record<string, unknown> | undefined;
+    const end = Date.now() + 30_000;
+    while (!system && Date.now() < end) {
+      system = await c.get('/redfish/v1/Systems/1').catch(async (error: IloAgentError) => {
+        expect(error.message).toMatch(/no new login for \d+ s/);
+        await sleep(200);
+        return undefined;
+      });
+    }
+    expect(system?.Id).toBe('1');
+    await c.close();
+    expect(s.sessions()).toHaveLength(0);
+  });
+});
+
+describe('without a guardian, a login whose answer never came', () => {
+  it('the agent itself finds the session the iLO made and deletes it; the error names no CLI flag', async () => {
+    const s = await sim();
+    s.faults.inject({ type: 'hang', on: 'login', stage: 'after' });
+    const error = await rejectionOf(withSession(login(s, { timeoutMs: 1_000 }), async () => 'never'));
+    expect(error.code).toBe('E_TIMEOUT');
+    expect(error.message).toMatch(/within 1 s$/);
+    expect(error.message).not.toContain('--timeout');
+    expect(s.sessions()).toHaveLength(0);
+    expect(s.state().counters.logins).toBe(1);
+    s.faults.release();
+  });
+
+  it('leaves another client\'s session alone, even of the same user', async () => {
+    const s = await sim();
+    const other = httpsClient(s);
+    cleanups.push(() => other.close());
+    const { token } = await other.login();
+    // Logged in more than 2 s before ours, and used 2 s after its login: not the one we look for.
+    await sleep(2_100);
+    expect((await other.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(200);
+    s.faults.inject({ type: 'hang', on: 'login', stage: 'after' });
+    await rejectionOf(withSession(login(s, { timeoutMs: 1_000 }), async () => 'never'));
+    expect(s.sessions()).toHaveLength(1);
+    expect((await other.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(200);
+    s.faults.release();
+  });
+});

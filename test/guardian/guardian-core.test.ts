@@ -1,8 +1,8 @@
 // The guardian's rules, in-process: what the session tells it, and what it deletes when the
 // pipe closes, driven through a scripted transport (test/cli/guardian.test.ts runs the real thing).
 import { describe, expect, it } from 'vitest';
-import { runGuardian } from '../../src/guardian/guardian.js';
-import { encodeMessage, parseMessage, type AgentMessage } from '../../src/guardian/protocol.js';
+import { guardianTimeouts, runGuardian } from '../../src/guardian/guardian.js';
+import { encodeMessage, parseMessage, type AgentMessage, type HelloMessage } from '../../src/guardian/protocol.js';
 import { guardianExecArgv } from '../../src/guardian/spawn.js';
 import { Session, type SessionObserver } from '../../src/session/index.js';
 import type { Transport, TransportRequest, TransportResponse } from '../../src/transport/index.js';
@@ -152,6 +152,20 @@ describe('the guardian, when the pipe closes', () => {
     expect(deletes[1]?.headers?.Authorization).toBe(`Basic ${Buffer.from('Administrator:pw').toString('base64')}`);
   });
 
+  it('a token DELETE answered 401 or 404 is confirmed with Basic before the session counts as gone', async () => {
+    for (const status of [401, 404]) {
+      const { transport, calls } = scripted((r) => (r.method === 'DELETE' && r.headers?.['X-Auth-Token'] ? json(status, {}) : json(200, {})));
+      const outcome = await runGuardian({ lines: linesOf([hello(), { type: 'session', path: `${SESSIONS}/a`, token: 't' }]), openTransport: async () => transport });
+      expect(outcome).toBe('cleaned');
+      const deletes = calls.filter((c) => c.method === 'DELETE');
+      expect(deletes.map((c) => c.headers?.Authorization ?? 'token')).toEqual(['token', `Basic ${Buffer.from('Administrator:pw').toString('base64')}`]);
+    }
+    // Basic refused too: not gone, and the guardian says it failed
+    const { transport } = scripted((r) => (r.method === 'DELETE' ? json(r.headers?.['X-Auth-Token'] ? 404 : 401, {}) : json(200, {})));
+    const outcome = await runGuardian({ lines: linesOf([hello(), { type: 'session', path: `${SESSIONS}/a`, token: 't' }]), openTransport: async () => transport });
+    expect(outcome).toBe('failed');
+  });
+
   it('the agent died in its login: deletes only the session that login can have made', async () => {
     const now = Date.UTC(2026, 0, 1, 12, 0, 10, 500);
     const at = now - 300;
@@ -219,7 +233,50 @@ describe('the guardian, when the pipe closes', () => {
   });
 });
 
+describe('the guardian\'s timeouts follow the agent\'s', () => {
+  it('per request: the agent\'s timeout within 3–30 s; after the pipe closed: max(10 s, 3 × that)', () => {
+    expect(guardianTimeouts(undefined)).toEqual({ requestMs: 3_000, deadlineMs: 10_000 });
+    expect(guardianTimeouts(1)).toEqual({ requestMs: 3_000, deadlineMs: 10_000 });
+    expect(guardianTimeouts(5_000)).toEqual({ requestMs: 5_000, deadlineMs: 15_000 });
+    expect(guardianTimeouts(60_000)).toEqual({ requestMs: 30_000, deadlineMs: 90_000 });
+  });
+
+  it('an iLO that takes 3.5 s per request, with the agent\'s --timeout 60s: the guardian waits for it and deletes the session', async () => {
+    const calls: TransportRequest[] = [];
+    const transport: Transport = {
+      kind: 'https',
+      description: 'slow',
+      request: (request) =>
+        new Promise((resolve, reject) => {
+          calls.push(request);
+          const timer = setTimeout(() => resolve(json(200, {})), 3_500);
+          request.signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(new Error('aborted'));
+          });
+        }),
+      close: async () => {},
+    };
+    let deadline = 0;
+    const outcome = await runGuardian({
+      lines: linesOf([{ ...(hello() as HelloMessage), timeoutMs: 60_000 }, { type: 'session', path: `${SESSIONS}/a`, token: 't' }]),
+      openTransport: async () => transport,
+      onInputEnd: (ms) => (deadline = ms),
+    });
+    expect(outcome).toBe('cleaned');
+    expect(calls.filter((c) => c.method === 'DELETE')).toHaveLength(1);
+    expect(deadline).toBe(90_000);
+  }, 30_000);
+});
+
 describe('the pipe protocol', () => {
+  it('carries the agent\'s request timeout in the hello', () => {
+    const line = encodeMessage({ ...(hello() as HelloMessage), timeoutMs: 60_000 });
+    expect(parseMessage(line)).toMatchObject({ type: 'hello', timeoutMs: 60_000 });
+    expect(parseMessage(line.replace('60000', '-1'))).toBeUndefined();
+    expect(parseMessage(encodeMessage(hello()))).not.toHaveProperty('timeoutMs');
+  });
+
   it('refuses malformed lines without echoing them', () => {
     for (const line of ['', 'not json', '[]', '{"type":"session","path":1,"token":"t"}', '{"type":"hello","version":2}', '{"type":"login","user":null,"at":"x"}']) {
       expect(parseMessage(line)).toBeUndefined();

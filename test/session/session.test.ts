@@ -1,15 +1,16 @@
 // Session edge cases that no simulator fault produces, driven through a scripted transport.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { LogoutError, ProtocolError } from '../../src/errors.js';
-import { pathOfLocation, Session } from '../../src/session/index.js';
+import { LogoutError, ProtocolError, RedfishError } from '../../src/errors.js';
+import { sessionPathOf, Session } from '../../src/session/index.js';
 import type { Transport, TransportRequest, TransportResponse } from '../../src/transport/index.js';
 
 type Handler = (request: TransportRequest) => TransportResponse | Promise<TransportResponse>;
 
-function scripted(handler: Handler) {
+function scripted(handler: Handler, kind: 'https' | 'chif' = 'https') {
   const calls: TransportRequest[] = [];
   const transport: Transport = {
-    kind: 'https',
+    kind,
     description: 'https://scripted',
     async request(request) {
       calls.push(request);
@@ -29,7 +30,7 @@ const credentials = { username: 'admin', password: 'Zq9-canary-secret' };
 const TOKEN = 'c3c5f437f94bc24428fe930bbf50904f';
 const basicOf = (r: TransportRequest) => r.headers?.Authorization;
 
-describe('pathOfLocation', () => {
+describe('sessionPathOf (a Location or @odata.id, checked once)', () => {
   it.each([
     ['https://10.0.0.5/redfish/v1/SessionService/Sessions/admin0000000063bc4f87659ddce4/', '/redfish/v1/SessionService/Sessions/admin0000000063bc4f87659ddce4/'],
     ['https://ilo.example.com:8443/redfish/v1/SessionService/Sessions/x', '/redfish/v1/SessionService/Sessions/x'],
@@ -38,14 +39,49 @@ describe('pathOfLocation', () => {
     // reached through a port-forward, Location names the iLO's own address: #114
     ['https://192.168.1.10/redfish/v1/SessionService/Sessions/y', '/redfish/v1/SessionService/Sessions/y'],
     ['/redfish/v1/SessionService/Sessions/z', '/redfish/v1/SessionService/Sessions/z'],
+    ['/redfish/v1/sessionservice/sessions/z', '/redfish/v1/sessionservice/sessions/z'],
     ['/redfish/v1/SessionService/Sessions/system%20administrator000000005b76e3a1849ba511/', '/redfish/v1/SessionService/Sessions/system%20administrator000000005b76e3a1849ba511/'],
-    ['https://h/redfish/v1/SessionService/Sessions/q?x=1', '/redfish/v1/SessionService/Sessions/q'],
   ])('%s → %s', (location, path) => {
-    expect(pathOfLocation(location)).toBe(path);
+    expect(sessionPathOf(location)).toBe(path);
   });
 
-  it.each(['', 'not a url', 'https://host-only', '::::'])('%j → null, never a throw', (location) => {
-    expect(pathOfLocation(location)).toBeNull();
+  it.each([
+    '',
+    'not a url',
+    'https://host-only',
+    '::::',
+    // a network-path reference: the authority would be another host
+    '//evil.example/redfish/v1/SessionService/Sessions/x',
+    // dot segments, literal or encoded, and encoded separators
+    '/redfish/v1/SessionService/Sessions/x/..',
+    '/redfish/v1/SessionService/Sessions/x/../../../AccountService/Accounts/1',
+    '/redfish/v1/SessionService/Sessions/./x',
+    '/redfish/v1/SessionService/Sessions/x%2F..%2F..',
+    '/redfish/v1/SessionService/Sessions/%2e%2e',
+    '/redfish/v1/SessionService/Sessions/x%5C..',
+    '/redfish/v1/SessionService/Sessions/x%00',
+    '/redfish/v1/SessionService/Sessions/x%zz',
+    // outside the Sessions collection, or the collection itself
+    '/redfish/v1/Systems/1',
+    '/redfish/v1/SessionService/Sessions',
+    '/redfish/v1/SessionService/Sessions/',
+    '/redfish/v1/SessionService/Sessions/a/b',
+    '/redfish/v1/SessionService/SessionsX/a',
+    // query, fragment, odd characters, other schemes
+    'https://h/redfish/v1/SessionService/Sessions/q?x=1',
+    '/redfish/v1/SessionService/Sessions/q#f',
+    '/redfish/v1/SessionService/Sessions/a b',
+    '/redfish/v1/SessionService/Sessions/a\\b',
+    '\\\\evil/redfish/v1/SessionService/Sessions/x',
+    'ftp://evil/redfish/v1/SessionService/Sessions/x',
+    'evil/redfish/v1/SessionService/Sessions/x',
+  ])('%j → null, never a throw', (location) => {
+    expect(sessionPathOf(location)).toBeNull();
+  });
+
+  it('accepts a session of another collection only when that collection is given', () => {
+    expect(sessionPathOf('/redfish/v1/Other/Sessions/d4')).toBeNull();
+    expect(sessionPathOf('/redfish/v1/Other/Sessions/d4', ['/redfish/v1/Other/Sessions'])).toBe('/redfish/v1/Other/Sessions/d4');
   });
 });
 
@@ -144,5 +180,65 @@ describe('Session', () => {
     await session.close();
     expect(calls.filter((c) => c.method === 'DELETE')).toHaveLength(1);
     await expect(session.request({ method: 'GET', path: '/redfish/v1' })).rejects.toMatchObject({ code: 'E_CLOSED' });
+  });
+  it('in-band without credentials: a token DELETE answered 404 is confirmed on the channel\'s own trust', async () => {
+    const { transport, calls } = scripted((r) => {
+      if (r.method === 'POST') return json(201, {}, { location: '/redfish/v1/SessionService/Sessions/h8', 'x-auth-token': TOKEN });
+      if (r.method === 'DELETE' && r.headers?.['X-Auth-Token']) return json(404, {});
+      return json(200, {});
+    }, 'chif');
+    const released: string[] = [];
+    const session = new Session({ transport, credentials: null, observer: { released: () => released.push('released') } });
+    await session.open();
+    await session.close();
+    const deletes = calls.filter((c) => c.method === 'DELETE');
+    expect(deletes).toHaveLength(2);
+    expect(deletes[1]?.headers).toEqual({});
+    expect(released).toEqual(['released']);
+  });
+
+  it('a 401 to the token that the channel cannot confirm either: a LogoutError, and not released', async () => {
+    const { transport } = scripted((r) => {
+      if (r.method === 'POST') return json(201, {}, { location: '/redfish/v1/SessionService/Sessions/i9', 'x-auth-token': TOKEN });
+      return json(401, {});
+    }, 'chif');
+    const released: string[] = [];
+    const session = new Session({ transport, credentials: null, observer: { released: () => released.push('released') } });
+    await session.open();
+    await expect(session.close()).rejects.toBeInstanceOf(LogoutError);
+    expect(released).toEqual([]);
+  });
+
+  it('a service root whose Links.Sessions is not a Sessions collection gets no credentials', async () => {
+    const { transport, calls } = scripted((r) => {
+      if (r.method === 'GET' && r.path === '/redfish/v1/') return json(200, { Links: { Sessions: { '@odata.id': '/redfish/v1/AccountService/Accounts' } } });
+      return json(404, {});
+    });
+    const session = new Session({ transport, credentials });
+    await expect(session.open()).rejects.toBeInstanceOf(RedfishError);
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.path)).toEqual(['/redfish/v1/SessionService/Sessions']);
+    await session.close();
+  });
+  it('401s that arrive while the re-login they call for is on its way wait for it: one login, every request answered', async () => {
+    let logins = 0;
+    let gets = 0;
+    const { transport } = scripted(async (r) => {
+      if (r.method === 'POST') {
+        logins++;
+        if (logins > 1) await sleep(100);
+        return json(201, {}, { location: `/redfish/v1/SessionService/Sessions/j${logins}`, 'x-auth-token': `t${logins}` });
+      }
+      if (r.method === 'GET' && r.headers?.['X-Auth-Token'] === 't1') {
+        await sleep(20 * gets++);
+        return json(401, {});
+      }
+      return json(200, {});
+    });
+    const session = new Session({ transport, credentials });
+    await session.open();
+    const answers = await Promise.all([1, 2, 3].map(() => session.request({ method: 'GET', path: '/redfish/v1/Systems/1' })));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(logins).toBe(2);
+    await session.close();
   });
 });

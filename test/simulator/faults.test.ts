@@ -61,6 +61,30 @@ describe('faults', () => {
     expect(s.sessions()).toHaveLength(1); // only the helper's own login
   });
 
+  it('status401 and status404 answer without doing the request: the session lives on', async () => {
+    const { s, c, token } = await sim();
+    const [session] = s.sessions();
+    const path = `/redfish/v1/SessionService/Sessions/${session?.id}`;
+    s.faults.inject({ type: 'status401', on: 'logout' });
+    s.faults.inject({ type: 'status404', on: 'logout' });
+    const first = await c.call('DELETE', path, { token });
+    expect([first.status, messageIds(first.json)]).toEqual([401, ['Base.1.18.NoValidSession']]);
+    expect((await c.call('DELETE', path, { basic: ['Administrator', 'password'] })).status).toBe(404);
+    expect(s.sessions()).toHaveLength(1);
+    s.faults.inject({ type: 'status401', on: 'login' });
+    const refused = await c.login();
+    expect([refused.res.status, messageIds(refused.res.json)]).toEqual([401, ['iLO.2.30.UnauthorizedLoginAttempt']]);
+    expect(s.sessions()).toHaveLength(1);
+  });
+
+  it('rewrite-location answers the login with the Location given, {path} standing for the real one', async () => {
+    const { s, c } = await sim();
+    s.faults.inject({ type: 'rewrite-location', on: 'login', location: '//evil.example{path}/..' });
+    const { location } = await c.login();
+    const newest = s.sessions().at(-1);
+    expect(location).toBe(`//evil.example/redfish/v1/SessionService/Sessions/${newest?.id}/..`);
+  });
+
   it('drops the connection mid-response after doing the request', async () => {
     const { s, c } = await sim();
     s.faults.inject({ type: 'drop', on: 'login' });
@@ -133,6 +157,8 @@ describe('faults', () => {
     expect(() => s.faults.inject({ type: 'explode' as 'drop' })).toThrow(/fault type must be one of/);
     expect(() => s.faults.inject({ type: 'drop', stage: 'after' })).toThrow(/hang only/);
     expect(() => s.faults.inject({ type: 'drop', times: -1 })).toThrow(/times/);
+    expect(() => s.faults.inject({ type: 'rewrite-location' })).toThrow(/location/);
+    expect(() => s.faults.inject({ type: 'drop', location: '/x' })).toThrow(/location/);
   });
 
   it('closes promptly with requests held', async () => {

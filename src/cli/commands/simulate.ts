@@ -44,7 +44,7 @@ export function simulateCommand(ctx: CommandContext): Command {
     .option('--login-failures-before-delay <n>', 'failed logins in a row answered without delay', parseWholeNumber(0), 1)
     .option(
       '--fault <spec>',
-      'inject a fault, repeatable: type=status503|drop|truncate|hang|garble|strip-location[,on=any|login|logout|request][,method=M][,path=/p][,times=N][,stage=before|after]',
+      'inject a fault, repeatable: type=status503|status401|status404|drop|truncate|hang|garble|strip-location|rewrite-location[,on=any|login|logout|request][,method=M][,path=/p][,times=N][,stage=before|after][,location=L]',
       collect((spec: string) => spec),
     )
     .option('--chif-socket <path>', 'also serve in-band (CHIF) requests from the CHIF emulator library on this Unix socket')

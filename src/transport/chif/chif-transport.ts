@@ -225,7 +225,7 @@ class ChifTransport implements Transport {
       // The library's receive timeout should end a stuck exchange; this is the backstop.
       void job.started?.then(() => {
         timer = setTimeout(
-          () => give(new TimeoutError(`${request.method} ${request.path}: no answer over CHIF within ${this.#timeoutMs / 1000} s (--timeout)`)),
+          () => give(new TimeoutError(`${request.method} ${request.path}: no answer over CHIF within ${this.#timeoutMs / 1000} s`)),
           this.#timeoutMs + 1000,
         );
       });
@@ -374,7 +374,7 @@ class ChifTransport implements Transport {
     for (let attempt = 1; ; attempt++) {
       // A request given up on stops here: its channel was left to finish its last exchange.
       if (job.signal?.aborted) throw new AbortedError('aborted');
-      if (Date.now() > job.deadline) throw new TimeoutError(`no answer over CHIF within ${this.#timeoutMs / 1000} s (--timeout)`);
+      if (Date.now() > job.deadline) throw new TimeoutError(`no answer over CHIF within ${this.#timeoutMs / 1000} s`);
       const channel = (this.#channel ??= await this.#createChannel());
       const call = this.#lib.exchange(channel.handle, packet);
       channel.busy = call;
@@ -387,7 +387,7 @@ class ChifTransport implements Transport {
       if (result.rc === CHIF.SECURITY) {
         throw new ChifCredentialsError('the iLO requires credentials for in-band access (status 8): give --username and a password');
       }
-      if (result.rc === ETIMEDOUT) throw new TimeoutError(`no answer over CHIF within ${this.#timeoutMs / 1000} s (--timeout)`);
+      if (result.rc === ETIMEDOUT) throw new TimeoutError(`no answer over CHIF within ${this.#timeoutMs / 1000} s`);
       if (result.rc !== 0) {
         this.#log?.warn({ rc: result.rc, attempt }, 'CHIF exchange failed');
         if (attempt >= 3 || !resendable) throw new ChifError(`the CHIF exchange failed with status ${result.rc}`, result.rc);

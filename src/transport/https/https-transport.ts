@@ -160,7 +160,7 @@ class HttpsTransport implements Transport {
     let req: ClientRequest | undefined;
     const deadline: Deadline = {
       at: performance.now() + this.#timeoutMs,
-      expire: () => fail(new TimeoutError(`${method} ${path}: no complete answer within ${this.#timeoutMs / 1000} s (--timeout)`)),
+      expire: () => fail(new TimeoutError(`${method} ${path}: no complete answer within ${this.#timeoutMs / 1000} s`)),
     };
     const finish = (error: Error | undefined, response?: TransportResponse) => {
       if (settled) return;
