@@ -1,6 +1,7 @@
 // The agent's side of the guardian: start the process, feed it the session's story over its
 // stdin, let it go. Nothing here may delay the work or break it: the guardian is spawned and never
-// waited for, it holds neither the event loop nor stdout, and any failure of it is a debug line.
+// waited for, it holds neither the event loop nor stdout, and any failure of it is a warning (the
+// run goes on, but a SIGKILL would now leave the session): never a throw, never a signal.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -26,6 +27,9 @@ export interface Guardian extends Required<SessionObserver> {
    */
   detach(): Promise<void>;
 }
+
+/** What a run without its guardian loses, said with each way it can fail. */
+const UNGUARDED = ' (a SIGKILL or a crash would now leave the session until its idle timeout)';
 
 /** Levels at which the guardian gets the agent's stderr; below them it runs with none. */
 const ATTACHED_LEVELS: ReadonlySet<string> = new Set(['info', 'debug', 'trace']);
@@ -77,8 +81,8 @@ export function guardianExecArgv(execArgv: readonly string[] = process.execArgv)
 }
 
 /**
- * Starts a guardian for one session, or answers undefined when it cannot (logged at debug: the
- * work goes on without one). Call before the login; pass the result as the session's observer.
+ * Starts a guardian for one session, or answers undefined when it cannot (a warning: the work goes
+ * on without one). Call before the login; pass the result as the session's observer.
  */
 export function startGuardian(spec: GuardianSpec): Guardian | undefined {
   const log = spec.logger;
@@ -102,12 +106,7 @@ export function startGuardian(spec: GuardianSpec): Guardian | undefined {
       windowsHide: true,
     });
   } catch (error) {
-    log?.debug({ err: error }, 'the guardian could not be started; continuing without it');
-    return undefined;
-  }
-  const pipe = child.stdin;
-  if (!pipe) {
-    child.kill();
+    log?.warn(`the guardian could not be started (${(error as Error).message}); continuing without it${UNGUARDED}`);
     return undefined;
   }
   let usable = true;
@@ -115,12 +114,18 @@ export function startGuardian(spec: GuardianSpec): Guardian | undefined {
   const fail = (what: string) => (error: Error) => {
     if (!usable) return;
     usable = false;
-    log?.debug({ err: error }, `the guardian ${what}; continuing without it`);
+    // The message only: a stack says nothing to the operator (ILO_AGENT_DEBUG is for crashes).
+    log?.warn(`the guardian ${what} (${error.message}); continuing without it${UNGUARDED}`);
   };
-  child.on('error', fail('failed'));
+  // First, before anything can emit it: an 'error' without a listener would be an uncaught exception.
+  child.on('error', fail('could not be started'));
+  const pipe = child.stdin;
+  // EMFILE/ENFILE: node gives up before the stdio and the pid are set, and 'error' follows. Nothing
+  // was started, so there is nothing to stop: kill() would signal an unset pid (0: our own group).
+  if (!pipe || child.pid === undefined) return undefined;
   pipe.on('error', fail('pipe failed'));
   child.on('exit', (code, signal) => {
-    if (usable && !detached) log?.debug({ code, signal }, 'the guardian exited early; continuing without it');
+    if (usable && !detached) log?.warn({ code, signal }, `the guardian exited early; continuing without it${UNGUARDED}`);
     usable = false;
   });
   // Neither the process nor its pipe keeps the agent alive.
