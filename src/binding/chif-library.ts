@@ -152,7 +152,7 @@ function importKoffi(): Promise<Koffi> {
 }
 
 /** Loads koffi once, with large native stacks: HPE's library's stack use is unknown (§12.3). */
-function loadKoffi(): Promise<Koffi> {
+export function loadKoffi(): Promise<Koffi> {
   koffiPromise ??= importKoffi().then((koffi) => {
     try {
       koffi.config({ ...koffi.config(), async_stack_size: 8 << 20, sync_stack_size: 8 << 20 });

@@ -1,3 +1,4 @@
 // The binding layer's public surface: the only door to koffi and HPE's library.
 export { loadChifLibrary, candidatePaths, nativeCallsPending, exitNow, useKoffiNativeModule } from './chif-library.js';
 export type { ChifLibrary, ChifHandle, ChifSizes } from './chif-library.js';
+export { protectSecrets, refuseDebugSignal, type Protection } from './process-hardening.js';

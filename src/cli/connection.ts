@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { openAgentClient } from '../agent/index.js';
-import { withSession, type ConnectedClient, type ConnectOptions, type IloClient } from '../client/index.js';
+import { protectSecrets, withSession, type ConnectedClient, type ConnectOptions, type IloClient } from '../client/index.js';
 import { InvalidInputError, UsageError } from '../errors.js';
 import type { Lifecycle } from './lifecycle.js';
 
@@ -64,6 +64,9 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
     if (!username && passwordGiven) throw new UsageError('a password was given without a user name (--username)');
     // In-band in the production state needs no credentials; when a user is named, a password is too.
     const password = username ? await readPassword(flags) : undefined;
+    // From here the process holds secrets (the password, soon a token): out of environ, no core files.
+    const { failed } = await protectSecrets();
+    if (failed.length > 0) deps.logger().debug({ failed }, 'some protections of the secrets in memory did not hold');
     let ca: string | undefined;
     if (flags.caCert) {
       try {

@@ -31,6 +31,20 @@ export interface Guardian extends Required<SessionObserver> {
 /** What a run without its guardian loses, said with each way it can fail. */
 const UNGUARDED = ' (a SIGKILL or a crash would now leave the session until its idle timeout)';
 
+/**
+ * Node flags of the guardian, beyond the agent's. Fewer threads: V8's pool is 4 by default, and a
+ * process that cannot make its threads (RLIMIT_NPROC, a cgroup's pids.max) hangs in Node's start-up.
+ * No SIGUSR1 debugger from the first instruction on, where Node has the flag (22.14, 23.7 and
+ * later); on older ones refuseDebugSignal() in guardian/main.ts covers it once the script runs.
+ */
+const guardianNodeOptions = (): string[] => ['--v8-pool-size=1', ...(hasDisableSigusr1() ? ['--disable-sigusr1'] : [])];
+
+/** Node 22.14+ and 23.7+ (the guardian runs the agent's node). The version, not allowedNodeEnvironmentFlags: that costs 0.5 ms. */
+function hasDisableSigusr1(version = process.versions.node): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 7) || (major === 22 && minor >= 14);
+}
+
 /** Levels at which the guardian gets the agent's stderr; below them it runs with none. */
 const ATTACHED_LEVELS: ReadonlySet<string> = new Set(['info', 'debug', 'trace']);
 
@@ -95,6 +109,8 @@ export function startGuardian(spec: GuardianSpec): Guardian | undefined {
   // The environment is inherited (the CHIF emulator's socket, the loader's path), minus a password.
   const env = { ...process.env };
   delete env.ILO_PASSWORD;
+  // NODE_OPTIONS reaches every form of the guardian (node script, bundle, single executable).
+  env.NODE_OPTIONS = [process.env.NODE_OPTIONS, ...guardianNodeOptions()].filter(Boolean).join(' ');
   let child: ChildProcess;
   try {
     child = spawn(launch.command, launch.args, {

@@ -2,13 +2,13 @@
 // that are not a stop (SIGUSR1) or one more kind of stop (SIGQUIT), a reader that never reads,
 // secrets in /proc and in core dumps, inherited descriptors, a PID namespace torn down. The real
 // CLI runs in its own process group against an in-process simulator, as in cleanup.test.ts.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type FaultRule, type Simulator } from '../../src/simulator/index.js';
 import { BIN, killLive, runProgram, type Running } from '../helpers/cli.js';
+import { alive, guardiansTagged, listeningPorts, procOwner, readProc } from '../helpers/proc.js';
 import { until } from '../helpers/wait.js';
 
 const linux = process.platform === 'linux';
@@ -22,6 +22,7 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'ilo-agent-hardening-'));
+  chmodSync(dir, 0o755); // the CA is read by an agent run as nobody
   caFile = join(dir, 'ca.pem');
 });
 afterAll(() => {
@@ -46,16 +47,6 @@ async function startSim(faults: FaultRule[] = []): Promise<Simulator> {
 function shell(script: string, extraEnv: NodeJS.ProcessEnv = {}): Running {
   return runProgram('bash', ['-c', script], { env: { ...env, NODE: process.execPath, BIN, CA: caFile, ...extraEnv } });
 }
-
-/** Whether `pid` runs: a killed child whose parent has not reaped it yet is a zombie, not alive. */
-const alive = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return false;
-  }
-};
 
 describe.skipIf(!linux)('a guardian that cannot be started', () => {
   it('EMFILE: a warning, the run goes on (exit 0), nothing else in its process group is signalled, no session is left', async () => {
@@ -85,5 +76,64 @@ describe.skipIf(!linux)('a guardian that cannot be started', () => {
   }, 120_000);
 });
 
-void execFileSync;
-void until;
+const HUNG_GET: FaultRule[] = [{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }];
+let tags = 0;
+const newTag = () => `hardening-${process.pid}-${++tags}`;
+
+/** The CLI (as the group's leader) with a GET the simulator holds, and its guardian once it watches. */
+async function hungAgent(s: Simulator, options: { prefix?: string; logLevel?: string } = {}) {
+  const tag = newTag();
+  const r = shell(`ulimit -c unlimited; exec ${options.prefix ?? ''} "$NODE" "$BIN" --ca-cert "$CA" --log-level ${options.logLevel ?? 'debug'} ${GET.join(' ')}`, { GUARDIAN_TEST_TAG: tag });
+  await until(() => s.faults.held === 1 && s.sessions().length === 1, 'the GET is held', 15_000);
+  // 'guardian watching': its script runs (and has its handlers), and it has read the hello.
+  await until(() => r.stderr().includes('guardian watching') && guardiansTagged(tag).length === 1, 'the guardian watches', 15_000);
+  return { r, agentPid: r.child.pid as number, guardianPid: guardiansTagged(tag)[0] as number };
+}
+
+describe.skipIf(!linux)('SIGUSR1 opens no debugger', () => {
+  it('sent to the agent and to its guardian: ignored (said on stderr), nothing listens, both go on and end cleanly', async () => {
+    const s = await startSim(HUNG_GET);
+    const { r, agentPid, guardianPid } = await hungAgent(s);
+    const said = () => r.stderr().split('SIGUSR1 ignored').length - 1;
+    process.kill(agentPid, 'SIGUSR1');
+    await until(() => said() === 1, 'the agent said it ignored SIGUSR1', 10_000);
+    process.kill(guardianPid, 'SIGUSR1');
+    // The guardian got it too: it says so on the agent's stderr (at this log level), or, where node
+    // has --disable-sigusr1 (22.14+), the signal stays blocked and pending (SIGUSR1 is bit 9).
+    const pending = () => (parseInt(/^ShdPnd:\s+([0-9a-f]+)$/m.exec(readProc(guardianPid, 'status') ?? '')?.[1] ?? '0', 16) & 0x200) !== 0;
+    await until(() => said() === 2 || pending(), 'the guardian got SIGUSR1', 10_000);
+    // Node starts its inspector within milliseconds of the signal: give it ample time to show.
+    await new Promise((res) => setTimeout(res, 500));
+    expect(r.stderr()).not.toMatch(/Debugger listening|inspector/i);
+    expect(listeningPorts(agentPid)).toEqual([]);
+    expect(listeningPorts(guardianPid)).toEqual([]);
+    s.faults.release();
+    const { code } = await r.exited;
+    expect(code, r.stderr()).toBe(0);
+    expect(JSON.parse(r.stdout()).Id).toBe('1');
+    expect(s.sessions()).toEqual([]);
+    await until(() => !alive(guardianPid), 'the guardian exited', 10_000);
+  }, 60_000);
+});
+
+describe.skipIf(!linux)('secrets in memory', () => {
+  it('no core file (RLIMIT_CORE 0 0), not dumpable, ILO_PASSWORD gone from /proc/<pid>/environ: in the agent and in its guardian', async () => {
+    const s = await startSim(HUNG_GET);
+    // As nobody: a non-dumpable process's /proc files are root's, which only shows for another uid.
+    // `ulimit -c unlimited` first: the agent must lower the limit itself.
+    const { r, agentPid, guardianPid } = await hungAgent(s, { prefix: 'setpriv --reuid=65534 --regid=65534 --clear-groups' });
+    for (const [who, pid] of [['agent', agentPid], ['guardian', guardianPid]] as const) {
+      expect(readProc(pid, 'status'), who).toMatch(/^Uid:\s+65534\s/m);
+      expect(readProc(pid, 'limits'), who).toMatch(/^Max core file size\s+0\s+0\s/m);
+      expect(procOwner(pid), `${who}: /proc/<pid>/environ belongs to root (not dumpable)`).toBe(0);
+      const environ = readProc(pid, 'environ') ?? '';
+      expect(environ, who).toContain('GUARDIAN_TEST_TAG='); // the reading works
+      expect(environ, who).not.toContain(PASSWORD);
+      expect(environ, who).not.toContain('ILO_PASSWORD');
+    }
+    s.faults.release();
+    const { code } = await r.exited;
+    expect(code, r.stderr()).toBe(0);
+    expect(s.sessions()).toEqual([]);
+  }, 60_000);
+});
