@@ -30,10 +30,12 @@ export interface Protection {
 let protection: Promise<Protection> | undefined;
 
 /**
- * Call once the secrets are read and before they are used (a login): wipes the secret variables
- * from /proc/self/environ, turns core files off (RLIMIT_CORE 0, not dumpable), and closes an
- * inspector a SIGUSR1 opened before refuseDebugSignal() ran. Idempotent; never throws. On other
- * systems than Linux only the inspector step applies.
+ * Call once the secrets are read, before they are used (a login): wipes the secret variables from
+ * /proc/self/environ at once; then, from the next turn of the event loop (loading koffi costs about
+ * 5 ms of CPU, which the agent spends while its login is on the wire), turns core files off
+ * (RLIMIT_CORE 0, not dumpable) and closes an inspector a SIGUSR1 opened before
+ * refuseDebugSignal() ran. Idempotent; never throws. Elsewhere than on Linux only the inspector
+ * step applies.
  */
 export function protectSecrets(): Promise<Protection> {
   protection ??= (async () => {
@@ -45,12 +47,12 @@ export function protectSecrets(): Promise<Protection> {
         failed.push(name);
       }
     };
+    // First, and synchronously (cheap): once the process is not dumpable, /proc/self/mem is root's,
+    // and a non-root agent could no longer open it.
+    if (process.platform === 'linux') await step('environ', () => wipeSecretVariables(SECRET_VARIABLES));
+    await new Promise((next) => setImmediate(next));
     await step('inspector', closeUnaskedInspector);
-    if (process.platform === 'linux') {
-      // First: once the process is not dumpable, /proc/self/mem is root's, and a non-root agent cannot open it.
-      await step('environ', () => wipeSecretVariables(SECRET_VARIABLES));
-      await step('core', limitCoreDumps);
-    }
+    if (process.platform === 'linux') await step('core', limitCoreDumps);
     return { failed };
   })();
   return protection;

@@ -64,9 +64,11 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
     if (!username && passwordGiven) throw new UsageError('a password was given without a user name (--username)');
     // In-band in the production state needs no credentials; when a user is named, a password is too.
     const password = username ? await readPassword(flags) : undefined;
-    // From here the process holds secrets (the password, soon a token): out of environ, no core files.
-    const { failed } = await protectSecrets();
-    if (failed.length > 0) deps.logger().debug({ failed }, 'some protections of the secrets in memory did not hold');
+    // From here the process holds secrets (the password, soon a token): out of environ, no core
+    // files. Not awaited: its costly part runs while the login is on the wire.
+    void protectSecrets().then(({ failed }) => {
+      if (failed.length > 0) deps.logger().debug({ failed }, 'some protections of the secrets in memory did not hold');
+    });
     let ca: string | undefined;
     if (flags.caCert) {
       try {
