@@ -2,6 +2,7 @@
 // that are not a stop (SIGUSR1) or one more kind of stop (SIGQUIT), a reader that never reads,
 // secrets in /proc and in core dumps, inherited descriptors, a PID namespace torn down. The real
 // CLI runs in its own process group against an in-process simulator, as in cleanup.test.ts.
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,4 +137,68 @@ describe.skipIf(!linux)('secrets in memory', () => {
     expect(code, r.stderr()).toBe(0);
     expect(s.sessions()).toEqual([]);
   }, 60_000);
+});
+
+describe.skipIf(!linux)('a reader that never reads', () => {
+  /** The CLI running a long batch into a stdout pipe nobody reads, once that pipe is full. */
+  async function blockedBatch(s: Simulator, shutdownTimeout: string) {
+    const batch = join(dir, 'batch.jsonl');
+    writeFileSync(batch, `${JSON.stringify({ method: 'get', path: '/redfish/v1/Systems/1' })}\n`.repeat(3000));
+    // stdout is a pipe this test never reads: it fills, and every write after it waits.
+    const child = spawn(process.execPath, [BIN, '--ca-cert', caFile, '--shutdown-timeout', shutdownTimeout, 'batch', batch], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    child.stdout.pause();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // 'exit', not 'close': the unread stdout never closes on this side.
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    // Blocked: the session is open and the iLO has seen no new request for half a second.
+    const end = Date.now() + 30_000;
+    for (let last = -1; ; ) {
+      await new Promise((res) => setTimeout(res, 500));
+      const now = s.state().counters.requests;
+      if (now === last && now > 10 && s.sessions().length === 1) break;
+      if (Date.now() > end || child.exitCode !== null) throw new Error(`the batch never blocked on its stdout (${now} requests); stderr: ${stderr}`);
+      last = now;
+    }
+    return { child, exited, stderr: () => stderr };
+  }
+
+  it('after SIGTERM the session is deleted and the process ends within --shutdown-timeout, although stdout is never read', async () => {
+    const s = await startSim();
+    const { child, exited, stderr } = await blockedBatch(s, '1s');
+    process.kill(-(child.pid as number), 'SIGTERM');
+    await until(() => stderr().includes('received SIGTERM'), 'the signal arrived', 10_000);
+    const { code } = await exited;
+    expect(code).toBe(143);
+    expect(s.sessions()).toEqual([]);
+    expect(stderr()).not.toMatch(/\n\s+at |internal error/);
+  }, 60_000);
+
+  it('a second signal, once the session is deleted, ends it at once (not after a 60 s --shutdown-timeout)', async () => {
+    const s = await startSim();
+    const { child, exited, stderr } = await blockedBatch(s, '60s');
+    process.kill(-(child.pid as number), 'SIGTERM');
+    await until(() => stderr().includes('received SIGTERM') && s.sessions().length === 0, 'the session is deleted', 10_000);
+    process.kill(-(child.pid as number), 'SIGINT');
+    // Well before the 60 s shutdown timeout: the test's own timeout is 40 s.
+    const { code } = await exited;
+    expect(code).toBe(143); // the first stop decides the code
+  }, 40_000);
+});
+
+describe.skipIf(!linux)('SIGQUIT (Ctrl-\\)', () => {
+  it('stops like SIGTERM: the agent itself deletes the session (no guardian here), exit 131', async () => {
+    const s = await startSim(HUNG_GET);
+    const r = runProgram(process.execPath, [BIN, '--ca-cert', caFile, '--no-guardian', ...GET], { env });
+    await until(() => s.faults.held === 1 && s.sessions().length === 1, 'the GET is held', 15_000);
+    r.signal('SIGQUIT');
+    const { code } = await r.exited;
+    expect(r.stderr()).toContain('received SIGQUIT');
+    expect(code).toBe(131);
+    expect(s.sessions()).toEqual([]);
+  }, 40_000);
 });
