@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type FaultRule, type Simulator } from '../../src/simulator/index.js';
 import { BIN, killLive, runProgram, type Running } from '../helpers/cli.js';
-import { alive, guardiansTagged, listeningPorts, procOwner, readProc } from '../helpers/proc.js';
+import { alive, descriptors, guardiansTagged, listeningPorts, procOwner, readProc } from '../helpers/proc.js';
 import { until } from '../helpers/wait.js';
 
 const linux = process.platform === 'linux';
@@ -201,4 +201,48 @@ describe.skipIf(!linux)('SIGQUIT (Ctrl-\\)', () => {
     expect(code).toBe(131);
     expect(s.sessions()).toEqual([]);
   }, 40_000);
+});
+
+describe.skipIf(!linux)('descriptors the agent inherited', () => {
+  it('a pipe the caller handed down without close-on-exec (fd 251) is not held by the guardian: its reader sees EOF when the agent dies', async () => {
+    // The agent's GET is held, and so is the guardian's DELETE afterwards: the guardian outlives the agent by seconds.
+    const s = await startSim([...HUNG_GET, { type: 'hang', on: 'logout' }]);
+    const tag = newTag();
+    const FD = 251; // Node marks low inherited descriptors close-on-exec itself; a shell's high one passes
+    const stdio = ['ignore', 'pipe', 'pipe', ...Array<'ignore'>(FD - 3).fill('ignore'), 'pipe'] as const;
+    const child = spawn(process.execPath, [BIN, '--ca-cert', caFile, '--log-level', 'debug', ...GET], {
+      detached: true,
+      stdio: [...stdio],
+      env: { ...process.env, ...env, GUARDIAN_TEST_TAG: tag },
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.resume();
+    const extra = (child.stdio as unknown as NodeJS.ReadableStream[])[FD] as NodeJS.ReadableStream;
+    let eofWhileGuardianRan: boolean | undefined;
+    let guardianPid = 0;
+    extra.on('end', () => (eofWhileGuardianRan = alive(guardianPid)));
+    extra.resume();
+    try {
+      await until(() => s.faults.held === 1 && s.sessions().length === 1, 'the GET is held', 15_000);
+      await until(() => stderr.includes('guardian watching') && guardiansTagged(tag).length === 1, 'the guardian watches', 15_000);
+      guardianPid = guardiansTagged(tag)[0] as number;
+      const pipe = descriptors(child.pid as number).get(FD);
+      expect(pipe).toMatch(/^(pipe|socket):\[\d+\]$/);
+      expect([...descriptors(guardianPid).values()]).not.toContain(pipe);
+      process.kill(-(child.pid as number), 'SIGKILL');
+      await until(() => eofWhileGuardianRan !== undefined, 'EOF on the pipe', 15_000);
+      expect(eofWhileGuardianRan, 'the guardian was still at work when the pipe reached EOF').toBe(true);
+      // and the guardian's work goes on: its DELETE, held until now, deletes the session
+      s.faults.release();
+      await until(() => s.sessions().length === 0, 'the guardian deleted the session', 15_000);
+    } finally {
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL');
+      } catch {
+        // gone
+      }
+      if (guardianPid && alive(guardianPid)) process.kill(guardianPid, 'SIGKILL');
+    }
+  }, 60_000);
 });
