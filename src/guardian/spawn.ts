@@ -192,7 +192,12 @@ export function startGuardian(spec: GuardianSpec): Guardian | undefined {
     sessionCreated: ({ path, token }) => send({ type: 'session', path, token }),
     released: () => {
       send({ type: 'released' });
-      void detach();
+      // A released guardian has nothing left to do: it is stopped rather than trusted to exit. One
+      // still in Node's start-up (slow, or hung where threads cannot be made: RLIMIT_NPROC) would
+      // otherwise keep the agent's stderr and inherited descriptors open as long as it lives.
+      void detach().then(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      });
     },
     detach,
   };

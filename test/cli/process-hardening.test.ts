@@ -5,10 +5,11 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type FaultRule, type Simulator } from '../../src/simulator/index.js';
 import { BIN, killLive, runProgram, type Running } from '../helpers/cli.js';
+import { PROJECT_ROOT } from '../helpers/shared.js';
 import { alive, descriptors, guardiansTagged, listeningPorts, procOwner, readProc } from '../helpers/proc.js';
 import { until } from '../helpers/wait.js';
 
@@ -245,4 +246,26 @@ describe.skipIf(!linux)('descriptors the agent inherited', () => {
       if (guardianPid && alive(guardianPid)) process.kill(guardianPid, 'SIGKILL');
     }
   }, 60_000);
+});
+
+describe.skipIf(!linux)('a guardian stuck in its start-up', () => {
+  it('does not hold the agent\'s stderr once the agent released its session: the run\'s pipes close when the agent exits', async () => {
+    const s = await startSim();
+    const tag = newTag();
+    const stuck = resolve(PROJECT_ROOT, 'test/fixtures/hang-guardian-startup.cjs');
+    // At --log-level info the guardian shares the agent's stderr; stuck, it would hold it for 60 s.
+    const r = runProgram(process.execPath, [BIN, '--ca-cert', caFile, '--log-level', 'info', ...GET], {
+      env: { ...env, GUARDIAN_TEST_TAG: tag, NODE_OPTIONS: `--require ${stuck}` },
+    });
+    try {
+      // runProgram's `exited` waits for stdout and stderr to close: every holder must be gone.
+      const { code } = await r.exited;
+      expect(code, r.stderr()).toBe(0);
+      expect(JSON.parse(r.stdout()).Id).toBe('1');
+      expect(s.sessions()).toEqual([]);
+      expect(guardiansTagged(tag)).toEqual([]);
+    } finally {
+      for (const pid of guardiansTagged(tag)) process.kill(pid, 'SIGKILL');
+    }
+  }, 40_000);
 });
