@@ -94,6 +94,8 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       closeTimeoutMs: flags.shutdownTimeout,
       signal: deps.lifecycle.signal,
       closeSignal: deps.lifecycle.closeSignal,
+      // the process leaves right after: a DELETE cut short gets one blocking retry (in-band)
+      blockingCloseFallback: true,
       onOpen: (client) => deps.lifecycle.track(client),
       logger: deps.logger(),
       // Deletes the session if this process dies without doing so (SIGKILL, OOM, a native crash).

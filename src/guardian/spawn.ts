@@ -21,6 +21,8 @@ export interface GuardianSpec {
 /** A running guardian: the session reports to it; detach() closes the pipe. */
 export interface Guardian extends Required<SessionObserver> {
   readonly pid: number | undefined;
+  /** Whether it still runs and listens: what the session leaves, it will try to delete. */
+  readonly watching: boolean;
   /**
    * Closes the pipe. After released(), the guardian exits at once; otherwise it deletes what the
    * agent told it of. Idempotent; resolves when the pipe is closed (bounded, never rejects).
@@ -187,6 +189,9 @@ export function startGuardian(spec: GuardianSpec): Guardian | undefined {
 
   return {
     pid: child.pid,
+    get watching() {
+      return usable;
+    },
     loginStarted: ({ user, at }) => send({ type: 'login', user, at }),
     loginRefused: () => send({ type: 'refused' }),
     sessionCreated: ({ path, token }) => send({ type: 'session', path, token }),

@@ -269,3 +269,40 @@ describe.skipIf(!linux)('a guardian stuck in its start-up', () => {
     }
   }, 40_000);
 });
+
+describe.skipIf(!linux)('what a cut-short stop says', () => {
+  it('in-band, a DELETE cut by --shutdown-timeout and then done by the blocking DELETE on the way out: exit 0, no "could not delete"', async () => {
+    const chifSocket = join(dir, `chif-${process.pid}-${Date.now()}.sock`);
+    sim = await startSimulator({ loginFailureDelayMs: 0, chifSocket, faults: [{ type: 'hang', on: 'logout' }] });
+    const s = sim;
+    const inband = { ILO_URL: '', ILO_USERNAME: '', ILO_PASSWORD: '', ILO_CHIF_LIB: resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so'), ILO_CHIF_EMULATOR_SOCKET: chifSocket };
+    const r = runProgram(process.execPath, [BIN, '--shutdown-timeout', '1s', ...GET], { env: inband });
+    const { code } = await r.exited;
+    expect(r.stderr()).toContain('session deleted by a blocking request on the way out');
+    expect(r.stderr()).not.toContain('could not delete');
+    expect(code, r.stderr()).toBe(0);
+    expect(JSON.parse(r.stdout()).Id).toBe('1');
+    expect(s.sessions()).toEqual([]);
+  }, 40_000);
+
+  it('a login cut by --shutdown-timeout: with a guardian, it says the guardian will delete the session (and it does); without one, that it stays', async () => {
+    const s = await startSim([{ type: 'hang', on: 'login', stage: 'after' }]);
+    const guarded = runProgram(process.execPath, [BIN, '--ca-cert', caFile, '--shutdown-timeout', '1s', ...GET], { env });
+    await until(() => s.faults.held === 1 && s.sessions().length === 1, 'the login is held with its session made', 15_000);
+    guarded.signal('SIGTERM');
+    const { code } = await guarded.exited;
+    expect(code).toBe(143);
+    expect(guarded.stderr()).toContain('the login was cut off before the iLO answered; if the iLO made a session, the guardian will look for it and delete it');
+    expect(guarded.stderr()).not.toContain('idle timeout');
+    s.faults.release();
+    await until(() => s.sessions().length === 0, 'the guardian deleted the session', 15_000);
+
+    s.faults.inject({ type: 'hang', on: 'login', stage: 'after' });
+    const alone = runProgram(process.execPath, [BIN, '--ca-cert', caFile, '--no-guardian', '--shutdown-timeout', '1s', ...GET], { env });
+    await until(() => s.faults.held === 1 && s.sessions().length === 1, 'the login is held with its session made', 15_000);
+    alone.signal('SIGTERM');
+    await alone.exited;
+    expect(alone.stderr()).toContain('if the iLO made a session, it stays until its idle timeout');
+    s.expireSessions();
+  }, 60_000);
+});
