@@ -186,6 +186,9 @@ export function startGuardian(spec: GuardianSpec): Guardian | undefined {
     credentials: spec.credentials,
   });
   log?.debug({ guardianPid: child.pid }, 'guardian started');
+  // PID 1 of a PID namespace (a container's main process): the kernel kills the whole namespace
+  // with it, guardian included. SIGTERM (docker stop) is handled by the agent itself.
+  if (process.pid === 1) log?.debug('running as PID 1 of a PID namespace: a SIGKILL of it (docker kill, the end of a stop\'s grace period) kills the guardian too');
 
   return {
     pid: child.pid,

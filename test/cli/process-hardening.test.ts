@@ -306,3 +306,29 @@ describe.skipIf(!linux)('what a cut-short stop says', () => {
     s.expireSessions();
   }, 60_000);
 });
+
+describe.skipIf(!linux)('as PID 1 of a PID namespace (a container)', () => {
+  const root = process.getuid?.() === 0;
+  const why = 'SKIPPED: unshare --pid needs root';
+  if (!root && process.env.CI === 'true') {
+    it('needs root under CI', () => {
+      throw new Error(`${why}; CI runs as root`);
+    });
+  }
+  it.skipIf(!root)(root ? 'SIGTERM to it (docker stop) deletes the session before the namespace ends' : why, async () => {
+    const s = await startSim(HUNG_GET);
+    // unshare forks the agent into a new PID namespace, where it is PID 1 (as `docker run image ilo-agent …`).
+    const r = runProgram('unshare', ['--pid', '--fork', process.execPath, BIN, '--ca-cert', caFile, '--log-level', 'debug', ...GET], { env });
+    await until(() => s.faults.held === 1 && s.sessions().length === 1, 'the GET is held', 15_000);
+    expect(r.stderr()).toContain('running as PID 1 of a PID namespace');
+    // The agent's pid as seen from here: unshare's only child.
+    const agent = Number((readProc(r.child.pid as number, `task/${r.child.pid}/children`) ?? '').trim().split(/\s+/)[0]);
+    expect(readProc(agent, 'cmdline')?.split('\0')).toContain(BIN);
+    expect(readProc(agent, 'status')).toMatch(/^NSpid:\s+\d+\s+1$/m);
+    process.kill(agent, 'SIGTERM');
+    const { code } = await r.exited;
+    expect(r.stderr()).toContain('received SIGTERM');
+    expect(code).toBe(143);
+    expect(s.sessions()).toEqual([]);
+  }, 40_000);
+});
