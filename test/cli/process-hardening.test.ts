@@ -133,6 +133,8 @@ describe.skipIf(!linux)('secrets in memory', () => {
       expect(environ, who).not.toContain(PASSWORD);
       expect(environ, who).not.toContain('ILO_PASSWORD');
     }
+    // the guardian's fewer threads (RLIMIT_NPROC): V8's pool of one
+    expect(readProc(guardianPid, 'environ')?.split('\0').find((v) => v.startsWith('NODE_OPTIONS='))).toContain('--v8-pool-size=1');
     s.faults.release();
     const { code } = await r.exited;
     expect(code, r.stderr()).toBe(0);
