@@ -76,7 +76,10 @@ for (const t of TARGETS) {
     // A blob per target: V8's code cache is only valid for the platform that made it.
     const blob = join(WORK, `${t.target}.blob`);
     const config = join(WORK, `${t.target}.json`);
-    writeFileSync(config, JSON.stringify({ main: SCRIPT, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: t.codeCache }));
+    // --disable-sigusr1: a SIGUSR1 opens no debugger, from the first instruction (execArgv: Node 24.6+;
+    // NODE_OPTIONS still extends it, which is how the guardian gets its own flags).
+    const seaConfig = { main: SCRIPT, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: t.codeCache, execArgv: ['--disable-sigusr1'] };
+    writeFileSync(config, JSON.stringify(seaConfig));
     run(hostNode, ['--experimental-sea-config', config]);
     const partial = `${exe}.partial`;
     copyFileSync(base, partial);

@@ -3,6 +3,7 @@
 // becomes a clear ChifLibraryError when used, never a crash at load. Every size is read from the
 // library at run time; every packet comes from the library's own builders.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ChifLibraryError } from '../errors.js';
 import { checkTrustedPath, type PathVerdict } from './trusted-path.js';
@@ -145,8 +146,38 @@ export function useKoffiNativeModule(path: string): void {
   koffiNativePath = path;
 }
 
+/**
+ * The koffi package's own native module for this platform, loaded as the single executable loads
+ * its copy: koffi's JavaScript costs about 5 ms of start-up, which every run that holds a secret
+ * would pay (protectSecrets() loads koffi). Undefined where the name differs (musl, 32-bit ARM):
+ * the package then finds it.
+ */
+function packagedNativeModule(): string | undefined {
+  try {
+    const root = dirname(createRequire(import.meta.url).resolve('koffi'));
+    const path = join(root, 'build', 'koffi', `${process.platform}_${process.arch}`, 'koffi.node');
+    return existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function importPackage(): Promise<Koffi> {
+  return import('koffi').then((module) => ((module as { default?: Koffi }).default ?? module) as Koffi);
+}
+
 function importKoffi(): Promise<Koffi> {
-  if (koffiNativePath === undefined) return import('koffi').then((module) => ((module as { default?: Koffi }).default ?? module) as Koffi);
+  if (koffiNativePath === undefined) {
+    const packaged = packagedNativeModule();
+    if (packaged === undefined) return importPackage();
+    const holder = { exports: {} as Koffi };
+    try {
+      process.dlopen(holder, packaged);
+      return Promise.resolve(holder.exports);
+    } catch {
+      return importPackage(); // a build for another C library (musl): the package knows which
+    }
+  }
   const path = koffiNativePath;
   return new Promise((resolve) => {
     const holder = { exports: {} as Koffi };

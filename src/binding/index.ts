@@ -2,3 +2,4 @@
 export { loadChifLibrary, candidatePaths, nativeCallsPending, exitNow, useKoffiNativeModule } from './chif-library.js';
 export type { ChifLibrary, ChifHandle, ChifSizes } from './chif-library.js';
 export { peerUid } from './peer-credentials.js';
+export { protectSecrets, refuseDebugSignal, type Protection } from './process-hardening.js';

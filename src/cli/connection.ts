@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { openAgentClient } from '../agent/index.js';
-import { withSession, type ConnectedClient, type ConnectOptions, type IloClient } from '../client/index.js';
+import { protectSecrets, withSession, type ConnectedClient, type ConnectOptions, type IloClient } from '../client/index.js';
 import { InvalidInputError, UsageError } from '../errors.js';
 import type { Lifecycle } from './lifecycle.js';
 
@@ -64,6 +64,11 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
     if (!username && passwordGiven) throw new UsageError('a password was given without a user name (--username)');
     // In-band in the production state needs no credentials; when a user is named, a password is too.
     const password = username ? await readPassword(flags) : undefined;
+    // From here the process holds secrets (the password, soon a token): out of environ, no core
+    // files. Not awaited: its costly part runs while the login is on the wire.
+    void protectSecrets().then(({ failed }) => {
+      if (failed.length > 0) deps.logger().debug({ failed }, 'some protections of the secrets in memory did not hold');
+    });
     let ca: string | undefined;
     if (flags.caCert) {
       try {
@@ -89,6 +94,8 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       closeTimeoutMs: flags.shutdownTimeout,
       signal: deps.lifecycle.signal,
       closeSignal: deps.lifecycle.closeSignal,
+      // the process leaves right after: a DELETE cut short gets one blocking retry (in-band)
+      blockingCloseFallback: true,
       onOpen: (client) => deps.lifecycle.track(client),
       logger: deps.logger(),
       // Deletes the session if this process dies without doing so (SIGKILL, OOM, a native crash).

@@ -50,6 +50,7 @@ export class CommandOutcome extends Error {
 const SIGNAL_NUMBERS: Readonly<Partial<Record<NodeJS.Signals, number>>> = {
   SIGHUP: 1,
   SIGINT: 2,
+  SIGQUIT: 3,
   SIGPIPE: 13,
   SIGTERM: 15,
   SIGBREAK: 21,

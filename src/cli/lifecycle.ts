@@ -16,6 +16,7 @@ export class Lifecycle {
   readonly #stop = new AbortController();
   readonly #deadline = new AbortController();
   #reason: StopReason | undefined;
+  #stoppedAt: number | undefined;
   #signalIsNormalStop = false;
   #timers: NodeJS.Timeout[] = [];
   readonly #open = new Set<SyncClosable>();
@@ -35,6 +36,11 @@ export class Lifecycle {
 
   get reason(): StopReason | undefined {
     return this.#reason;
+  }
+
+  /** When the shutdown timeout ends (Date.now() clock), once a stop began. */
+  get shutdownDeadline(): number | undefined {
+    return this.#stoppedAt === undefined ? undefined : this.#stoppedAt + this.shutdownTimeoutMs;
   }
 
   get stopsOnSignal(): boolean {
@@ -88,6 +94,7 @@ export class Lifecycle {
   #begin(reason: StopReason, abort: AbortedError): void {
     if (this.#reason) return; // the first stop decides; later ones must not cut the cleanup short
     this.#reason = reason;
+    this.#stoppedAt = Date.now();
     this.#stop.abort(abort);
     const deadline = setTimeout(() => this.#deadline.abort(new AbortedError('shutdown timeout')), this.shutdownTimeoutMs);
     // A last resort if cleanup ignores the deadline: never hang past it.

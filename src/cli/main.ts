@@ -28,10 +28,15 @@ const createLogger: LoggerFactory = (level, options) =>
 const program = buildProgram(io, process.env, lifecycle, createLogger);
 const say = (line: string) => io.stderr.write(`ilo-agent: ${line}\n`);
 
+/** Set once the work and its cleanup are done (no session is open): leaves, whatever stdout holds. */
+let leave: (() => void) | undefined;
+
 for (const signal of SHUTDOWN_SIGNALS) {
   process.on(signal, () => {
     if (!lifecycle.reason && !lifecycle.stopsOnSignal) say(`received ${signal}; stopping (an open session is deleted first)`);
     lifecycle.stop(signal);
+    // Nothing is left to delete, only output to drain: a signal now (a second one, say) ends it at once.
+    leave?.();
   });
 }
 const crash = (error: unknown) => {
@@ -76,13 +81,20 @@ void run(process.argv).then((code) => {
   });
   lifecycle.dispose();
   // The work and its cleanup are done. An in-band exchange that was given up on may still sit in
-  // a native call the iLO never answers; it must not hold the process. Exit once stdout drained.
-  process.stdout.write('', (error?: Error | null) => {
-    if ((error as NodeJS.ErrnoException | null | undefined)?.code === 'EPIPE') lifecycle.stop('SIGPIPE');
+  // a native call the iLO never answers; it must not hold the process.
+  leave = () => {
     if (nativeCallsPending()) {
       lifecycle.lastResortCleanup();
       exitNow(lifecycle.exitCode() ?? code);
     }
     process.exit();
+  };
+  // Exit once stdout drained; but a reader that never reads does not hold a stopped process past
+  // its shutdown timeout (what it has not read is lost: it was told to stop).
+  const deadline = lifecycle.shutdownDeadline;
+  if (deadline !== undefined) setTimeout(leave, Math.max(0, deadline - Date.now())).unref();
+  process.stdout.write('', (error?: Error | null) => {
+    if ((error as NodeJS.ErrnoException | null | undefined)?.code === 'EPIPE') lifecycle.stop('SIGPIPE');
+    leave?.();
   });
 });

@@ -1,3 +1,4 @@
-// The signals that stop ilo-agent; SIGBREAK is Windows' Ctrl+Break.
+// The signals that stop ilo-agent; SIGBREAK is Windows' Ctrl+Break, SIGQUIT a terminal's Ctrl-\
+// (by default it kills without cleanup, and dumps core).
 export const SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] =
-  process.platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGBREAK'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  process.platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGBREAK'] : ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];

@@ -4,7 +4,7 @@ export type { ConnectedClient, RedfishResponse, RequestOptions, SessionLike } fr
 export { IloClient, openSession, withSession, DEFAULT_CLOSE_TIMEOUT_MS } from './open-session.js';
 export type { ConnectOptions } from './open-session.js';
 export { checkMethod, checkPath, checkNotSessionPost, isSessionPath, parseJsonInput } from './paths.js';
-export { nativeCallsPending, exitNow } from '../transport/index.js';
+export { nativeCallsPending, exitNow, protectSecrets } from '../transport/index.js';
 export { applyPatch, buildDesired, deepEqual, diffResource, isPlainObject, isWriteOnly, masked, parseAssignment, project, writeOnlyPaths } from './diff.js';
 export type { Assignment, Difference, JsonObject, JsonValue } from './diff.js';
 export { crawl, linksOf, DEFAULT_MAX_RESOURCES } from './crawl.js';

@@ -35,6 +35,12 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** Cuts close() short, before closeTimeoutMs (after which a session may remain until its idle timeout). */
   closeSignal?: AbortSignal;
+  /**
+   * When the DELETE failed or was cut short, one more with a blocking request before close()
+   * reports it (in-band only: CHIF can send one, on a fresh channel). For a process that leaves
+   * right after (the CLI): the request holds the event loop until the iLO answers.
+   */
+  blockingCloseFallback?: boolean;
   /** A transport to use instead of HTTPS to `url` (the CHIF transport, a test double). */
   transport?: Transport;
   /** Told of each client once its session is open (the CLI keeps them for a last-resort cleanup). */
@@ -80,6 +86,8 @@ export class IloClient extends RedfishClient {
       const bound = this.#options.closeSignal ? AbortSignal.any([timeout, this.#options.closeSignal]) : timeout;
       try {
         await this.session.close({ signal: bound });
+      } catch (error) {
+        if (!(this.#options.blockingCloseFallback && this.session.closeSync())) throw error;
       } finally {
         // Released: the guardian exits. Not released (the DELETE failed): it tries itself.
         await this.#guardian?.detach();
@@ -141,7 +149,7 @@ export async function openSession(options: ConnectOptions): Promise<IloClient> {
   }
   // Started alongside the login, never waited for: it boots while the POST is on its way.
   const guardian = options.guardian ? guardianFor(options, transport, credentials) : undefined;
-  const session = new Session({ transport, credentials, logger: options.logger, observer: guardian });
+  const session = new Session({ transport, credentials, logger: options.logger, observer: guardian, guarded: () => guardian?.watching === true });
   const client = new IloClient(session, transport, options, guardian);
   try {
     await session.open({ signal: options.signal, deadline: options.closeSignal });

@@ -1,6 +1,7 @@
 // The agent's side of the guardian: start the process, feed it the session's story over its
 // stdin, let it go. Nothing here may delay the work or break it: the guardian is spawned and never
-// waited for, it holds neither the event loop nor stdout, and any failure of it is a debug line.
+// waited for, it holds neither the event loop nor stdout, and any failure of it is a warning (the
+// run goes on, but a SIGKILL would now leave the session): never a throw, never a signal.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -22,11 +23,30 @@ export interface GuardianSpec {
 /** A running guardian: the session reports to it; detach() closes the pipe. */
 export interface Guardian extends Required<SessionObserver> {
   readonly pid: number | undefined;
+  /** Whether it still runs and listens: what the session leaves, it will try to delete. */
+  readonly watching: boolean;
   /**
    * Closes the pipe. After released(), the guardian exits at once; otherwise it deletes what the
    * agent told it of. Idempotent; resolves when the pipe is closed (bounded, never rejects).
    */
   detach(): Promise<void>;
+}
+
+/** What a run without its guardian loses, said with each way it can fail. */
+const UNGUARDED = ' (a SIGKILL or a crash would now leave the session until its idle timeout)';
+
+/**
+ * Node flags of the guardian, beyond the agent's. Fewer threads: V8's pool is 4 by default, and a
+ * process that cannot make its threads (RLIMIT_NPROC, a cgroup's pids.max) hangs in Node's start-up.
+ * No SIGUSR1 debugger from the first instruction on, where Node has the flag (22.14, 23.7 and
+ * later); on older ones refuseDebugSignal() in guardian/main.ts covers it once the script runs.
+ */
+const guardianNodeOptions = (): string[] => ['--v8-pool-size=1', ...(hasDisableSigusr1() ? ['--disable-sigusr1'] : [])];
+
+/** Node 22.14+ and 23.7+ (the guardian runs the agent's node). The version, not allowedNodeEnvironmentFlags: that costs 0.5 ms. */
+function hasDisableSigusr1(version = process.versions.node): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 7) || (major === 22 && minor >= 14);
 }
 
 /** Levels at which the guardian gets the agent's stderr; below them it runs with none. */
@@ -79,8 +99,8 @@ export function guardianExecArgv(execArgv: readonly string[] = process.execArgv)
 }
 
 /**
- * Starts a guardian for one session, or answers undefined when it cannot (logged at debug: the
- * work goes on without one). Call before the login; pass the result as the session's observer.
+ * Starts a guardian for one session, or answers undefined when it cannot (a warning: the work goes
+ * on without one). Call before the login; pass the result as the session's observer.
  */
 export function startGuardian(spec: GuardianSpec): Guardian | undefined {
   const log = spec.logger;
@@ -93,6 +113,8 @@ export function startGuardian(spec: GuardianSpec): Guardian | undefined {
   // The environment is inherited (the CHIF emulator's socket, the loader's path), minus a password.
   const env = { ...process.env };
   delete env.ILO_PASSWORD;
+  // NODE_OPTIONS reaches every form of the guardian (node script, bundle, single executable).
+  env.NODE_OPTIONS = [process.env.NODE_OPTIONS, ...guardianNodeOptions()].filter(Boolean).join(' ');
   let child: ChildProcess;
   try {
     child = spawn(launch.command, launch.args, {
@@ -104,12 +126,7 @@ export function startGuardian(spec: GuardianSpec): Guardian | undefined {
       windowsHide: true,
     });
   } catch (error) {
-    log?.debug({ err: error }, 'the guardian could not be started; continuing without it');
-    return undefined;
-  }
-  const pipe = child.stdin;
-  if (!pipe) {
-    child.kill();
+    log?.warn(`the guardian could not be started (${(error as Error).message}); continuing without it${UNGUARDED}`);
     return undefined;
   }
   let usable = true;
@@ -117,12 +134,18 @@ export function startGuardian(spec: GuardianSpec): Guardian | undefined {
   const fail = (what: string) => (error: Error) => {
     if (!usable) return;
     usable = false;
-    log?.debug({ err: error }, `the guardian ${what}; continuing without it`);
+    // The message only: a stack says nothing to the operator (ILO_AGENT_DEBUG is for crashes).
+    log?.warn(`the guardian ${what} (${error.message}); continuing without it${UNGUARDED}`);
   };
-  child.on('error', fail('failed'));
+  // First, before anything can emit it: an 'error' without a listener would be an uncaught exception.
+  child.on('error', fail('could not be started'));
+  const pipe = child.stdin;
+  // EMFILE/ENFILE: node gives up before the stdio and the pid are set, and 'error' follows. Nothing
+  // was started, so there is nothing to stop: kill() would signal an unset pid (0: our own group).
+  if (!pipe || child.pid === undefined) return undefined;
   pipe.on('error', fail('pipe failed'));
   child.on('exit', (code, signal) => {
-    if (usable && !detached) log?.debug({ code, signal }, 'the guardian exited early; continuing without it');
+    if (usable && !detached) log?.warn({ code, signal }, `the guardian exited early; continuing without it${UNGUARDED}`);
     usable = false;
   });
   // Neither the process nor its pipe keeps the agent alive.
@@ -166,15 +189,26 @@ export function startGuardian(spec: GuardianSpec): Guardian | undefined {
     ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }),
   });
   log?.debug({ guardianPid: child.pid }, 'guardian started');
+  // PID 1 of a PID namespace (a container's main process): the kernel kills the whole namespace
+  // with it, guardian included. SIGTERM (docker stop) is handled by the agent itself.
+  if (process.pid === 1) log?.debug('running as PID 1 of a PID namespace: a SIGKILL of it (docker kill, the end of a stop\'s grace period) kills the guardian too');
 
   return {
     pid: child.pid,
+    get watching() {
+      return usable;
+    },
     loginStarted: ({ user, at }) => send({ type: 'login', user, at }),
     loginRefused: () => send({ type: 'refused' }),
     sessionCreated: ({ path, token }) => send({ type: 'session', path, token }),
     released: () => {
       send({ type: 'released' });
-      void detach();
+      // A released guardian has nothing left to do: it is stopped rather than trusted to exit. One
+      // still in Node's start-up (slow, or hung where threads cannot be made: RLIMIT_NPROC) would
+      // otherwise keep the agent's stderr and inherited descriptors open as long as it lives.
+      void detach().then(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      });
     },
     detach,
   };

@@ -36,6 +36,8 @@ export interface SessionOptions {
    * guardian process listens). It receives the token: it must keep it in memory only.
    */
   observer?: SessionObserver;
+  /** Whether something else (a running guardian) deletes what the session leaves: messages say so. */
+  guarded?: () => boolean;
 }
 
 /**
@@ -84,6 +86,7 @@ export class Session {
   readonly #transport: Transport;
   readonly #log: Logger | undefined;
   readonly #observer: SessionObserver;
+  readonly #guarded: () => boolean;
   #credentials: Credentials | null;
   #token: string | null = null;
   #path: string | null = null;
@@ -117,6 +120,7 @@ export class Session {
     this.#credentials = options.credentials;
     this.#log = options.logger;
     this.#observer = options.observer ?? {};
+    this.#guarded = options.guarded ?? (() => false);
   }
 
   get state(): State {
@@ -273,7 +277,8 @@ export class Session {
         // A token without a path (the iLO named no session) was not deleted: not released.
         released = this.#deleted;
       } else if (previous === 'opening' && this.#kill.signal.aborted) {
-        this.#log?.error('the login was cut off before the iLO answered; if the iLO made a session, it stays until its idle timeout');
+        const fate = this.#guarded() ? 'the guardian will look for it and delete it' : 'it stays until its idle timeout';
+        this.#log?.error(`the login was cut off before the iLO answered; if the iLO made a session, ${fate}`);
       } else {
         released = true;
       }

@@ -6,4 +6,4 @@ export type { HttpsTransportOptions } from './https/https-transport.js';
 export { openChifTransport } from './chif/chif-transport.js';
 export type { ChifTransportOptions } from './chif/chif-transport.js';
 export { openInbandTransport } from './chif/open-inband.js';
-export { nativeCallsPending, exitNow, useKoffiNativeModule } from '../binding/index.js';
+export { nativeCallsPending, exitNow, useKoffiNativeModule, protectSecrets, refuseDebugSignal } from '../binding/index.js';

@@ -140,8 +140,8 @@ describe.skipIf(!linux)('the guardian', () => {
       expect(sim.sessions()).toEqual([]);
       const pid = Number(/"guardianPid":(\d+)/.exec(r.stderr())?.[1]);
       expect(pid).toBeGreaterThan(0);
+      // released: it exits by itself, or the agent stops it on its way out (it has nothing to do)
       await until(() => guardians([`${kind}-normal`]).size === 0, 'the guardian exited', 2000);
-      await until(() => r.stderr().includes('released its session; nothing to do'), 'the guardian said why it left', 1000);
       const deletes = simLog.filter((l) => l.msg === 'request' && l.method === 'DELETE');
       expect(deletes).toHaveLength(1);
       expect(deletes[0]?.status).toBe(200);
