@@ -1,6 +1,7 @@
 // A local client of `ilo-agent serve`: sends Redfish requests through the agent's session
 // instead of logging in. It looks like a session to RedfishClient.
 import { connect, type Socket } from 'node:net';
+import type { Logger } from 'pino';
 import { RedfishClient } from '../client/index.js';
 import { AbortedError, ClosedError, ConnectError, IloAgentError, type ErrorCode, TimeoutError } from '../errors.js';
 import type { SessionRequest } from '../session/index.js';
@@ -30,7 +31,7 @@ export class AgentConnection {
    * Connects and greets the agent; says clearly when no agent listens there (exit 5), and refuses
    * (exit 2) an agent run by another user than ours or root, before sending it anything.
    */
-  static async open(socketPath: string, timeoutMs = 60_000): Promise<AgentConnection> {
+  static async open(socketPath: string, timeoutMs = 60_000, logger?: Pick<Logger, 'debug'>): Promise<AgentConnection> {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect(socketPath);
       s.once('connect', () => resolve(s));
@@ -39,7 +40,7 @@ export class AgentConnection {
       );
     });
     try {
-      await checkAgentPeer(socket, socketPath);
+      await checkAgentPeer(socket, socketPath, logger);
     } catch (error) {
       socket.destroy();
       throw error;
@@ -114,8 +115,8 @@ export class AgentConnection {
 }
 
 /** A RedfishClient whose requests go through the agent's session. */
-export async function openAgentClient(socketPath: string, timeoutMs?: number): Promise<AgentClient> {
-  const connection = await AgentConnection.open(socketPath, timeoutMs);
+export async function openAgentClient(socketPath: string, timeoutMs?: number, logger?: Pick<Logger, 'debug'>): Promise<AgentClient> {
+  const connection = await AgentConnection.open(socketPath, timeoutMs, logger);
   return new AgentClient(connection, socketPath);
 }
 

@@ -3,3 +3,4 @@ export { loadChifLibrary, candidatePaths, nativeCallsPending, exitNow, useKoffiN
 export type { ChifLibrary, ChifHandle, ChifSizes } from './chif-library.js';
 export { peerUid } from './peer-credentials.js';
 export { protectSecrets, refuseDebugSignal, type Protection } from './process-hardening.js';
+export { formatSid, pipeServer, type PipeServer } from './pipe-server.js';

@@ -137,7 +137,7 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       const agent = flags.agent ?? (deps.env.ILO_AGENT_SOCKET || undefined);
       if (!agent) return withSession({ ...(await connectOptions(flags)), ...tuning }, work);
       // Never a silent login of our own when the agent is asked for and not there (exit 5).
-      const client = await openAgentClient(agent, flags.timeout);
+      const client = await openAgentClient(agent, flags.timeout, deps.logger());
       try {
         return await work(client);
       } finally {

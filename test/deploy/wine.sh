@@ -4,6 +4,7 @@
 # SEA_DIR is mounted read-only at /sea, WORK_DIR (the Wine prefix, the CA file, the output) at
 # /work. Under Wine, Node's stdio must be files: with pipes, opening them fails with EBADF.
 # usage: sh wine.sh ROOT SEA_DIR WORK_DIR ARGS...   (exit status in WORK_DIR/status)
+# With WINE_SCRIPT set, that shell script runs in the chroot instead, with ARGS as its "$@".
 set -eu
 root=$1 sea=$2 work=$3
 shift 3
@@ -14,7 +15,7 @@ mount --bind "$work" "$root/work"
 mount -t proc proc "$root/proc"
 mount --bind /dev "$root/dev"
 # The programs below run inside the chroot; everything they see is under it.
-script='"$WINE" "$SEA/ilo-agent.exe" "$@" >"$WORK/stdout" 2>"$WORK/stderr"; echo $? >"$WORK/status"'
+script=${WINE_SCRIPT:-'"$WINE" "$SEA/ilo-agent.exe" "$@" >"$WORK/stdout" 2>"$WORK/stderr"; echo $? >"$WORK/status"'}
 exec chroot "$root" env -i PATH=/usr/bin:/bin HOME=/work/home WINEPREFIX=/work/prefix WINEDEBUG=-all \
   WINE=/usr/lib/wine/wine64 SEA=/sea WORK=/work ILO_USERNAME="${ILO_USERNAME:-}" ILO_PASSWORD="${ILO_PASSWORD:-}" \
   sh -c "$script" wine.sh "$@"
