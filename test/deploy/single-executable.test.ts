@@ -4,12 +4,13 @@
 // anything. Against the simulator, out-of-band and in-band (the CHIF emulator beside it, found by
 // HPE's search order), and through a stop and a kill, since its guardian is itself.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { killLive, runProgram, type Running } from '../helpers/cli.js';
+import { alive, childrenOf, listeningPorts, readProc, threadNames } from '../helpers/proc.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 import { until } from '../helpers/wait.js';
 
@@ -156,4 +157,43 @@ describe.skipIf(reason !== undefined)(`the Linux single executable, read-only an
     s.faults.release();
     await until(() => s.sessions().length === 0, 'the guardian deleted the session', 10_000);
   });
+
+  it('SIGUSR1 to the agent and to its guardian (the executable itself) opens no debugger: --disable-sigusr1 from the first instruction, the run ends cleanly', async () => {
+    const s = await start({ faults: [{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }] });
+    const r = outOfBand(s, ['--log-level', 'debug', 'get', '/redfish/v1/Systems/1']);
+    // unshare, read-only.sh and env each exec the next: the spawned pid becomes the executable's.
+    const agentPid = r.child.pid as number;
+    const exe = join(app, 'ilo-agent');
+    const guardians = () => childrenOf(agentPid).filter((pid) => readProc(pid, 'cmdline')?.split('\0').includes('__guardian'));
+    await until(() => s.faults.held === 1 && s.sessions().length === 1, 'the GET is held', 15_000);
+    await until(() => r.stderr().includes('guardian watching') && guardians().length === 1, 'the guardian watches', 15_000);
+    const guardianPid = guardians()[0] as number;
+    for (const pid of [agentPid, guardianPid]) {
+      expect(readlinkSync(`/proc/${pid}/exe`)).toBe(exe);
+      // Node's SIGUSR1 handler runs on this thread; --disable-sigusr1 (the SEA's execArgv) never starts it.
+      expect(threadNames(pid), `threads of ${pid}`).toContain('MainThread');
+      expect(threadNames(pid), `threads of ${pid}`).not.toContain('SignalInspector');
+    }
+    // Each either says it ignored the signal (its own listener) or keeps it blocked and pending (bit 9 of ShdPnd).
+    const said = () => r.stderr().split('SIGUSR1 ignored').length - 1;
+    const pending = (pid: number) => (parseInt(/^ShdPnd:\s+([0-9a-f]+)$/m.exec(readProc(pid, 'status') ?? '')?.[1] ?? '0', 16) & 0x200) !== 0;
+    process.kill(agentPid, 'SIGUSR1');
+    await until(() => said() === 1 || pending(agentPid), 'the agent got SIGUSR1', 10_000);
+    const before = said();
+    process.kill(guardianPid, 'SIGUSR1');
+    await until(() => said() === before + 1 || pending(guardianPid), 'the guardian got SIGUSR1', 10_000);
+    // Node starts its inspector within milliseconds of the signal: give it ample time to show.
+    await new Promise((res) => setTimeout(res, 500));
+    expect(r.stderr()).not.toMatch(/Debugger listening|inspector/i);
+    for (const pid of [agentPid, guardianPid]) {
+      expect(listeningPorts(pid), `ports of ${pid}`).toEqual([]);
+      expect(threadNames(pid), `threads of ${pid}`).not.toContain('SignalInspector');
+    }
+    s.faults.release();
+    const end = await finished(r);
+    expect(end.code, end.stderr).toBe(0);
+    expect(JSON.parse(end.stdout)).toMatchObject({ Id: '1' });
+    expect(s.sessions()).toEqual([]);
+    await until(() => !alive(guardianPid), 'the guardian exited', 10_000);
+  }, 60_000);
 });

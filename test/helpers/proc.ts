@@ -69,3 +69,25 @@ export function procOwner(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** The names of a process's threads (Node's inspector signal thread is "SignalInspector"). */
+export function threadNames(pid: number): string[] {
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return tasks.map((tid) => readProc(pid, `task/${tid}/comm`)?.trim()).filter((name): name is string => name !== undefined);
+}
+
+/** The pids of a process's children (forked by any of its threads). */
+export function childrenOf(pid: number): number[] {
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return tasks.flatMap((tid) => (readProc(pid, `task/${tid}/children`) ?? '').trim().split(/\s+/).filter(Boolean).map(Number));
+}
