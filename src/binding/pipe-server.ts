@@ -82,9 +82,9 @@ async function openPipe(w: Api, pipe: string): Promise<number> {
   }
 }
 
-function tokenUser(w: Api, process: number, who: string): string {
+function tokenUser(w: Api, processHandle: number, who: string): string {
   const out = [0];
-  if (!w.OpenProcessToken(process, TOKEN_QUERY, out)) throw new Error(`the user of ${who} cannot be read (OpenProcessToken: error ${w.GetLastError()})`);
+  if (!w.OpenProcessToken(processHandle, TOKEN_QUERY, out)) throw new Error(`the user of ${who} cannot be read (OpenProcessToken: error ${w.GetLastError()})`);
   const token = out[0] as number;
   try {
     // TOKEN_USER { SID_AND_ATTRIBUTES { PSID Sid; DWORD Attributes } }, the SID itself after it.
