@@ -16,7 +16,9 @@ export type ErrorCode =
   | 'E_ABORTED'
   | 'E_CHIF_LIBRARY'
   | 'E_CHIF_CREDENTIALS'
-  | 'E_CHIF';
+  | 'E_CHIF'
+  | 'E_VNIC'
+  | 'E_APP_ACCOUNT';
 
 export class IloAgentError extends Error {
   readonly code: ErrorCode;
@@ -185,5 +187,35 @@ export class ChifError extends IloAgentError {
   constructor(message: string, status?: number) {
     super(message, 'E_CHIF');
     this.status = status;
+  }
+}
+
+/**
+ * The in-band path chosen cannot be used on this host: the vNIC is disabled in the iLO, the host
+ * side of the vNIC is not configured, HPE's library is missing what the app-token login needs.
+ * Nothing was sent to the iLO. `libraryCode`: the number HPE's library answered, when it did.
+ */
+export class VnicError extends IloAgentError {
+  readonly libraryCode: number | undefined;
+
+  constructor(message: string, libraryCode?: number, options?: { cause?: unknown }) {
+    super(message, 'E_VNIC', options);
+    this.libraryCode = libraryCode;
+  }
+}
+
+/**
+ * The application-account (app-token) login failed: no account in the TPM, an inactive token, an
+ * error of HPE's GetSessionID. `mayHaveSession`: the library may have made a session before it
+ * failed (it is a black box), so nothing can say that no session exists.
+ */
+export class AppAccountError extends IloAgentError {
+  readonly libraryCode: number | undefined;
+  readonly mayHaveSession: boolean;
+
+  constructor(message: string, details: { libraryCode?: number; mayHaveSession?: boolean } = {}) {
+    super(message, 'E_APP_ACCOUNT');
+    this.libraryCode = details.libraryCode;
+    this.mayHaveSession = details.mayHaveSession ?? false;
   }
 }

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ChifLibraryError } from '../errors.js';
+import { APP_ACCOUNT_SYMBOLS, bindAppAccount, serialised, SerialQueue, type AppAccountBinding } from './app-account.js';
 import { checkTrustedPath, type PathVerdict } from './trusted-path.js';
 
 export type Koffi = typeof import('koffi');
@@ -34,6 +35,12 @@ export interface ChifSizes {
 export interface ChifLibrary {
   readonly path: string;
   readonly sizes: ChifSizes;
+  /**
+   * The application-account functions (iLO 7 in-band), serialised process-wide; null for an
+   * older library that lacks one of them (`appAccountMissing` names which).
+   */
+  readonly appAccount: AppAccountBinding | null;
+  readonly appAccountMissing: readonly string[];
   initialize(): void;
   /** >0 credentials required, 0 not, <0 the query failed; 0 when the library predates it. */
   isSecurityRequired(): Promise<number>;
@@ -86,6 +93,12 @@ export function candidatePaths(platform: NodeJS.Platform = process.platform, exe
     ...searchPath.flatMap((dir) => ['libilorestchif.so', 'ilorest_chif.so'].map((n) => join(dir, n))),
   ];
 }
+
+/**
+ * The library's TPM access is process-wide (HPE's note on its TPM semaphore): one queue for every
+ * load of it in this process, whatever object calls.
+ */
+const APP_ACCOUNT_QUEUE = new SerialQueue();
 
 let koffiPromise: Promise<Koffi> | undefined;
 let loadedKoffi: Koffi | undefined;
@@ -361,9 +374,14 @@ function bind(koffi: Koffi, lib: ReturnType<Koffi['load']>, path: string): ChifL
   const deleteBlob = builder(`uint8_t *delete_blob(${str}key, ${str}ns)`, 'delete_blob', () => sizes.deleteRequest);
   const securityState = builder('uint8_t *get_security_state(void)', 'get_security_state', () => sizes.securityStateRequest);
 
+  const appAccountMissing = APP_ACCOUNT_SYMBOLS.filter((name) => !has(name));
+  const appAccount = appAccountMissing.length === 0 ? serialised(bindAppAccount(lib, callAsync as never), APP_ACCOUNT_QUEUE) : null;
+
   return {
     path,
     sizes,
+    appAccount,
+    appAccountMissing,
     initialize: () => void ChifInitialize(null),
     isSecurityRequired: async () => (ChifIsSecurityRequired ? Number(await callAsync(ChifIsSecurityRequired)) : 0),
     disableSecurity: () => void ChifDisableSecurity?.(),

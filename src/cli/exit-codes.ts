@@ -16,6 +16,11 @@ export const EXIT_CODES = {
   E_PROTOCOL: 6,
   E_CHIF_LIBRARY: 7,
   E_CHIF_CREDENTIALS: 8,
+  // In-band on iLO 7: the vNIC cannot be used (disabled, host side not configured, library too
+  // old or missing) is 7 like a missing CHIF library; the app account cannot log in is 8 like
+  // missing in-band credentials (both say: give -u).
+  E_VNIC: 7,
+  E_APP_ACCOUNT: 8,
   // The iLO did not answer over the channel: "unreachable", as over HTTPS.
   E_CHIF: 5,
   // Aborted without a signal (the caller gave up): treated as an interruption, as SIGINT.

@@ -23,6 +23,17 @@ export interface Credentials {
   password: string;
 }
 
+/**
+ * A login done by someone else (HPE's library, from an application-account token): it answers a
+ * token and the session's location, as a login answer would. A rejection whose error says
+ * `mayHaveSession: true` leaves the login "unanswered" (a session may exist, nobody can name it).
+ */
+export interface ExternalLogin {
+  /** Whose session it is, for logs and the guardian (e.g. "iLORest"). */
+  label: string;
+  acquire(signal: AbortSignal): Promise<{ token: string; location: string }>;
+}
+
 export interface SessionOptions {
   transport: Transport;
   /**
@@ -30,6 +41,8 @@ export interface SessionOptions {
    * production security state.
    */
   credentials: Credentials | null;
+  /** Instead of a session POST: the session is made elsewhere and adopted (credentials then null). */
+  externalLogin?: ExternalLogin;
   logger?: Logger;
   /**
    * Told, synchronously, of every step that changes what the iLO may hold for this session (the
@@ -87,6 +100,7 @@ export class Session {
   readonly #log: Logger | undefined;
   readonly #observer: SessionObserver;
   readonly #guarded: () => boolean;
+  readonly #external: ExternalLogin | undefined;
   #credentials: Credentials | null;
   #token: string | null = null;
   #path: string | null = null;
@@ -118,6 +132,7 @@ export class Session {
   constructor(options: SessionOptions) {
     this.#transport = options.transport;
     this.#credentials = options.credentials;
+    this.#external = options.externalLogin;
     this.#log = options.logger;
     this.#observer = options.observer ?? {};
     this.#guarded = options.guarded ?? (() => false);
@@ -319,6 +334,7 @@ export class Session {
   // ---- login -------------------------------------------------------------------------------
 
   async #login(): Promise<void> {
+    if (this.#external) return this.#loginExternally(this.#external);
     const credentials = this.#credentials;
     const body = Buffer.from(
       JSON.stringify(credentials ? { UserName: credentials.username, Password: credentials.password } : { UserName: null, Password: null }),
@@ -375,17 +391,43 @@ export class Session {
    * ways is reported, and kept from "released" so that a guardian tries too.
    */
   async #adopt(response: TransportResponse): Promise<void> {
+    const body = parseJsonBody(response.body);
+    await this.#adoptSession(response.headers['x-auth-token'], response.headers.location, isJsonObject(body) ? body['@odata.id'] : undefined, `the iLO answered the login with ${response.status} but no X-Auth-Token`);
+  }
+
+  /**
+   * The external login: the observer hears "login started" before the call (the library may make
+   * the session before it returns), and the answer is adopted exactly as a POST's would be.
+   */
+  async #loginExternally(external: ExternalLogin): Promise<void> {
+    this.#loginUnanswered = true;
+    this.#loginStart = { user: external.label, at: Date.now() };
+    this.#notify('loginStarted', this.#loginStart);
+    let answer: { token: string; location: string };
+    try {
+      answer = await external.acquire(this.#kill.signal);
+    } catch (error) {
+      // Only an error that says so leaves a possible session behind; any other made none.
+      if ((error as { mayHaveSession?: unknown }).mayHaveSession !== true && !this.#kill.signal.aborted) {
+        this.#loginUnanswered = false;
+        this.#notify('loginRefused');
+      }
+      throw error;
+    }
+    this.#loginUnanswered = false;
+    this.#collection = DOCUMENTED_SESSIONS_PATH;
+    await this.#adoptSession(answer.token, answer.location, undefined, `the ${external.label} login answered no session token`);
+  }
+
+  async #adoptSession(token: string | undefined, location: string | undefined, odataId: unknown, noTokenMessage: string): Promise<void> {
     const collections = this.#collections();
-    const token = response.headers['x-auth-token'];
     if (token) this.#token = token;
-    const location = response.headers.location;
     if (location) {
       this.#path = sessionPathOf(location, collections);
       if (!this.#path) this.#log?.warn({ location: location.slice(0, 200) }, 'the login answer\'s Location is not a session of the Sessions collection; ignored');
     }
-    if (!this.#path) {
-      const body = parseJsonBody(response.body);
-      this.#path = sessionPathOf(isJsonObject(body) ? body['@odata.id'] : undefined, collections);
+    if (!this.#path && odataId !== undefined) {
+      this.#path = sessionPathOf(odataId, collections);
       if (this.#path) this.#log?.warn('the login answer had no usable Location; using the body\'s @odata.id');
     }
     this.#generation++;
@@ -393,7 +435,7 @@ export class Session {
     this.#notify('sessionCreated', { path: this.#path, token: this.#token });
     if (!this.#token) {
       // A session may exist that we cannot use; delete it if we can say which.
-      throw new ProtocolError(`the iLO answered the login with ${response.status} but no X-Auth-Token`);
+      throw new ProtocolError(noTokenMessage);
     }
     if (!this.#path) {
       this.#path = await this.#findMySession(this.#collection);

@@ -1,0 +1,93 @@
+// HPE's application-account functions (iLO 7 in-band), as HPE's own clients declare them
+// (python-ilorest-library src/redfish/hpilo/vnichpilo.py: DetectILO, ReadyToUse,
+// AppIdExistsinTPM, GetSessionID). They live in the same library as CHIF. The binding is an
+// interface: the koffi one below for the real library, a test double for tests.
+
+/** The answer of `int DetectILO(const char *appid, int *iloType, int *securityState)`. */
+export interface DetectIloResult {
+  rc: number;
+  iloType: number;
+  securityState: number;
+}
+
+/**
+ * What ilo-agent calls. Strings out of the library are copied into JS strings at once (the
+ * library owns them and nobody frees them: vnichpilo.py never does).
+ */
+export interface AppAccountBinding {
+  detectIlo(appid: string): Promise<DetectIloResult>;
+  /** `int ReadyToUse(void)`: 0 = the vNIC is ready. */
+  readyToUse(): Promise<number>;
+  /** `int AppIdExistsinTPM(const char *appid, bool *exists)`. */
+  appIdExistsInTpm(appid: string): Promise<{ rc: number; exists: boolean }>;
+  /** `int GetSessionID(appid, appname, salt, char **sessionId, char **sessionLocation)`. */
+  getSessionId(appid: string, appname: string, salt: string): Promise<{ rc: number; token: string | null; location: string | null }>;
+}
+
+/** The symbols the app-token login needs; a library without one of them is an older, CHIF-only one. */
+export const APP_ACCOUNT_SYMBOLS = ['DetectILO', 'ReadyToUse', 'AppIdExistsinTPM', 'GetSessionID'] as const;
+
+/** A loaded library, as far as this file needs it (koffi's library object). */
+export interface NativeLibrary {
+  func(declaration: string): unknown;
+}
+
+type AsyncFn = (fn: never, ...args: unknown[]) => Promise<unknown>;
+
+/**
+ * The koffi binding. `callAsync` runs a function on koffi's worker thread (and counts it as a
+ * native call in flight): the library does TPM and network I/O with unknown timeouts, and the
+ * event loop (signals) must never wait for it. Declarations as checked with koffi 2.16.
+ */
+export function bindAppAccount(lib: NativeLibrary, callAsync: AsyncFn): AppAccountBinding {
+  const DetectILO = lib.func('int DetectILO(const char *appid, _Out_ int *iloType, _Out_ int *securityState)') as never;
+  const ReadyToUse = lib.func('int ReadyToUse(void)') as never;
+  const AppIdExistsinTPM = lib.func('int AppIdExistsinTPM(const char *appid, _Out_ bool *exists)') as never;
+  const GetSessionID = lib.func('int GetSessionID(const char *appid, const char *appname, const char *salt, _Out_ const char **id, _Out_ const char **loc)') as never;
+  return {
+    async detectIlo(appid) {
+      const type = [0];
+      const state = [0];
+      const rc = Number(await callAsync(DetectILO, appid, type, state));
+      return { rc, iloType: Number(type[0]), securityState: Number(state[0]) };
+    },
+    async readyToUse() {
+      return Number(await callAsync(ReadyToUse));
+    },
+    async appIdExistsInTpm(appid) {
+      const exists = [false];
+      const rc = Number(await callAsync(AppIdExistsinTPM, appid, exists));
+      return { rc, exists: exists[0] === true };
+    },
+    async getSessionId(appid, appname, salt) {
+      const id: unknown[] = [null];
+      const loc: unknown[] = [null];
+      const rc = Number(await callAsync(GetSessionID, appid, appname, salt, id, loc));
+      return { rc, token: typeof id[0] === 'string' ? id[0] : null, location: typeof loc[0] === 'string' ? loc[0] : null };
+    },
+  };
+}
+
+/**
+ * One call at a time through `queue`: HPE notes that concurrent TPM access through the library
+ * breaks its TPM semaphore (GetSessionID then answers 0 with empty outputs). The real binding
+ * shares one queue per process (the library is process-wide); a test gives its own.
+ */
+export function serialised(binding: AppAccountBinding, queue: SerialQueue = new SerialQueue()): AppAccountBinding {
+  return {
+    detectIlo: (appid) => queue.run(() => binding.detectIlo(appid)),
+    readyToUse: () => queue.run(() => binding.readyToUse()),
+    appIdExistsInTpm: (appid) => queue.run(() => binding.appIdExistsInTpm(appid)),
+    getSessionId: (appid, appname, salt) => queue.run(() => binding.getSessionId(appid, appname, salt)),
+  };
+}
+
+export class SerialQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(work, work);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}
