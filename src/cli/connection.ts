@@ -17,6 +17,12 @@ export interface GlobalFlags {
   caCert?: string;
   insecure?: boolean;
   chifLib?: string;
+  inband?: 'auto' | 'chif' | 'vnic';
+  vnicUrl?: string;
+  /** false with --no-app-account. */
+  appAccount?: boolean;
+  pin?: string;
+  tlsServername?: string;
   agent?: string;
   timeout: number;
   shutdownTimeout: number;
@@ -59,6 +65,8 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
     // No address: the local iLO, in-band. Never a fallback from one to the other.
     const url = flags.url ?? deps.env.ILO_URL;
     const username = flags.username ?? deps.env.ILO_USERNAME;
+    if (url && (flags.inband === 'chif' || flags.inband === 'vnic')) throw new UsageError(`--inband ${flags.inband} chooses an in-band path: it does not go with --url / ILO_URL`);
+    if (url && (flags.pin || flags.tlsServername || flags.vnicUrl)) throw new UsageError('--pin, --tls-servername and --vnic-url are for the vNIC (in-band, without --url)');
     if (url && !username) throw new UsageError('a user name is required over HTTPS: --username NAME or ILO_USERNAME');
     const passwordGiven = flags.passwordStdin || flags.passwordFile !== undefined || flags.password !== undefined;
     if (!username && passwordGiven) throw new UsageError('a password was given without a user name (--username)');
@@ -85,6 +93,11 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
     return {
       url: url || undefined,
       chifLibrary: flags.chifLib ?? (deps.env.ILO_CHIF_LIB || undefined),
+      inband: flags.inband,
+      vnicUrl: flags.vnicUrl ?? (deps.env.ILO_VNIC_URL || undefined),
+      noAppAccount: flags.appAccount === false,
+      pin: flags.pin,
+      tlsServername: flags.tlsServername,
       username: username || undefined,
       password,
       ca,

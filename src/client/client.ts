@@ -1,4 +1,5 @@
 // A Redfish client over one session: verbs, iLO error envelopes as typed errors, collections.
+import type { ConnectionFacts } from './open-session.js';
 import { InvalidInputError, ProtocolError, RedfishError } from '../errors.js';
 import { bodyText, envelopeMessages, isJsonObject, parseJsonBody, type Session } from '../session/index.js';
 import type { HttpMethod, TransportResponse } from '../transport/index.js';
@@ -21,6 +22,8 @@ export interface RedfishResponse {
 export interface ConnectedClient extends RedfishClient {
   readonly session: { readonly path: string | null; readonly id: string | null };
   readonly transportDescription: string;
+  /** How the iLO was reached (path, generation, login kind, TLS); absent through an agent. */
+  readonly connection?: ConnectionFacts;
 }
 
 /** The part of a session the client uses (a Session, or anything that sends like one). */

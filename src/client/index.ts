@@ -2,7 +2,7 @@
 export { RedfishClient, toRedfishError } from './client.js';
 export type { ConnectedClient, RedfishResponse, RequestOptions, SessionLike } from './client.js';
 export { IloClient, openSession, withSession, DEFAULT_CLOSE_TIMEOUT_MS } from './open-session.js';
-export type { ConnectOptions } from './open-session.js';
+export type { ConnectOptions, ConnectionFacts } from './open-session.js';
 export { checkMethod, checkPath, checkNotSessionPost, isSessionPath, parseJsonInput } from './paths.js';
 export { nativeCallsPending, exitNow, protectSecrets } from '../transport/index.js';
 export { applyPatch, buildDesired, deepEqual, diffResource, isPlainObject, isWriteOnly, masked, parseAssignment, project, writeOnlyPaths } from './diff.js';

@@ -1,9 +1,25 @@
 // The library API: open one session, use it, and always delete it.
 import type { Logger, LevelWithSilent } from 'pino';
-import { UsageError } from '../errors.js';
+import { ChifLibraryError, UsageError } from '../errors.js';
 import { deleteInterruptedLogin, startGuardian, type Guardian, type GuardianTransport } from '../guardian/index.js';
-import { Session, type Credentials } from '../session/index.js';
-import { DEFAULT_TIMEOUT_MS, openHttpsTransport, openInbandTransport, type Transport } from '../transport/index.js';
+import { Session, type Credentials, type ExternalLogin } from '../session/index.js';
+import {
+  appTokenLogin,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_VNIC_URL,
+  ILOREST_APP_ACCOUNT,
+  loadChifLibrary,
+  openChifTransport,
+  openHttpsTransport,
+  openVnicTransport,
+  planVnic,
+  selectInband,
+  type ChifLibrary,
+  type InbandMode,
+  type InterfaceAddress,
+  type Transport,
+  type VnicPlan,
+} from '../transport/index.js';
 import { RedfishClient } from './client.js';
 
 export interface ConnectOptions {
@@ -14,6 +30,25 @@ export interface ConnectOptions {
   url?: string;
   /** The CHIF library to load in-band; default: the search README describes (never the working directory). */
   chifLibrary?: string;
+  /**
+   * In-band (no `url`): `auto` (default) lets HPE's DetectILO choose CHIF (iLO 5/6) or the vNIC
+   * (iLO 7); `chif` and `vnic` choose. Decided once, before any login; never a fallback.
+   */
+  inband?: InbandMode;
+  /** The iLO on its virtual NIC; default https://16.1.15.1. */
+  vnicUrl?: string;
+  /** On the vNIC, never the app token: a password login (`username` required). */
+  noAppAccount?: boolean;
+  /** vNIC TLS: accept exactly this leaf certificate (`sha256:<hex>`). */
+  pin?: string;
+  /** vNIC TLS: the name iLO's certificate carries, checked with `ca`. */
+  tlsServername?: string;
+  /** Pause before GetSessionID's one retry after an empty answer; default 500 ms. */
+  appTokenRetryPauseMs?: number;
+  /** Loads HPE's library (a test double of the binding); default: the real one, searched or `chifLibrary`. */
+  loadLibrary?: () => Promise<ChifLibrary>;
+  /** The host's interfaces, for the vNIC's link-bound TLS (a test double); default os.networkInterfaces. */
+  networkInterfaces?: () => NodeJS.Dict<InterfaceAddress[]>;
   username?: string;
   password?: string;
   /** PEM of the CA to trust for the iLO's certificate. */
@@ -58,9 +93,23 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose');
 
+/** How this client reached the iLO, for `info` (nothing secret). */
+export interface ConnectionFacts {
+  /** `https` (--url), `chif` or `vnic` (in-band). */
+  path: 'https' | 'chif' | 'vnic';
+  /** In-band: the generation HPE's DetectILO reported; null when not asked. */
+  generation: number | null;
+  /** In-band: why this path (DetectILO's answer, or --inband). */
+  selection: string | null;
+  login: string;
+  /** HTTPS and vNIC: how the iLO's certificate is trusted. */
+  tls: string | null;
+}
+
 /** A Redfish client bound to its own session; close() (or `await using`) deletes the session. */
 export class IloClient extends RedfishClient {
   readonly session: Session;
+  connection: ConnectionFacts | undefined;
   readonly #transport: Transport;
   readonly #options: ConnectOptions;
   readonly #guardian: Guardian | undefined;
@@ -138,19 +187,17 @@ export class IloClient extends RedfishClient {
 
 export async function openSession(options: ConnectOptions): Promise<IloClient> {
   const credentials = options.username === undefined ? null : { username: options.username, password: options.password ?? '' };
-  const transport =
-    options.transport ??
-    (options.url === undefined
-      ? await openInbandTransport({ libraryPath: options.chifLibrary, credentials, timeoutMs: options.timeoutMs, logger: options.logger })
-      : openHttpsTransport(httpsOptions(options)));
-  if (!credentials && transport.kind === 'https') {
+  const route = options.transport ? given(options.transport, credentials) : options.url === undefined ? await openInband(options, credentials) : remote(options, credentials);
+  const { transport, externalLogin } = route;
+  if (!credentials && !externalLogin && transport.kind === 'https') {
     await transport.close();
     throw new UsageError('a user name and password are needed to log in over HTTPS');
   }
   // Started alongside the login, never waited for: it boots while the POST is on its way.
-  const guardian = options.guardian ? guardianFor(options, transport, credentials) : undefined;
-  const session = new Session({ transport, credentials, logger: options.logger, observer: guardian, guarded: () => guardian?.watching === true });
+  const guardian = options.guardian ? guardianFor(options, route, credentials) : undefined;
+  const session = new Session({ transport, credentials, externalLogin, logger: options.logger, observer: guardian, guarded: () => guardian?.watching === true });
   const client = new IloClient(session, transport, options, guardian);
+  client.connection = route.facts;
   try {
     await session.open({ signal: options.signal, deadline: options.closeSignal });
     options.onOpen?.(client);
@@ -159,6 +206,73 @@ export async function openSession(options: ConnectOptions): Promise<IloClient> {
     throw error;
   }
   return client;
+}
+
+/** A transport, how to log in over it, and what `info` says of it. */
+interface Route {
+  transport: Transport;
+  externalLogin?: ExternalLogin;
+  facts: ConnectionFacts;
+  /** The vNIC's HTTPS options (the guardian rebuilds the same transport). */
+  vnic?: VnicPlan;
+}
+
+function loginWords(credentials: Credentials | null, external: ExternalLogin | undefined): string {
+  if (external) return `app token: HPE's library makes the session from iLOrest's application account (HPE allows application accounts only for its own tools; the iLO lists the session as user ${external.label})`;
+  return credentials ? `password (${credentials.username})` : 'null credentials (CHIF, production security state)';
+}
+
+function given(transport: Transport, credentials: Credentials | null): Route {
+  return { transport, facts: { path: transport.kind, generation: null, selection: null, login: loginWords(credentials, undefined), tls: null } };
+}
+
+function remote(options: ConnectOptions, credentials: Credentials | null): Route {
+  // --url never loads HPE's library: a remote user must not need it.
+  if (options.inband && options.inband !== 'auto') throw new UsageError(`--inband ${options.inband} chooses an in-band path: it does not go with --url`);
+  const transport = openHttpsTransport(httpsOptions(options));
+  const tls = options.insecure ? 'insecure: any certificate is accepted (--insecure)' : options.ca ? 'verified with --ca-cert' : 'verified with the system\'s CAs';
+  return { transport, facts: { path: 'https', generation: null, selection: null, login: loginWords(credentials, undefined), tls } };
+}
+
+/**
+ * In-band: the path is chosen once (selectInband), before any login. CHIF as before; the vNIC is
+ * the HTTPS transport at the vNIC address, with a password or iLOrest's application account.
+ */
+async function openInband(options: ConnectOptions, credentials: Credentials | null): Promise<Route> {
+  const log = options.logger;
+  const appToken = !credentials && !options.noAppAccount;
+  // A candidate skipped as unsafe is a sign of a planted file: always said, with or without a logger.
+  const warn = (message: string) => (log ? log.warn(message) : process.emitWarning(message));
+  const load = options.loadLibrary ?? (() => loadChifLibrary(options.chifLibrary, { warn }));
+  const selection = await selectInband({ mode: options.inband ?? 'auto', appToken, load, logger: log });
+  const facts = { generation: selection.generation, selection: selection.reason };
+  if (selection.path === 'chif') {
+    const library = selection.library as ChifLibrary;
+    const transport = await openChifTransport({ library, credentials, timeoutMs: options.timeoutMs, logger: log });
+    if (selection.noChifDriver) {
+      // The channel opened although DetectILO saw no driver: the two disagree, nothing is guessed.
+      await transport.close();
+      throw new ChifLibraryError(`HPE's library reports no CHIF driver (${selection.reason}), yet a channel opened: give --inband chif to use it, or --url`);
+    }
+    return { transport, facts: { path: 'chif', ...facts, login: loginWords(credentials, undefined), tls: null } };
+  }
+  if (!credentials && options.noAppAccount) {
+    throw new UsageError('--no-app-account needs a password login on the vNIC: --username NAME (with ILO_PASSWORD, --password-file or --password-stdin)');
+  }
+  const vnicUrl = options.vnicUrl ?? DEFAULT_VNIC_URL;
+  const plan = planVnic(
+    vnicUrl,
+    { pin: options.pin, ca: options.ca, servername: options.tlsServername, insecure: options.insecure },
+    { timeoutMs: options.timeoutMs, connectTimeoutMs: options.connectTimeoutMs, maxSockets: options.maxConnections },
+    options.networkInterfaces,
+  );
+  log?.debug({ vnic: plan.https.url, tls: plan.tlsMode }, `vNIC TLS: ${plan.tls}`);
+  const binding = selection.library?.appAccount;
+  const externalLogin = appToken && binding ? appTokenLogin(binding, { logger: log, vnicHost: new URL(plan.https.url).hostname, retryPauseMs: options.appTokenRetryPauseMs }) : undefined;
+  if (appToken && !externalLogin) throw new ChifLibraryError('the app-token login needs HPE\'s library, and none is loaded; log in with a password: --username NAME');
+  log?.info({ login: externalLogin ? 'app-token' : 'password' }, externalLogin ? `vNIC login: app token (iLOrest's application account, ${ILOREST_APP_ACCOUNT.appid})` : 'vNIC login: password');
+  const transport = openVnicTransport(plan);
+  return { transport, externalLogin, vnic: plan, facts: { path: 'vnic', ...facts, login: loginWords(credentials, externalLogin), tls: plan.tls } };
 }
 
 /** Runs `work` with a fresh session and deletes the session afterwards, whatever happens. */
@@ -176,11 +290,19 @@ export async function withSession<T>(options: ConnectOptions, work: (client: Ilo
   return result;
 }
 
-function guardianFor(options: ConnectOptions, transport: Transport, credentials: Credentials | null): Guardian | undefined {
+function guardianFor(options: ConnectOptions, route: Route, credentials: Credentials | null): Guardian | undefined {
+  const { transport } = route;
   let spec: GuardianTransport;
   if (options.transport) {
     options.logger?.debug('no guardian for a transport given by the caller');
     return undefined;
+  } else if (route.vnic) {
+    // The vNIC session is an HTTPS session for the guardian, with the same TLS trust.
+    const https = route.vnic.https;
+    spec = { kind: 'https', url: https.url, ca: https.ca ?? null, insecure: https.insecure ?? false };
+    if (https.localAddress) spec.localAddress = https.localAddress;
+    if (https.pin) spec.pin = https.pin;
+    if (https.servername) spec.servername = https.servername;
   } else if (transport.kind === 'https') {
     spec = { kind: 'https', url: options.url as string, ca: options.ca ?? null, insecure: options.insecure ?? false };
   } else {

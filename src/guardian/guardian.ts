@@ -244,7 +244,16 @@ async function openTransport(hello: HelloMessage): Promise<Transport> {
   const spec = hello.transport;
   const { requestMs } = guardianTimeouts(hello.timeoutMs);
   if (spec.kind === 'https') {
-    return openHttpsTransport({ url: spec.url, ca: spec.ca ?? undefined, insecure: spec.insecure, timeoutMs: requestMs, connectTimeoutMs: Math.min(requestMs, 10_000) });
+    return openHttpsTransport({
+      url: spec.url,
+      ca: spec.ca ?? undefined,
+      insecure: spec.insecure,
+      localAddress: spec.localAddress,
+      pin: spec.pin,
+      servername: spec.servername,
+      timeoutMs: requestMs,
+      connectTimeoutMs: Math.min(requestMs, 10_000),
+    });
   }
   return openInbandTransport({ libraryPath: spec.library, credentials: hello.credentials, timeoutMs: requestMs });
 }

@@ -7,7 +7,16 @@ export const GUARDIAN_PROTOCOL_VERSION = 1;
 
 /** How the guardian reaches the iLO: the agent's transport, rebuilt from what it was made of. */
 export type GuardianTransport =
-  | { kind: 'https'; url: string; ca: string | null; insecure: boolean }
+  | {
+      kind: 'https';
+      url: string;
+      ca: string | null;
+      insecure: boolean;
+      /** The vNIC's TLS trust, as the agent's (link-bound: the local address; --pin; --tls-servername). */
+      localAddress?: string;
+      pin?: string;
+      servername?: string;
+    }
   /** `library`: the file the agent loaded; the guardian checks it again and searches nothing. */
   | { kind: 'chif'; library: string };
 
@@ -61,6 +70,12 @@ export function parseMessage(line: string): AgentMessage | undefined {
       let parsedTransport: GuardianTransport;
       if (transport.kind === 'https' && typeof transport.url === 'string' && stringOrNull(transport.ca) && typeof transport.insecure === 'boolean') {
         parsedTransport = { kind: 'https', url: transport.url, ca: transport.ca, insecure: transport.insecure };
+        for (const key of ['localAddress', 'pin', 'servername'] as const) {
+          const value = transport[key];
+          if (value === undefined) continue;
+          if (typeof value !== 'string' || value === '') return undefined;
+          parsedTransport[key] = value;
+        }
       } else if (transport.kind === 'chif' && typeof transport.library === 'string' && transport.library !== '') {
         parsedTransport = { kind: 'chif', library: transport.library };
       } else {

@@ -21,6 +21,8 @@ export function infoCommand(ctx: CommandContext): Command {
           sessionTimeoutMinutes: service?.SessionTimeout ?? null,
           session: { id: client.session.id, path: client.session.path, expires: pick(own, ['Oem', 'Hpe', 'UserExpires']) ?? null },
           transport: client.transportDescription,
+          // In-band on iLO 7: the path, the login kind and the TLS trust (README "iLO 7 in-band").
+          connection: client.connection ?? null,
         };
       });
       printResult(ctx.io, outputFormat(command, ctx.io), info);

@@ -2,6 +2,7 @@
 import { Agent, request as httpsRequest, type AgentOptions, type RequestOptions } from 'node:https';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { AbortedError, ClosedError, ConnectError, InvalidInputError, ProtocolError, TimeoutError, TlsError, UsageError } from '../../errors.js';
 import { MAX_RESPONSE_BODY } from '../limits.js';
 import { SENDABLE_PATH, type Transport, type TransportRequest, type TransportResponse } from '../transport.js';
@@ -19,6 +20,21 @@ export interface HttpsTransportOptions {
   connectTimeoutMs?: number;
   /** Parallel connections to the iLO. Default 4. */
   maxSockets?: number;
+  /** Bind every connection to this local address (link-bound TLS on the vNIC). */
+  localAddress?: string;
+  /**
+   * Accept exactly the leaf certificate of this SHA-256 fingerprint (64 hex digits), whoever
+   * signed it and whatever it names; checked before the connection carries a byte of ours.
+   */
+  pin?: string;
+  /** The name the certificate must carry (and the SNI sent), instead of the URL's host. */
+  servername?: string;
+}
+
+/** `sha256:<hex>` (colons allowed) → 64 lower-case hex digits, or undefined when malformed. */
+export function parsePin(raw: string): string | undefined {
+  const hex = raw.replace(/^sha256:/i, '').replace(/:/g, '').toLowerCase();
+  return /^[0-9a-f]{64}$/.test(hex) ? hex : undefined;
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -53,19 +69,22 @@ export function openHttpsTransport(options: HttpsTransportOptions): Transport {
 /** Names the transport sets itself (compared lower-cased); a caller's header of the same name is dropped. */
 const OWN_HEADERS = new Set(['host', 'odata-version', 'accept', 'content-length', 'transfer-encoding']);
 const CONNECT_TIMED_OUT = 'ILO_AGENT_CONNECT_TIMEOUT';
+const PIN_MISMATCH = 'ILO_AGENT_PIN_MISMATCH';
 const HEADER_ERRORS = new Set(['ERR_INVALID_HTTP_TOKEN', 'ERR_INVALID_CHAR', 'ERR_HTTP_INVALID_HEADER_VALUE', 'ERR_INVALID_ARG_VALUE']);
 
 /** A keep-alive agent that bounds each new connection's TCP + TLS set-up: one timer per connection, not per request. */
 class ConnectBoundAgent extends Agent {
   readonly #connectTimeoutMs: number;
+  readonly #pin: string | undefined;
 
-  constructor(options: AgentOptions, connectTimeoutMs: number) {
+  constructor(options: AgentOptions, connectTimeoutMs: number, pin?: string) {
     super(options);
     this.#connectTimeoutMs = connectTimeoutMs;
+    this.#pin = pin;
   }
 
   override createConnection(options: RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
-    const socket = super.createConnection(options, callback);
+    const socket = super.createConnection(options, this.#pin ? undefined : callback) as TLSSocket | null | undefined;
     if (!socket) return socket;
     const timer = setTimeout(() => {
       socket.destroy(Object.assign(new Error('connection set-up timed out'), { code: CONNECT_TIMED_OUT }));
@@ -73,7 +92,24 @@ class ConnectBoundAgent extends Agent {
     const stop = () => clearTimeout(timer);
     socket.once('secureConnect', stop);
     socket.once('close', stop);
-    return socket;
+    if (!this.#pin || !callback) return socket;
+    // Pinned: the request gets the socket only once the leaf is checked, so not a byte of ours
+    // (a password, a token) goes to a certificate that is not the pinned one.
+    const pin = this.#pin;
+    const early = (error: Error) => callback(error, socket);
+    socket.once('error', early);
+    socket.once('secureConnect', () => {
+      socket.removeListener('error', early);
+      const seen = (socket.getPeerCertificate()?.fingerprint256 ?? '').replace(/:/g, '').toLowerCase();
+      if (seen === pin) {
+        callback(null, socket);
+        return;
+      }
+      const error = Object.assign(new Error('the certificate is not the pinned one'), { code: PIN_MISMATCH, fingerprint: seen });
+      socket.destroy();
+      callback(error, socket);
+    });
+    return undefined;
   }
 }
 
@@ -114,10 +150,13 @@ class HttpsTransport implements Transport {
     this.#host = url.host;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    this.#agent = new ConnectBoundAgent(
-      { keepAlive: true, maxSockets: options.maxSockets ?? 4, ca: options.ca, rejectUnauthorized: !options.insecure },
-      this.#connectTimeoutMs,
-    );
+    // A pin replaces the chain check (iLO's certificate is self-signed by default); the
+    // fingerprint is checked on every new connection (createConnection), never on a resumed one.
+    const agentOptions: AgentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 4, ca: options.ca, rejectUnauthorized: !options.insecure && !options.pin };
+    if (options.localAddress) agentOptions.localAddress = options.localAddress;
+    if (options.servername) agentOptions.servername = options.servername;
+    if (options.pin) agentOptions.maxCachedSessions = 0;
+    this.#agent = new ConnectBoundAgent(agentOptions, this.#connectTimeoutMs, options.pin);
   }
 
   request(request: TransportRequest): Promise<TransportResponse> {
@@ -257,6 +296,10 @@ class HttpsTransport implements Transport {
 
   #mapError(error: NodeJS.ErrnoException & { reason?: string; host?: string; cert?: { subjectaltname?: string } }, method: string, path: string): Error {
     const code = error.code ?? '';
+    if (code === PIN_MISMATCH) {
+      const seen = (error as { fingerprint?: string }).fingerprint;
+      return new TlsError(`the certificate at ${this.description} is not the pinned one (--pin): its SHA-256 fingerprint is sha256:${seen}; nothing was sent`, { cause: error });
+    }
     if (code === CONNECT_TIMED_OUT) return new TimeoutError(`cannot connect to ${this.description} within ${this.#connectTimeoutMs / 1000} s`);
     // llhttp's complaint about the answer's bytes (Node's http "Parse Error"): the iLO was reached
     // and answered, wrongly. Its fixed reason text only, never the raw bytes (they may hold a token).

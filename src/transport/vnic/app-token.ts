@@ -1,0 +1,116 @@
+// The app-token login of iLO 7 in-band: HPE's library turns the application-account token kept
+// in the TPM into an ordinary Redfish session (GetSessionID → token + location), as iLOrest does
+// (python-ilorest-library vnichpilo.py, python-redfish-utility LoginCommand.py). What the library
+// sends to the iLO for it is not public: only its documented outputs are used.
+import type { Logger } from 'pino';
+import { AbortedError, AppAccountError, VnicError } from '../../errors.js';
+import type { AppAccountBinding } from '../../binding/index.js';
+
+/**
+ * HPE allows application accounts only for its own tools (SUM, SUT, AMS, iLOrest): ilo-agent uses
+ * iLOrest's, whose triple is the literal "self_register" three times; the iLO shows its sessions
+ * as user iLORest.
+ */
+export const ILOREST_APP_ACCOUNT = { appid: 'self_register', appname: 'self_register', salt: 'self_register', label: 'iLORest' } as const;
+
+/** GetSessionID's answer for an inactive or expired token (ilorest 7.x vlogin). */
+const INACTIVE_TOKEN = 2;
+export const CONTENTION_RETRY_PAUSE_MS = 500;
+
+export interface AppTokenOptions {
+  logger?: Logger;
+  /** The vNIC host requests go to: a location naming another host is said (the path is used). */
+  vnicHost?: string;
+  retryPauseMs?: number;
+}
+
+/** An external login (session/ExternalLogin) from iLOrest's application account. */
+export function appTokenLogin(binding: AppAccountBinding, options: AppTokenOptions = {}) {
+  const { appid, appname, salt, label } = ILOREST_APP_ACCOUNT;
+  const log = options.logger;
+  const withU = 'or log in with a password instead: --username NAME (with ILO_PASSWORD, --password-file or --password-stdin)';
+  return {
+    label,
+    async acquire(signal: AbortSignal): Promise<{ token: string; location: string }> {
+      const ready = await stopping(binding.readyToUse(), signal);
+      if (ready !== 0) {
+        throw new VnicError(
+          `the iLO's virtual NIC is not ready (HPE's ReadyToUse answered ${ready}): enable it in the iLO (HostInterfaces/1 InterfaceEnabled or Oem.Hpe.VirtualNICEnabled, out-of-band, then reset the iLO) and let this host's USB NIC get 16.1.15.2/30 by DHCP`,
+          ready,
+        );
+      }
+      const tpm = await stopping(binding.appIdExistsInTpm(appid), signal);
+      if (tpm.rc !== 0) throw new AppAccountError(`HPE's library could not check the TPM for iLOrest's application account (AppIdExistsinTPM answered ${tpm.rc}); ${withU}`, { libraryCode: tpm.rc });
+      if (!tpm.exists) {
+        throw new AppAccountError(
+          `this host's TPM holds no application account for iLOrest (ilo-agent logs in with iLOrest's account): create it as root with "ilorest appaccount create --self -u USER -p PASSWORD", ${withU}`,
+        );
+      }
+      for (let attempt = 1; ; attempt++) {
+        log?.debug({ attempt }, 'GetSessionID: asking HPE\'s library for an app-token session');
+        const answer = await stopping(binding.getSessionId(appid, appname, salt), signal);
+        if (answer.rc === INACTIVE_TOKEN) {
+          throw new AppAccountError(
+            `iLOrest's application-account token is inactive or expired (GetSessionID answered 2): reactivate it as root with "ilorest appaccount reactivate --self -u USER -p PASSWORD", ${withU}`,
+            { libraryCode: answer.rc },
+          );
+        }
+        if (answer.rc !== 0) {
+          throw new AppAccountError(
+            `HPE's GetSessionID failed (it answered ${answer.rc}); not retried: the library may have made a session before failing, which then stays until its idle timeout (the iLO lists it as user iLORest); ${withU}`,
+            { libraryCode: answer.rc, mayHaveSession: true },
+          );
+        }
+        if (answer.token && answer.location) {
+          warnOnOtherHost(answer.location, options.vnicHost, log);
+          return { token: answer.token, location: answer.location };
+        }
+        if (attempt === 2) {
+          throw new AppAccountError(
+            `HPE's GetSessionID answered 0 twice with no session token or location (TPM contention?); a session may exist and then stays until its idle timeout; ${withU}`,
+            { libraryCode: 0, mayHaveSession: true },
+          );
+        }
+        // HPE's own client says this happens under concurrent TPM access and can be retried.
+        log?.warn('HPE\'s GetSessionID answered 0 with no token or location (TPM contention?); a session may exist; trying once more');
+        await pause(options.retryPauseMs ?? CONTENTION_RETRY_PAUSE_MS, signal);
+      }
+    },
+  };
+}
+
+function warnOnOtherHost(location: string, vnicHost: string | undefined, log: Logger | undefined): void {
+  if (!vnicHost || !/^https?:\/\//i.test(location)) return;
+  try {
+    const host = new URL(location).hostname.replace(/^\[|\]$/g, '');
+    if (host !== vnicHost) log?.warn({ host }, 'GetSessionID named the session on another host; its path is used on the vNIC');
+  } catch {
+    // the session layer says what it makes of it
+  }
+}
+
+/**
+ * A native call cannot be cut: a deadline only stops the wait (the call goes on on its worker
+ * thread; what it makes, if anything, cannot be named).
+ */
+function stopping<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new AbortedError('the app-token login was cut off'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortedError('the app-token login was cut off before HPE\'s library answered'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return stopping(new Promise<void>((resolve) => setTimeout(resolve, ms)), signal);
+}
