@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, withSession, type ConnectOptions } from '../../src/client/index.js';
 import { blobKey } from '../../src/transport/chif/chif-transport.js';
+import { loadChifLibrary, type AppAccountBinding } from '../../src/transport/index.js';
 import { ProtocolError } from '../../src/errors.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { rejectionOf } from '../helpers/wait.js';
@@ -268,6 +269,32 @@ describe('fault knobs', () => {
     const error = await rejectionOf(openSession(inband({ chifLibrary: join(dir, 'nope.so') })));
     expect(error.code).toBe('E_CHIF_LIBRARY');
     expect(error.message).toContain(`looked for ${join(dir, 'nope.so')} (ENOENT)`);
+  });
+});
+
+describe('in-band selection with the real library (koffi), DetectILO\'s answer replaced', () => {
+  const withDetect = (answer: { rc: number; iloType: number }) => async () => {
+    const real = await loadChifLibrary(EMULATOR);
+    const appAccount = real.appAccount as AppAccountBinding;
+    return { ...real, appAccount: { ...appAccount, detectIlo: async () => ({ ...answer, securityState: 0 }) } };
+  };
+
+  it('"no CHIF driver" (-1, type 100) while a channel opens: refused, not guessed; nothing logged in', async () => {
+    const s = await start();
+    const error = await rejectionOf(openSession(inband({ loadLibrary: withDetect({ rc: -1, iloType: 100 }) })));
+    expect(error.code).toBe('E_CHIF_LIBRARY');
+    expect(error.message).toMatch(/reports no CHIF driver \(no CHIF driver: DetectILO answered -1, type 100\), yet a channel opened/);
+    expect(s.state().counters.logins).toBe(0);
+  });
+
+  it('an iLO 7 goes to the vNIC, never to CHIF (here: no host side of the vNIC, exit 7)', async () => {
+    const s = await start();
+    const error = await rejectionOf(openSession(inband({ loadLibrary: withDetect({ rc: 0, iloType: 7 }), networkInterfaces: () => ({}) })));
+    expect(error.code).toBe('E_VNIC');
+    expect(error.message).toMatch(/host side of the vNIC is not configured: no address of this host shares a \/30 with 16\.1\.15\.1/);
+    // No CHIF exchange reached the iLO: the vNIC was chosen before anything was opened.
+    expect(Object.values(s.chif.counters().commands).reduce((a, b) => a + b, 0)).toBe(0);
+    expect(s.state().counters.requests).toBe(0);
   });
 });
 
