@@ -25,7 +25,8 @@ import { RedfishClient } from './client.js';
 export interface ConnectOptions {
   /**
    * `https://host[:port]` of the iLO. Without it (and without `transport`) the local iLO is
-   * reached in-band through HPE's CHIF library. One never falls back to the other.
+   * reached in-band: CHIF through HPE's library (iLO 5/6), or the virtual NIC (iLO 7; see
+   * `inband`). One never falls back to the other.
    */
   url?: string;
   /** The CHIF library to load in-band; default: the search README describes (never the working directory). */

@@ -131,7 +131,9 @@ describe('in-band selection', () => {
       expect(c.connection).toMatchObject({ path: 'vnic', generation: null, selection: '--inband vnic', login: 'password (Administrator)' });
     });
     expect(s.sessions()).toEqual([]);
-    expect((await rejectionOf(openSession(vnic(s, { inband: 'vnic', loadLibrary: noLibrary })))).message).toBe('not here');
+    expect((await rejectionOf(openSession(vnic(s, { inband: 'vnic', loadLibrary: noLibrary })))).message).toBe(
+      'not here; the app-token login on the vNIC needs HPE\'s library (GetSessionID); or log in with a password: --username NAME, which needs none',
+    );
     const old = await rejectionOf(openSession(vnic(s, { inband: 'vnic', loadLibrary: library(s, { missing: ['GetSessionID'] }) })));
     expect(old.code).toBe('E_VNIC');
     expect(old.message).toMatch(/needs HPE's library with GetSessionID, which \/opt\/hpe\/double\.so lacks.*--username/);
@@ -242,6 +244,34 @@ describe('app-token login failures (reference §6)', () => {
     expect(tries).toBe(2);
     expect(error.code).toBe('E_APP_ACCOUNT');
     expect(error.message).toMatch(/answered 0 twice with no session token or location.*a session may exist/);
+  });
+
+  it('a stop (SIGINT) while GetSessionID runs: the login is not cut, its session is deleted once adopted', async () => {
+    const s = await start();
+    const base = (await library(s)()).appAccount as AppAccountBinding;
+    const stop = new AbortController();
+    const slow = library(s, {
+      getSessionId: async (a, n, salt) => {
+        const answer = await base.getSessionId(a, n, salt);
+        stop.abort('SIGINT');
+        await new Promise((r) => setTimeout(r, 50));
+        return answer;
+      },
+    });
+    const error = await rejectionOf(openSession(vnic(s, { loadLibrary: slow, signal: stop.signal })));
+    expect(error.code).toBe('E_ABORTED');
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it('a deadline during a GetSessionID that never returns: stops waiting, says the login was cut off', async () => {
+    const s = await start();
+    const deadline = new AbortController();
+    const hung = library(s, { getSessionId: () => new Promise(() => undefined) });
+    const opening = openSession(vnic(s, { loadLibrary: hung, closeSignal: deadline.signal }));
+    setTimeout(() => deadline.abort(), 100);
+    const error = await rejectionOf(opening);
+    expect(error.code).toBe('E_ABORTED');
+    expect(error.message).toMatch(/app-token login was cut off before HPE's library answered/);
   });
 
   it('the token is never in an error message or the connection facts', async () => {

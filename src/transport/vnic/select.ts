@@ -59,17 +59,11 @@ async function decide<L extends SelectableLibrary>(options: SelectOptions<L>): P
   if (mode === 'vnic') {
     // A password over the vNIC is plain HTTPS: HPE's library is not needed.
     if (!appToken) return { path: 'vnic', generation: null, reason: '--inband vnic' };
-    const library = await options.load();
+    const library = await loadFor(options.load, 'the app-token login on the vNIC needs HPE\'s library (GetSessionID); or log in with a password: --username NAME, which needs none');
     if (!library.appAccount) throw tooOld(library);
     return { path: 'vnic', generation: null, reason: '--inband vnic', library };
   }
-  let library: L;
-  try {
-    library = await options.load();
-  } catch (error) {
-    if (!(error instanceof ChifLibraryError)) throw error;
-    throw new ChifLibraryError(`${error.message}; on an iLO 7 (no CHIF), --inband vnic with --username needs no HPE library`, { cause: error });
-  }
+  const library = await loadFor(options.load, 'on an iLO 7 (no CHIF), --inband vnic with --username needs no HPE library');
   if (!library.appAccount) {
     return { path: 'chif', generation: null, reason: `the library has no ${library.appAccountMissing[0]} (an older, CHIF-only library)`, library };
   }
@@ -85,6 +79,16 @@ async function decide<L extends SelectableLibrary>(options: SelectOptions<L>): P
     );
   }
   throw new ChifLibraryError(`HPE's library found no local iLO it knows (${said}): is this an HPE server with an iLO? Or give --url to use HTTPS`);
+}
+
+/** Loads the library; a failure to find or trust it says what else would work. */
+async function loadFor<L>(load: () => Promise<L>, hint: string): Promise<L> {
+  try {
+    return await load();
+  } catch (error) {
+    if (!(error instanceof ChifLibraryError)) throw error;
+    throw new ChifLibraryError(`${error.message}; ${hint}`, { cause: error });
+  }
 }
 
 function tooOld(library: SelectableLibrary): VnicError {
