@@ -30,7 +30,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycl
     .version(process.env.npm_package_version ?? '0.1.0')
     .option('--url <url>', 'the iLO, https://host[:port] (env ILO_URL); without it, the local iLO in-band (CHIF on iLO 5/6, the vNIC on iLO 7; see --inband)')
     .option('--agent <socket>', 'send the work through a running `ilo-agent serve` (env ILO_AGENT_SOCKET) instead of logging in')
-    .addOption(new Option('--inband <path>', 'without --url: auto (HPE\'s DetectILO picks CHIF on iLO 5/6, the vNIC on iLO 7), chif or vnic').choices(['auto', 'chif', 'vnic']))
+    .addOption(new Option('--inband <path>', 'without --url: auto (HPE\'s DetectILO picks CHIF on iLO 5/6, the vNIC on iLO 7), chif or vnic').choices(['auto', 'chif', 'vnic']).env('ILO_INBAND'))
     .option('--vnic-url <url>', 'in-band on the vNIC: the iLO\'s address (env ILO_VNIC_URL; default https://16.1.15.1)')
     .option('--no-app-account', 'on the vNIC: log in with --username and a password, never with iLOrest\'s application account')
     .option('--pin <sha256:hex>', 'vNIC: accept exactly the iLO certificate of this SHA-256 fingerprint')

@@ -12,7 +12,8 @@ import { killIfRunning, runCli, type Running } from '../helpers/cli.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 import { until } from '../helpers/wait.js';
 
-const TRANSPORTS = ['https', 'chif'] as const;
+// vnic: the iLO 7 path with a password (the HTTPS transport at --vnic-url, chosen by --inband vnic).
+const TRANSPORTS = ['https', 'chif', 'vnic'] as const;
 type TransportKind = (typeof TRANSPORTS)[number];
 const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 
@@ -44,7 +45,9 @@ async function startSim(faults: FaultRule[] = []) {
   env =
     kind === 'https'
       ? { ILO_URL: sim.url, ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password', ILO_CHIF_LIB: '' }
-      : { ILO_URL: '', ILO_USERNAME: '', ILO_PASSWORD: '', ILO_CHIF_LIB: EMULATOR, ILO_CHIF_EMULATOR_SOCKET: chifSocket };
+      : kind === 'vnic'
+        ? { ILO_URL: '', ILO_INBAND: 'vnic', ILO_VNIC_URL: sim.url, ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password', ILO_CHIF_LIB: '' }
+        : { ILO_URL: '', ILO_USERNAME: '', ILO_PASSWORD: '', ILO_CHIF_LIB: EMULATOR, ILO_CHIF_EMULATOR_SOCKET: chifSocket };
 }
 
 function agent(args: string[]): Running {

@@ -18,7 +18,8 @@ import { PROJECT_ROOT } from '../helpers/shared.js';
 import { until } from '../helpers/wait.js';
 import { seededRandom } from '../helpers/random.js';
 
-const TRANSPORTS = ['https', 'chif'] as const;
+// vnic: the iLO 7 path with a password (the HTTPS transport at --vnic-url, chosen by --inband vnic).
+const TRANSPORTS = ['https', 'chif', 'vnic'] as const;
 type TransportKind = (typeof TRANSPORTS)[number];
 const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 const PASSWORD = 'guardian-test-S3cret!';
@@ -105,7 +106,9 @@ describe.skipIf(!linux)('the guardian', () => {
       env =
         kind === 'https'
           ? { ILO_URL: sim.url, ILO_USERNAME: 'Administrator', ILO_PASSWORD: PASSWORD, ILO_CHIF_LIB: '' }
-          : { ILO_URL: '', ...inbandUser, ILO_CHIF_LIB: EMULATOR, ILO_CHIF_EMULATOR_SOCKET: chifSocket };
+          : kind === 'vnic'
+            ? { ILO_URL: '', ILO_INBAND: 'vnic', ILO_VNIC_URL: sim.url, ILO_USERNAME: 'Administrator', ILO_PASSWORD: PASSWORD, ILO_CHIF_LIB: '' }
+            : { ILO_URL: '', ...inbandUser, ILO_CHIF_LIB: EMULATOR, ILO_CHIF_EMULATOR_SOCKET: chifSocket };
     }
 
     function agent(args: string[], tag: string): Running & { ended: Promise<void> } {
@@ -218,7 +221,7 @@ describe.skipIf(!linux)('the guardian', () => {
       // A recent session of the same user (HTTPS: same tag too) that its owner uses.
       const other = client(sim);
       try {
-        const recent = kind === 'https' ? await other.login('Administrator', PASSWORD) : undefined;
+        const recent = kind !== 'chif' ? await other.login('Administrator', PASSWORD) : undefined;
         const recentLogin = Date.now();
         sim.faults.inject({ type: 'hang', on: 'login', stage: 'after' });
         const tag = `${kind}-bystanders`;
@@ -299,7 +302,7 @@ describe.skipIf(!linux)('the guardian', () => {
       const parallel = Number(process.env.GUARDIAN_PARALLEL ?? 4); // 8 node processes at the worst moment
       const seed = Number(process.env.GUARDIAN_SEED ?? Date.now() % 2 ** 31);
       // One stream per transport, both from the printed seed.
-      const random = seededRandom(seed + (kind === 'chif' ? 1 : 0));
+      const random = seededRandom(seed + (kind === 'chif' ? 1 : kind === 'vnic' ? 2 : 0));
       const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
       const repeat = `GUARDIAN_SEED=${seed} npx vitest run test/cli/guardian.test.ts`;
       console.info(`guardian stress over ${kind}: seed ${seed} (repeat: ${repeat})`);
@@ -320,7 +323,7 @@ describe.skipIf(!linux)('the guardian', () => {
           // the rest counted from the moment the guardian is spawned, just before the login, so
           // that the login, the requests and the logout are hit, not only node's start-up.
           const fromSpawn = random() < 0.25;
-          const delay = fromSpawn ? between(0, 600) : between(0, kind === 'https' ? 250 : 140);
+          const delay = fromSpawn ? between(0, 600) : between(0, kind !== 'chif' ? 250 : 140);
           const r = agent(['--log-level', 'debug', ...command], tag);
           if (!fromSpawn) {
             await Promise.race([r.ended, until(() => r.stderr().includes('guardian started'), 'the guardian started', 5000)]);
