@@ -1,6 +1,6 @@
 // ilo-agent's library entry: one memory-only iLO session per use, always deleted.
 export * from './errors.js';
 export { openSession, withSession, IloClient, RedfishClient } from './client/index.js';
-export type { ConnectOptions, RedfishResponse, RequestOptions } from './client/index.js';
-export type { Transport, TransportRequest, TransportResponse, HttpMethod } from './transport/index.js';
+export type { ConnectOptions, ConnectionFacts, RedfishResponse, RequestOptions } from './client/index.js';
+export type { Transport, TransportRequest, TransportResponse, HttpMethod, AppAccountBinding, InbandMode, InterfaceAddress } from './transport/index.js';
 export { openHttpsTransport } from './transport/index.js';
