@@ -110,18 +110,19 @@ export interface ConnectionFacts {
 /** A Redfish client bound to its own session; close() (or `await using`) deletes the session. */
 export class IloClient extends RedfishClient {
   readonly session: Session;
-  connection: ConnectionFacts | undefined;
+  readonly connection: ConnectionFacts | undefined;
   readonly #transport: Transport;
   readonly #options: ConnectOptions;
   readonly #guardian: Guardian | undefined;
   #closed: Promise<void> | undefined;
 
-  constructor(session: Session, transport: Transport, options: ConnectOptions, guardian?: Guardian) {
+  constructor(session: Session, transport: Transport, options: ConnectOptions, guardian?: Guardian, connection?: ConnectionFacts) {
     super(session, { signal: options.signal, origin: transport.kind === 'https' ? transport.description : undefined });
     this.session = session;
     this.#transport = transport;
     this.#options = options;
     this.#guardian = guardian;
+    this.connection = connection;
   }
 
   /** Where requests go: `https://…` or the CHIF channel. */
@@ -197,8 +198,7 @@ export async function openSession(options: ConnectOptions): Promise<IloClient> {
   // Started alongside the login, never waited for: it boots while the POST is on its way.
   const guardian = options.guardian ? guardianFor(options, route, credentials) : undefined;
   const session = new Session({ transport, credentials, externalLogin, logger: options.logger, observer: guardian, guarded: () => guardian?.watching === true });
-  const client = new IloClient(session, transport, options, guardian);
-  client.connection = route.facts;
+  const client = new IloClient(session, transport, options, guardian, route.facts);
   try {
     await session.open({ signal: options.signal, deadline: options.closeSignal });
     options.onOpen?.(client);
@@ -248,6 +248,8 @@ async function openInband(options: ConnectOptions, credentials: Credentials | nu
   const selection = await selectInband({ mode: options.inband ?? 'auto', appToken, load, logger: log });
   const facts = { generation: selection.generation, selection: selection.reason };
   if (selection.path === 'chif') {
+    const unused = [options.pin && '--pin', options.tlsServername && '--tls-servername', options.vnicUrl && 'the vNIC URL'].filter(Boolean);
+    if (unused.length > 0) log?.warn(`${unused.join(', ')} not used: the CHIF path was chosen (${selection.reason})`);
     const library = selection.library as ChifLibrary;
     const transport = await openChifTransport({ library, credentials, timeoutMs: options.timeoutMs, logger: log });
     if (selection.noChifDriver) {

@@ -144,6 +144,14 @@ describe('the selection from the CLI, with HPE\'s ABI through koffi (the CHIF em
     expect(s.sessions()).toEqual([]);
   });
 
+  it('vNIC options on the CHIF path are said to be unused, not silently dropped', async () => {
+    const s = await start(true);
+    const env = { ILO_URL: '', ILO_USERNAME: '', ILO_PASSWORD: '', ILO_CHIF_LIB: EMULATOR, ILO_CHIF_EMULATOR_SOCKET: s.chifSocket as string };
+    const r = await runToEnd(['--pin', `sha256:${'a'.repeat(64)}`, 'get', '/redfish/v1/Systems/1'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/--pin not used: the CHIF path was chosen \(iLO 6: DetectILO answered 0, type 6\)/);
+  });
+
   it('--inband chif does not ask DetectILO', async () => {
     const s = await start(true);
     const env = { ILO_URL: '', ILO_USERNAME: '', ILO_PASSWORD: '', ILO_CHIF_LIB: EMULATOR, ILO_CHIF_EMULATOR_SOCKET: s.chifSocket as string };
