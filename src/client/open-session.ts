@@ -271,7 +271,7 @@ async function openInband(options: ConnectOptions, credentials: Credentials | nu
   );
   log?.debug({ vnic: plan.https.url, tls: plan.tlsMode }, `vNIC TLS: ${plan.tls}`);
   const binding = selection.library?.appAccount;
-  const externalLogin = appToken && binding ? appTokenLogin(binding, { logger: log, vnicHost: new URL(plan.https.url).hostname, retryPauseMs: options.appTokenRetryPauseMs }) : undefined;
+  const externalLogin = appToken && binding ? appTokenLogin(binding, { logger: log, vnicHost: new URL(plan.https.url).hostname, retryPauseMs: options.appTokenRetryPauseMs, timeoutMs: options.timeoutMs }) : undefined;
   if (appToken && !externalLogin) throw new ChifLibraryError('the app-token login needs HPE\'s library, and none is loaded; log in with a password: --username NAME');
   log?.info({ login: externalLogin ? 'app-token' : 'password' }, externalLogin ? `vNIC login: app token (iLOrest's application account, ${ILOREST_APP_ACCOUNT.appid})` : 'vNIC login: password');
   const transport = openVnicTransport(plan);

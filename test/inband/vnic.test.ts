@@ -271,7 +271,17 @@ describe('app-token login failures (reference §6)', () => {
     setTimeout(() => deadline.abort(), 100);
     const error = await rejectionOf(opening);
     expect(error.code).toBe('E_ABORTED');
-    expect(error.message).toMatch(/app-token login was cut off before HPE's library answered/);
+    expect(error.message).toMatch(/app-token login was cut off before HPE's GetSessionID answered/);
+  });
+
+  it('a GetSessionID that never returns: a timeout after --timeout (exit 5) that says a session may exist', async () => {
+    const s = await start();
+    const hung = library(s, { getSessionId: () => new Promise(() => undefined) });
+    const t = Date.now();
+    const error = await rejectionOf(openSession(vnic(s, { loadLibrary: hung, timeoutMs: 300 })));
+    expect(error.code).toBe('E_TIMEOUT');
+    expect(error.message).toMatch(/HPE's GetSessionID gave no answer within 1 s; a session may exist/);
+    expect(Date.now() - t).toBeLessThan(5_000);
   });
 
   it('the token is never in an error message or the connection facts', async () => {

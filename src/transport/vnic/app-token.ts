@@ -3,7 +3,7 @@
 // (python-ilorest-library vnichpilo.py, python-redfish-utility LoginCommand.py). What the library
 // sends to the iLO for it is not public: only its documented outputs are used.
 import type { Logger } from 'pino';
-import { AbortedError, AppAccountError, VnicError } from '../../errors.js';
+import { AbortedError, AppAccountError, TimeoutError, VnicError } from '../../errors.js';
 import type { AppAccountBinding } from '../../binding/index.js';
 
 /**
@@ -16,12 +16,19 @@ export const ILOREST_APP_ACCOUNT = { appid: 'self_register', appname: 'self_regi
 /** GetSessionID's answer for an inactive or expired token (ilorest 7.x vlogin). */
 const INACTIVE_TOKEN = 2;
 export const CONTENTION_RETRY_PAUSE_MS = 500;
+const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
 export interface AppTokenOptions {
   logger?: Logger;
   /** The vNIC host requests go to: a location naming another host is said (the path is used). */
   vnicHost?: string;
   retryPauseMs?: number;
+  /**
+   * How long one call of the library may take (the request timeout): its own timeouts are
+   * unknown, and a call that never returns would hold every later login (the calls are
+   * serialised). The call itself cannot be cut: it stays on its worker thread.
+   */
+  timeoutMs?: number;
 }
 
 /** An external login (session/ExternalLogin) from iLOrest's application account. */
@@ -31,15 +38,25 @@ export function appTokenLogin(binding: AppAccountBinding, options: AppTokenOptio
   const withU = 'or log in with a password instead: --username NAME (with ILO_PASSWORD, --password-file or --password-stdin)';
   return {
     label,
-    async acquire(signal: AbortSignal): Promise<{ token: string; location: string }> {
-      const ready = await stopping(binding.readyToUse(), signal);
+    async acquire(cut: AbortSignal): Promise<{ token: string; location: string }> {
+      const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+      const expired = AbortSignal.timeout(timeoutMs);
+      const signal = AbortSignal.any([cut, expired]);
+      const seconds = Math.ceil(timeoutMs / 1000);
+      const stopping = <T>(call: Promise<T>, name: string): Promise<T> =>
+        cutShort(call, signal, () =>
+          expired.aborted
+            ? Object.assign(new TimeoutError(`HPE's ${name} gave no answer within ${seconds} s; a session may exist, which then stays until its idle timeout`), { mayHaveSession: name === 'GetSessionID' })
+            : new AbortedError(`the app-token login was cut off before HPE's ${name} answered`),
+        );
+      const ready = await stopping(binding.readyToUse(), 'ReadyToUse');
       if (ready !== 0) {
         throw new VnicError(
           `the iLO's virtual NIC is not ready (HPE's ReadyToUse answered ${ready}): enable it in the iLO (HostInterfaces/1 InterfaceEnabled or Oem.Hpe.VirtualNICEnabled, out-of-band, then reset the iLO) and let this host's USB NIC get 16.1.15.2/30 by DHCP`,
           ready,
         );
       }
-      const tpm = await stopping(binding.appIdExistsInTpm(appid), signal);
+      const tpm = await stopping(binding.appIdExistsInTpm(appid), 'AppIdExistsinTPM');
       if (tpm.rc !== 0) throw new AppAccountError(`HPE's library could not check the TPM for iLOrest's application account (AppIdExistsinTPM answered ${tpm.rc}); ${withU}`, { libraryCode: tpm.rc });
       if (!tpm.exists) {
         throw new AppAccountError(
@@ -48,7 +65,7 @@ export function appTokenLogin(binding: AppAccountBinding, options: AppTokenOptio
       }
       for (let attempt = 1; ; attempt++) {
         log?.debug({ attempt }, 'GetSessionID: asking HPE\'s library for an app-token session');
-        const answer = await stopping(binding.getSessionId(appid, appname, salt), signal);
+        const answer = await stopping(binding.getSessionId(appid, appname, salt), 'GetSessionID');
         if (answer.rc === INACTIVE_TOKEN) {
           throw new AppAccountError(
             `iLOrest's application-account token is inactive or expired (GetSessionID answered 2): reactivate it as root with "ilorest appaccount reactivate --self -u USER -p PASSWORD", ${withU}`,
@@ -73,7 +90,7 @@ export function appTokenLogin(binding: AppAccountBinding, options: AppTokenOptio
         }
         // HPE's own client says this happens under concurrent TPM access and can be retried.
         log?.warn('HPE\'s GetSessionID answered 0 with no token or location (TPM contention?); a session may exist; trying once more');
-        await pause(options.retryPauseMs ?? CONTENTION_RETRY_PAUSE_MS, signal);
+        await cutShort(new Promise<void>((resolve) => setTimeout(resolve, options.retryPauseMs ?? CONTENTION_RETRY_PAUSE_MS)), cut, () => new AbortedError('the app-token login was cut off'));
       }
     },
   };
@@ -93,10 +110,10 @@ function warnOnOtherHost(location: string, vnicHost: string | undefined, log: Lo
  * A native call cannot be cut: a deadline only stops the wait (the call goes on on its worker
  * thread; what it makes, if anything, cannot be named).
  */
-function stopping<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new AbortedError('the app-token login was cut off'));
+function cutShort<T>(call: Promise<T>, signal: AbortSignal, reason: () => Error): Promise<T> {
+  if (signal.aborted) return Promise.reject(reason());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError('the app-token login was cut off before HPE\'s library answered'));
+    const onAbort = () => reject(reason());
     signal.addEventListener('abort', onAbort, { once: true });
     call.then(
       (value) => {
@@ -109,8 +126,4 @@ function stopping<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return stopping(new Promise<void>((resolve) => setTimeout(resolve, ms)), signal);
 }
