@@ -6,6 +6,13 @@ export type ProfileName = 'ilo5' | 'ilo6' | 'ilo7';
 
 export interface Profile {
   readonly name: ProfileName;
+  /** What DetectILO answers as the iLO type. */
+  readonly generation: 5 | 6 | 7;
+  /**
+   * The in-band path: CHIF (iLO 5/6), or the virtual NIC with application accounts (iLO 7 has
+   * no CHIF: "the virtual NIC is the only in-band communication path", HPE's vNIC page).
+   */
+  readonly inband: 'chif' | 'vnic';
   readonly managerType: string;
   readonly firmwareVersion: string;
   readonly managerFirmwareVersion: string;
@@ -26,6 +33,8 @@ export interface Profile {
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   ilo5: {
     name: 'ilo5',
+    generation: 5,
+    inband: 'chif',
     managerType: 'iLO 5',
     firmwareVersion: 'iLO 5 v2.46',
     managerFirmwareVersion: '2.46',
@@ -39,6 +48,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   },
   ilo6: {
     name: 'ilo6',
+    generation: 6,
+    inband: 'chif',
     managerType: 'iLO 6',
     firmwareVersion: 'iLO 6 v1.66',
     managerFirmwareVersion: '1.66',
@@ -52,6 +63,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   },
   ilo7: {
     name: 'ilo7',
+    generation: 7,
+    inband: 'vnic',
     managerType: 'iLO 7',
     firmwareVersion: 'iLO 7 v1.14.00',
     managerFirmwareVersion: '1.14',

@@ -11,6 +11,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { APP_ACCOUNTS, type AppAccountStore } from './app-accounts.js';
 import { envelope, type Envelope } from './envelopes.js';
 import type { ActiveFault, FaultController, RequestKind } from './faults.js';
 import { parseTarget, type RequestPath, SERVICE_ROOT, SESSION_SERVICE, SESSIONS, SESSIONS_ALIAS } from './paths.js';
@@ -58,6 +59,8 @@ export interface RedfishServiceOptions {
    * absolute one, chif-abi.md §6.1, §12.2 item 12), or absolute with the HTTPS origin.
    */
   inbandLocation?: InbandLocation;
+  /** iLO 7: the application accounts served under `AccountService/Oem/Hpe/AppAccounts`. */
+  appAccounts?: AppAccountStore;
   log: Logger;
 }
 
@@ -95,6 +98,18 @@ export class RedfishService {
 
   get profile(): Profile {
     return this.#o.profile;
+  }
+
+  /**
+   * A session made on behalf of an application token (HPE's `GetSessionID`): an ordinary entry
+   * of the one session table, counted against the cap. Its user is the app's name.
+   */
+  createAppSession(user: string, userIp: string): { id: string; token: string; uri: string } | 'full' {
+    this.counters.logins++;
+    const session = this.#o.sessions.create({ user, tag: 'REST', transport: 'vnic', userIp });
+    if (session === 'full') return 'full';
+    this.#o.log.info({ id: session.id, user, transport: 'vnic' }, 'app-token session created');
+    return { id: session.id, token: session.token, uri: this.#sessionUri(session) };
   }
 
   /** An error answer in iLO's envelope, for a front that refuses a request before it reaches handle(). */
@@ -182,6 +197,9 @@ export class RedfishService {
     const sessionId = this.#sessionIdOf(target);
     if (sessionId !== undefined) return { answer: this.#sessionMember(method, target, sessionId, auth), transient };
     if (key === SESSION_SERVICE.toLowerCase() && method === 'PATCH') return { answer: this.#patchSessionService(request.body), transient };
+
+    const apps = this.#appAccounts(method, target);
+    if (apps) return { answer: apps, transient };
 
     const action = this.#actionOf(target);
     if (action) {
@@ -386,6 +404,24 @@ export class RedfishService {
     // iLO's SessionTimeout behaves as minutes (reference §1.4) and applies to new sessions.
     if (typeof changes.SessionTimeout === 'number') this.#o.sessions.timeoutMs = changes.SessionTimeout * 60_000;
     return this.#success();
+  }
+
+  /** The live app-account collection and members (GET; DELETE on members; POST is not public). */
+  #appAccounts(method: string, target: RequestPath): HttpAnswer | undefined {
+    const store = this.#o.appAccounts;
+    const base = APP_ACCOUNTS.toLowerCase();
+    if (!store || (target.key !== base && !target.key.startsWith(`${base}/`))) return undefined;
+    if (target.key === base) return READ.includes(method) ? new HttpAnswer(200, store.collection()) : this.#notAllowed(READ);
+    const memberId = target.path.slice(APP_ACCOUNTS.length + 1);
+    const member = memberId.includes('/') ? undefined : store.member(memberId);
+    if (!member) return this.#error(404, 'Base', 'ResourceMissingAtURI', [target.path]);
+    if (READ.includes(method)) return new HttpAnswer(200, member);
+    if (method === 'DELETE') {
+      store.deleteIlo(memberId);
+      this.#o.log.info({ memberId }, 'app account deleted in iLO');
+      return this.#success();
+    }
+    return this.#notAllowed(['GET', 'HEAD', 'DELETE']);
   }
 
   // ---- resources, PATCH and actions -----------------------------------------------------

@@ -18,8 +18,10 @@ import {
   type ChifFaultsView,
   type SecurityState,
 } from './chif-endpoint.js';
+import { APP_ACCOUNT_STATES, AppAccountStore, type AppAccountState, type AppAccountsView } from './app-accounts.js';
+import { AppEndpoint, AppFaultKnobs, type AppCounters, type AppFaults, type AppFaultsView } from './app-endpoint.js';
 import { FaultController, type FaultRule } from './faults.js';
-import { startHttpsFront } from './https-front.js';
+import { startHttpsFront, type HttpsFront } from './https-front.js';
 import { parseTarget } from './paths.js';
 import { isProfileName, PROFILES, type ProfileName } from './profiles.js';
 import { RedfishService, type InbandLocation, type SimRequest, type SimResponse } from './redfish-service.js';
@@ -61,6 +63,20 @@ export interface SimulatorOptions {
   inbandLocation?: InbandLocation;
   /** CHIF fault knobs armed at start (see {@link ChifFaults}). */
   chifFaults?: ChifFaults;
+  /**
+   * iLO 7 only: the virtual NIC, a second HTTPS listener serving the same Redfish service with
+   * its own certificate (which does not name the listener's address, as iLO's does not name
+   * 16.1.15.1). 'off' = disabled in iLO: DetectILO answers -50 / type 101. Default 'on'.
+   */
+  vnic?: 'on' | 'off';
+  /** Listen address of the vNIC listener; default loopback (127.0.0.1). */
+  vnicHost?: string;
+  /** Its port; 0 (default) picks a free one. */
+  vnicPort?: number;
+  /** iLOrest's application account at start (iLO 7): default 'present' (in the TPM and in iLO). */
+  appAccount?: AppAccountState;
+  /** App-account / vNIC fault knobs armed at start (see {@link AppFaults}). */
+  appFaults?: AppFaults;
   logger?: Logger;
   /** Clock for session times and expiry (tests); default Date.now. */
   clock?: () => number;
@@ -72,6 +88,10 @@ export interface SimulatorInfo {
   ca: string;
   control: string;
   chifSocket: string | null;
+  /** iLO 7 with the vNIC on: the vNIC listener's URL; else null. */
+  vnicUrl: string | null;
+  /** PEM of the vNIC listener's own certificate (it names `ilo-simulator.local` only), or null. */
+  vnicCa: string | null;
 }
 
 export interface SimulatorState {
@@ -85,6 +105,17 @@ export interface SimulatorState {
   /** Requests and session POSTs received since start (over HTTPS and in-band alike). */
   counters: { requests: number; logins: number };
   chif: ChifState;
+  app: AppState;
+}
+
+/** The iLO 7 side, in `state()` and `GET /__sim/state`. */
+export interface AppState {
+  vnicUrl: string | null;
+  /** False while the `vnicDown` knob holds the listener closed. */
+  vnicListening: boolean;
+  accounts: AppAccountsView;
+  faults: AppFaultsView;
+  counters: AppCounters;
 }
 
 /** The in-band side, in `state()` and `GET /__sim/state`. */
@@ -106,6 +137,8 @@ export interface Simulator {
   /** Token for the control view (`X-Sim-Control` header). */
   readonly controlToken: string;
   readonly chifSocket: string | null;
+  readonly vnicUrl: string | null;
+  readonly vnicCa: string | null;
   readonly info: SimulatorInfo;
   /** The live session table (transient Basic sessions included while their request runs). */
   sessions(): SessionView[];
@@ -128,6 +161,17 @@ export interface Simulator {
     /** Keys in the blob store (`volatile`), oldest first. */
     blobKeys(): string[];
     readonly blobCount: number;
+  };
+  /** The iLO 7 side: application accounts and vNIC knobs. */
+  readonly app: {
+    /** Merges knobs in (null clears one) and applies vnicDown at once; answers the knobs in force. */
+    setFaults(faults: AppFaults): Promise<AppFaultsView>;
+    clearFaults(): Promise<void>;
+    faults(): AppFaultsView;
+    /** Puts iLOrest's own account in a state (present, absent, inactive, orphan). */
+    setAccount(state: AppAccountState): void;
+    accounts(): AppAccountsView;
+    counters(): AppCounters;
   };
   /** Ends every session now, as an idle timeout would. Answers how many ended. */
   expireSessions(): number;
@@ -167,6 +211,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const inbandLocation = options.inbandLocation ?? 'path';
   if (inbandLocation !== 'path' && inbandLocation !== 'absolute') throw new InvalidInputError('inbandLocation must be path or absolute');
 
+  const vnicEnabled = profile.inband === 'vnic' && (options.vnic ?? 'on') === 'on';
+  if (options.vnic !== undefined && options.vnic !== 'on' && options.vnic !== 'off') throw new InvalidInputError('vnic must be on or off');
+  const appAccountState = options.appAccount ?? (profile.inband === 'vnic' ? 'present' : 'absent');
+  if (!APP_ACCOUNT_STATES.includes(appAccountState)) throw new InvalidInputError(`appAccount must be one of ${APP_ACCOUNT_STATES.join(', ')}`);
+  const appAccounts = new AppAccountStore(appAccountState);
+  const appKnobs = new AppFaultKnobs();
+  if (options.appFaults) appKnobs.set(options.appFaults);
+
   const store = options.mockupDir ? ResourceStore.fromMockup(options.mockupDir) : ResourceStore.fromTree(builtinTree(profile, [...users.keys()]));
   const service = new RedfishService({
     profile,
@@ -178,11 +230,33 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     loginFailureDelayMs: checkWhole('loginFailureDelayMs', options.loginFailureDelayMs ?? 10_000, 0),
     loginFailuresBeforeDelay: checkWhole('loginFailuresBeforeDelay', options.loginFailuresBeforeDelay ?? 1, 0),
     inbandLocation,
+    ...(profile.inband === 'vnic' ? { appAccounts } : {}),
     log,
   });
 
   let origin = '';
-  const chif = new ChifCore({ service, users, securityState, faults, origin: () => origin, log: log.child({ component: 'chif' }) });
+  let vnicFront: HttpsFront | undefined;
+  const app: AppEndpoint = new AppEndpoint({
+    profile,
+    store: appAccounts,
+    service,
+    users,
+    knobs: appKnobs,
+    vnicUrl: () => vnicFront?.url ?? null,
+    securityStateByte: () => ({ production: 3, highsecurity: 4, fips: 5 })[securityState],
+    chifMissing: (): boolean => chif.knobs.ping === 19 || chif.knobs.create === 19,
+    log: log.child({ component: 'app-accounts' }),
+  });
+  const chif: ChifCore = new ChifCore({
+    service,
+    users,
+    securityState,
+    faults,
+    origin: () => origin,
+    app,
+    chifPresent: profile.inband === 'chif',
+    log: log.child({ component: 'chif' }),
+  });
   if (options.chifFaults) chif.knobs.set(options.chifFaults);
   const chifSocket = options.chifSocket === undefined ? null : resolve(options.chifSocket);
 
@@ -206,9 +280,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       counters: structuredClone(chif.counters),
       blobs: { keys: chif.blobs.count, bytes: chif.blobs.bytes },
     },
+    app: {
+      vnicUrl: vnicFront?.url ?? null,
+      vnicListening: vnicFront !== undefined && !appKnobs.vnicDown,
+      accounts: appAccounts.view(),
+      faults: appKnobs.view(),
+      counters: { ...app.counters },
+    },
   });
   const expireSessions = () => sessions.expireAll();
-  const controls = { state, faults, setLatency, expireSessions, chif };
+  // vnicDown closes the listener (connects are refused) and reopens it on the same port.
+  const setAppFaults = async (input: AppFaults): Promise<AppFaultsView> => {
+    const view = appKnobs.set(input);
+    await vnicFront?.setListening(!appKnobs.vnicDown);
+    return view;
+  };
+  const clearAppFaults = async () => {
+    appKnobs.clear();
+    await vnicFront?.setListening(true);
+  };
+  const controls = { state, faults, setLatency, expireSessions, chif, setAppFaults, clearAppFaults, setAccount: (s: AppAccountState) => appAccounts.setSelf(s) };
 
   const front = await startHttpsFront({
     host,
@@ -221,16 +312,35 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     handle: (request) => service.handle(request),
   });
   origin = front.url;
+  let vnicCa: string | null = null;
   let endpoint: ChifEndpoint | undefined;
-  if (options.chifSocket !== undefined) {
-    try {
-      endpoint = await startChifEndpoint({ path: options.chifSocket, core: chif, log });
-    } catch (error) {
-      await front.close();
-      throw error;
+  try {
+    if (vnicEnabled) {
+      // iLO's certificate names iLO, not the vNIC address (reference §4.4): so does this one.
+      const vnicCert = makeSelfSignedCertificate(['ilo-simulator.local'], { onlyHosts: true });
+      vnicCa = vnicCert.cert;
+      vnicFront = await startHttpsFront({
+        host: options.vnicHost ?? '127.0.0.1',
+        port: options.vnicPort ?? 0,
+        cert: vnicCert.cert,
+        key: vnicCert.key,
+        faults,
+        log,
+        transport: 'vnic',
+        gate: () => (appKnobs.vnicHang ? 'hold' : 'pass'),
+        control: async (request) => control(request, controlToken, controls),
+        handle: (request) => service.handle(request),
+      });
+      if (appKnobs.vnicDown) await vnicFront.setListening(false);
     }
+    if (options.chifSocket !== undefined) endpoint = await startChifEndpoint({ path: options.chifSocket, core: chif, log });
+  } catch (error) {
+    await vnicFront?.close();
+    await front.close();
+    throw error;
   }
-  log.info({ url: front.url, profile: profile.name, maxSessions, mockup: options.mockupDir ?? null, chifSocket, securityState }, 'simulator ready');
+  const vnicUrl = vnicFront?.url ?? null;
+  log.info({ url: front.url, vnicUrl, profile: profile.name, maxSessions, mockup: options.mockupDir ?? null, chifSocket, securityState }, 'simulator ready');
 
   let closed: Promise<void> | undefined;
   return {
@@ -238,7 +348,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ca: cert,
     controlToken,
     chifSocket,
-    info: { url: front.url, ca: cert, control: controlToken, chifSocket },
+    vnicUrl,
+    vnicCa,
+    info: { url: front.url, ca: cert, control: controlToken, chifSocket, vnicUrl, vnicCa },
     sessions: () => state().sessions,
     state,
     faults: {
@@ -260,6 +372,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         return chif.blobs.count;
       },
     },
+    app: {
+      setFaults: setAppFaults,
+      clearFaults: clearAppFaults,
+      faults: () => appKnobs.view(),
+      setAccount: (s) => appAccounts.setSelf(s),
+      accounts: () => appAccounts.view(),
+      counters: () => ({ ...app.counters }),
+    },
     expireSessions,
     assertNoSessions() {
       const left = state().sessions;
@@ -268,7 +388,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
     },
     // The CHIF endpoint first: its held answers are then dropped when the front aborts them.
-    close: () => (closed ??= (endpoint?.close() ?? Promise.resolve()).then(() => front.close()).then(() => log.info('simulator closed'))),
+    close: () =>
+      (closed ??= (endpoint?.close() ?? Promise.resolve())
+        .then(() => vnicFront?.close())
+        .then(() => front.close())
+        .then(() => log.info('simulator closed'))),
   };
 }
 
@@ -283,13 +407,16 @@ interface Controls {
   setLatency(latency: { requestMs?: number; loginMs?: number }): void;
   expireSessions(): number;
   chif: ChifCore;
+  setAppFaults(faults: AppFaults): Promise<AppFaultsView>;
+  clearAppFaults(): Promise<void>;
+  setAccount(state: AppAccountState): void;
 }
 
 /**
  * The control view for tests and checks, under `/__sim/`. Without the right `X-Sim-Control`
  * header it does not exist: such requests go to the Redfish service like any other path.
  */
-function control(request: SimRequest, token: string, controls: Controls): SimResponse | undefined {
+async function control(request: SimRequest, token: string, controls: Controls): Promise<SimResponse | undefined> {
   const key = parseTarget(request.target)?.key;
   if (!key?.startsWith('/__sim/')) return undefined;
   const given = Buffer.from(request.headers['x-sim-control'] ?? '');
@@ -331,6 +458,18 @@ function control(request: SimRequest, token: string, controls: Controls): SimRes
       case 'DELETE /__sim/chif-faults':
         controls.chif.knobs.clear();
         return json(200, {});
+      case 'GET /__sim/app-faults':
+        return json(200, controls.state().app.faults);
+      case 'PUT /__sim/app-faults':
+        return json(200, await controls.setAppFaults(input as AppFaults));
+      case 'DELETE /__sim/app-faults':
+        await controls.clearAppFaults();
+        return json(200, {});
+      case 'PUT /__sim/app-account': {
+        const wanted = (input as { state?: unknown }).state;
+        controls.setAccount(wanted as AppAccountState);
+        return json(200, controls.state().app.accounts);
+      }
       default:
         return json(404, { error: `no control endpoint ${method} ${key}` });
     }

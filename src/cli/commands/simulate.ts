@@ -1,10 +1,10 @@
 // `ilo-agent simulate`: a simulated iLO for development, demos and tests. Prints one JSON line
-// on stdout when ready ({url, ca, control, chifSocket}; chifSocket is the --chif-socket path or
-// null); logs go to stderr.
+// on stdout when ready ({url, ca, control, chifSocket, vnicUrl, vnicCa}; chifSocket is the
+// --chif-socket path or null; vnicUrl/vnicCa the iLO 7 vNIC listener or null); logs go to stderr.
 import { Command, Option } from 'commander';
 // Types only: the simulator itself is loaded when this command runs, so that no other command
 // pays for loading it.
-import type { InbandLocation, ProfileName, SecurityState } from '../../simulator/index.js';
+import type { AppAccountState, InbandLocation, ProfileName, SecurityState } from '../../simulator/index.js';
 import { collect, parseChoice, parseDuration, parseUsers, parseWholeNumber } from '../option-parsers.js';
 import type { CommandContext } from '../context.js';
 
@@ -25,6 +25,8 @@ interface SimulateFlags {
   chifSocket?: string;
   securityState: SecurityState;
   inbandLocation: InbandLocation;
+  vnic: 'on' | 'off';
+  appAccount?: AppAccountState;
 }
 
 export function simulateCommand(ctx: CommandContext): Command {
@@ -49,6 +51,11 @@ export function simulateCommand(ctx: CommandContext): Command {
     )
     .option('--chif-socket <path>', 'also serve in-band (CHIF) requests from the CHIF emulator library on this Unix socket')
     .addOption(new Option('--security-state <state>', 'iLO security state seen in-band').choices(['production', 'highsecurity', 'fips']).default('production'))
+    .addOption(new Option('--vnic <state>', 'iLO 7: the virtual NIC listener (off = disabled in iLO)').choices(['on', 'off']).default('on'))
+    .addOption(
+      new Option('--app-account <state>', "iLO 7: iLOrest's application account (in TPM and iLO, neither, inactive token, or in iLO only); default present")
+        .choices(['present', 'absent', 'inactive', 'orphan']),
+    )
     .addOption(new Option('--inband-location <form>', 'Location of sessions made in-band: path only, or absolute').choices(['path', 'absolute']).default('path'))
     .action(async (flags: SimulateFlags) => {
       const log = ctx.logger('info');
@@ -73,6 +80,8 @@ export function simulateCommand(ctx: CommandContext): Command {
         chifSocket: flags.chifSocket,
         securityState: flags.securityState, // commander checked the choice; startSimulator checks again
         inbandLocation: parseChoice(['path', 'absolute'] as const)(flags.inbandLocation),
+        vnic: parseChoice(['on', 'off'] as const)(flags.vnic),
+        ...(flags.appAccount ? { appAccount: parseChoice(['present', 'absent', 'inactive', 'orphan'] as const)(flags.appAccount) } : {}),
         logger: log.child({ component: 'simulator' }),
       });
       ctx.io.stdout.write(`${JSON.stringify(simulator.info)}\n`);

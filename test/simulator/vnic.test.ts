@@ -1,0 +1,227 @@
+// The iLO 7 profile's virtual NIC listener and application accounts (the Redfish side): a second
+// HTTPS port serving the same service with its own certificate, the per-instance app-account
+// store under AccountService/Oem/Hpe/AppAccounts, and the vNIC fault knobs.
+import { Agent, request } from 'node:https';
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { client, messageIds } from '../helpers/https-client.js';
+
+let sims: Simulator[] = [];
+const clients: Array<ReturnType<typeof client>> = [];
+afterEach(async () => {
+  clients.splice(0).forEach((c) => c.close());
+  await Promise.all(sims.splice(0).map((s) => s.close()));
+});
+
+async function start(options: SimulatorOptions = {}) {
+  const sim = await startSimulator({ profile: 'ilo7', loginFailureDelayMs: 0, ...options });
+  sims.push(sim);
+  return sim;
+}
+
+/** A client of the vNIC that checks the certificate against iLO's name, not the address dialled. */
+function vnicClient(sim: Simulator) {
+  const c = client({ url: sim.vnicUrl as string, ca: sim.vnicCa as string });
+  const agent = new Agent({ ca: sim.vnicCa as string, servername: 'ilo-simulator.local', keepAlive: false });
+  clients.push(c);
+  return {
+    call: (method: string, path: string, options: Parameters<typeof c.call>[2] = {}) => c.call(method, path, { agent, ...options }),
+    login: async (user = 'Administrator', password = 'password') => {
+      const res = await c.call('POST', '/redfish/v1/SessionService/Sessions', { agent, body: { UserName: user, Password: password } });
+      return { res, token: String(res.headers['x-auth-token'] ?? ''), location: String(res.headers.location ?? '') };
+    },
+  };
+}
+
+/** Resolves with the error code of a TCP connect, or 'connected'. */
+function tcpConnect(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+describe('the vNIC listener (ilo7)', () => {
+  it('serves the same Redfish service on its own port, named in info and state', async () => {
+    const sim = await start();
+    expect(sim.vnicUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(sim.vnicUrl).not.toBe(sim.url);
+    expect(sim.info.vnicUrl).toBe(sim.vnicUrl);
+    expect(sim.info.vnicCa).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(sim.vnicCa).not.toBe(sim.ca);
+    expect(sim.state().app.vnicUrl).toBe(sim.vnicUrl);
+    const v = vnicClient(sim);
+    const root = await v.call('GET', '/redfish/v1');
+    expect(root.status).toBe(200);
+    expect(root.json.Oem.Hpe.Manager[0].ManagerType).toBe('iLO 7');
+  });
+
+  it('presents a certificate that does not name the address it listens on', async () => {
+    const sim = await start();
+    const strict = client({ url: sim.vnicUrl as string, ca: sim.vnicCa as string });
+    clients.push(strict);
+    await expect(strict.call('GET', '/redfish/v1')).rejects.toMatchObject({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+    // the main listener's certificate does name it
+    const main = client(sim);
+    clients.push(main);
+    expect((await main.call('GET', '/redfish/v1')).status).toBe(200);
+    // and the vNIC's names iLO
+    expect((await vnicClient(sim).call('GET', '/redfish/v1')).status).toBe(200);
+  });
+
+  it('needs authentication for everything but the service root; accepts sessions and Basic', async () => {
+    const sim = await start();
+    const v = vnicClient(sim);
+    expect((await v.call('GET', '/redfish/v1/')).status).toBe(200);
+    const anonymous = await v.call('GET', '/redfish/v1/Systems/1');
+    expect(anonymous.status).toBe(401);
+    expect(messageIds(anonymous.json)).toEqual(['Base.1.18.NoValidSession']);
+    expect((await v.call('GET', '/redfish/v1/Systems/1', { basic: ['Administrator', 'password'] })).status).toBe(200);
+    expect((await v.call('GET', '/redfish/v1/Systems/1', { basic: ['Administrator', 'wrong'] })).status).toBe(401);
+
+    const { res, token, location } = await v.login();
+    expect(res.status).toBe(201);
+    // Location carries the vNIC origin, as iLO writes its own address
+    expect(location.startsWith(`${sim.vnicUrl}/redfish/v1/SessionService/Sessions/`)).toBe(true);
+    expect((await v.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(200);
+    const [session] = sim.sessions();
+    expect(session).toMatchObject({ user: 'Administrator', transport: 'vnic', transient: false });
+    expect((await v.call('DELETE', new URL(location).pathname, { token })).status).toBe(200);
+    sim.assertNoSessions();
+  });
+
+  it('shares the one session table: global cap, visible from both listeners, expiry', async () => {
+    const sim = await start({ maxSessions: 2 });
+    const v = vnicClient(sim);
+    const main = client(sim);
+    clients.push(main);
+    const a = await v.login();
+    const b = await main.login();
+    expect([a.res.status, b.res.status]).toEqual([201, 201]);
+    expect((await v.login()).res.status).toBe(503);
+    expect((await main.login()).res.status).toBe(503);
+    // a vNIC session is an ordinary one: seen and deleted over the other listener
+    const list = await main.call('GET', '/redfish/v1/SessionService/Sessions', { token: b.token });
+    expect(list.json.Members).toHaveLength(2);
+    expect(sim.sessions().map((s) => s.transport).sort()).toEqual(['https', 'vnic']);
+    expect(sim.expireSessions()).toBe(2);
+    expect((await v.call('GET', '/redfish/v1/Systems/1', { token: a.token })).status).toBe(401);
+  });
+
+  it('is absent on ilo6 and with vnic off', async () => {
+    const ilo6 = await startSimulator({ profile: 'ilo6' });
+    sims.push(ilo6);
+    expect([ilo6.vnicUrl, ilo6.vnicCa, ilo6.info.vnicUrl]).toEqual([null, null, null]);
+    const off = await start({ vnic: 'off' });
+    expect([off.vnicUrl, off.info.vnicUrl, off.state().app.vnicUrl]).toEqual([null, null, null]);
+    await expect(startSimulator({ profile: 'ilo7', vnic: 'maybe' as 'on' })).rejects.toThrow(/vnic must be on or off/);
+  });
+
+  it('vnicDown refuses connections and cuts open ones; clearing it listens again on the same port', async () => {
+    const sim = await start();
+    const url = sim.vnicUrl as string;
+    expect(await tcpConnect(url)).toBe('connected');
+    await sim.app.setFaults({ vnicDown: true });
+    expect(await tcpConnect(url)).toBe('ECONNREFUSED');
+    expect(sim.state().app.vnicListening).toBe(false);
+    expect(sim.app.faults()).toEqual({ vnicDown: true });
+    await sim.app.setFaults({ vnicDown: null });
+    expect(await tcpConnect(url)).toBe('connected');
+    expect((await vnicClient(sim).call('GET', '/redfish/v1')).status).toBe(200);
+    // through the control API too
+    const main = client(sim);
+    clients.push(main);
+    const headers = { 'X-Sim-Control': sim.controlToken };
+    expect((await main.call('PUT', '/__sim/app-faults', { headers, body: { vnicDown: true } })).json).toEqual({ vnicDown: true });
+    expect(await tcpConnect(url)).toBe('ECONNREFUSED');
+    expect((await main.call('DELETE', '/__sim/app-faults', { headers })).status).toBe(200);
+    expect(await tcpConnect(url)).toBe('connected');
+    expect((await main.call('PUT', '/__sim/app-faults', { headers, body: { vnicDwn: true } })).status).toBe(400);
+  });
+
+  it('vnicHang accepts the connection and never answers', async () => {
+    const sim = await start({ appFaults: { vnicHang: true } });
+    const { hostname, port } = new URL(sim.vnicUrl as string);
+    const outcome = await new Promise<string>((resolve) => {
+      const req = request({ host: hostname, port, path: '/redfish/v1', ca: sim.vnicCa as string, servername: 'ilo-simulator.local', timeout: 1500 });
+      req.on('socket', (s) => s.once('connect', () => (req as unknown as { tcp?: boolean }).tcp = true));
+      req.on('timeout', () => {
+        resolve((req as unknown as { tcp?: boolean }).tcp ? 'tcp-connected-then-silent' : 'no-tcp');
+        req.destroy();
+      });
+      req.on('response', () => resolve('answered'));
+      req.on('error', () => undefined);
+      req.end();
+    });
+    expect(outcome).toBe('tcp-connected-then-silent');
+    await sim.app.setFaults({ vnicHang: false });
+    expect((await vnicClient(sim).call('GET', '/redfish/v1')).status).toBe(200);
+  });
+});
+
+describe('application accounts in Redfish (ilo7)', () => {
+  it("lists iLOrest's account (present by default) with a masked id and the creator's privileges", async () => {
+    const sim = await start();
+    const v = vnicClient(sim);
+    const { token } = await v.login();
+    const collection = await v.call('GET', '/redfish/v1/AccountService/Oem/Hpe/AppAccounts', { token });
+    expect(collection.status).toBe(200);
+    expect(collection.json).toMatchObject({ Description: 'iLO Application Accounts', 'Members@odata.count': 1 });
+    const uri = collection.json.Members[0]['@odata.id'] as string;
+    expect(uri).toMatch(/^\/redfish\/v1\/AccountService\/Oem\/Hpe\/AppAccounts\/\d+$/);
+    const member = await v.call('GET', uri, { token });
+    expect(member.json).toMatchObject({ '@odata.type': '#HpeiLOAppAccount.v1_0_0.HpeiLOAppAccount', HostAppName: 'iLORest' });
+    expect(member.json.HostAppId).toMatch(/^\*{30}00b5$/);
+    expect(Object.keys(member.json.Privileges)).toHaveLength(10);
+    expect(member.json.Privileges.UserConfigPriv).toBe(true);
+    expect((await v.call('GET', uri)).status).toBe(401);
+    expect((await v.call('POST', '/redfish/v1/AccountService/Oem/Hpe/AppAccounts', { token, body: {} })).status).toBe(405);
+
+    // DELETE removes iLO's side only: the TPM token stays (an orphan the other way round)
+    expect((await v.call('DELETE', uri, { token })).status).toBe(200);
+    expect((await v.call('GET', uri, { token })).status).toBe(404);
+    expect(sim.app.accounts()).toMatchObject({ ilo: [], tpm: [{ name: 'self_register', active: true }] });
+    expect(sim.app.accounts().tpm[0]?.id).toMatch(/^[0-9a-f]{30}00b5$/);
+  });
+
+  it.each([
+    ['absent', 0, 0],
+    ['inactive', 1, 1],
+    ['orphan', 0, 1],
+  ] as const)('--app-account %s: %i in the TPM, %i in iLO', async (state, tpm, ilo) => {
+    const sim = await start({ appAccount: state });
+    const accounts = sim.app.accounts();
+    expect([accounts.tpm.length, accounts.ilo.length]).toEqual([tpm, ilo]);
+    if (state === 'inactive') expect(accounts.tpm[0]?.active).toBe(false);
+  });
+
+  it('changes state at run time (control API) and keeps one store per instance', async () => {
+    const a = await start();
+    const b = await start({ appAccount: 'absent' });
+    expect(a.app.accounts().tpm).toHaveLength(1);
+    expect(b.app.accounts().tpm).toHaveLength(0);
+    const main = client(a);
+    clients.push(main);
+    const headers = { 'X-Sim-Control': a.controlToken };
+    const res = await main.call('PUT', '/__sim/app-account', { headers, body: { state: 'inactive' } });
+    expect(res.json.tpm[0].active).toBe(false);
+    expect((await main.call('PUT', '/__sim/app-account', { headers, body: { state: 'gone' } })).status).toBe(400);
+    expect(b.app.accounts().tpm).toHaveLength(0);
+    expect(a.app.accounts().tpm[0]?.id).not.toBe(b.app.accounts().tpm[0]?.id);
+  });
+
+  it('is not served on ilo6', async () => {
+    const sim = await startSimulator({ profile: 'ilo6' });
+    sims.push(sim);
+    const c = client(sim);
+    clients.push(c);
+    const { token } = await c.login();
+    expect((await c.call('GET', '/redfish/v1/AccountService/Oem/Hpe/AppAccounts', { token })).status).toBe(404);
+  });
+});
