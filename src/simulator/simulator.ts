@@ -33,6 +33,7 @@ export interface SimulatorOptions {
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
+  /** Default: the generation a mockup's service root names (`iLO 7` → ilo7), else ilo6. */
   profile?: ProfileName;
   /** The global session cap; default 10 (unverified: HPE publishes no figure). */
   maxSessions?: number;
@@ -183,7 +184,10 @@ export interface Simulator {
 export const DEFAULT_USERS: Readonly<Record<string, string>> = { Administrator: 'password' };
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const profileName = options.profile ?? 'ilo6';
+  // A mockup is read first when it has to pick the profile.
+  const mockup = options.mockupDir ? ResourceStore.fromMockup(options.mockupDir) : undefined;
+  const mockupProfile = `ilo${mockup?.generation() ?? ''}`;
+  const profileName = options.profile ?? (isProfileName(mockupProfile) ? mockupProfile : 'ilo6');
   if (!isProfileName(profileName)) throw new InvalidInputError(`unknown profile ${String(profileName)}`);
   const profile = PROFILES[profileName];
   const host = options.host ?? '127.0.0.1';
@@ -219,7 +223,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const appKnobs = new AppFaultKnobs();
   if (options.appFaults) appKnobs.set(options.appFaults);
 
-  const store = options.mockupDir ? ResourceStore.fromMockup(options.mockupDir) : ResourceStore.fromTree(builtinTree(profile, [...users.keys()]));
+  const store = mockup ?? ResourceStore.fromTree(builtinTree(profile, [...users.keys()], { vnicEnabled }));
   const service = new RedfishService({
     profile,
     sessions,

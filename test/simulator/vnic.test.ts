@@ -1,11 +1,15 @@
 // The iLO 7 profile's virtual NIC listener and application accounts (the Redfish side): a second
 // HTTPS port serving the same service with its own certificate, the per-instance app-account
 // store under AccountService/Oem/Hpe/AppAccounts, and the vNIC fault knobs.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { client, messageIds } from '../helpers/https-client.js';
+import { sharedPath, skipReason } from '../helpers/shared.js';
 
 let sims: Simulator[] = [];
 const clients: Array<ReturnType<typeof client>> = [];
@@ -223,5 +227,82 @@ describe('application accounts in Redfish (ilo7)', () => {
     clients.push(c);
     const { token } = await c.login();
     expect((await c.call('GET', '/redfish/v1/AccountService/Oem/Hpe/AppAccounts', { token })).status).toBe(404);
+  });
+});
+
+describe('iLO 7 resources', () => {
+  it('the built-in tree has the vNIC host interface, its Ethernet interface, SecureStandard and the AppAccounts link', async () => {
+    const sim = await start();
+    const v = vnicClient(sim);
+    const { token } = await v.login();
+    const get = async (path: string) => (await v.call('GET', path, { token })).json;
+    const manager = await get('/redfish/v1/Managers/1');
+    expect(manager.Oem.Hpe.VirtualNICEnabled).toBe(true);
+    expect(manager.HostInterfaces['@odata.id']).toBe('/redfish/v1/Managers/1/HostInterfaces');
+    const hostInterface = await get('/redfish/v1/Managers/1/HostInterfaces/1');
+    expect(hostInterface).toMatchObject({ HostInterfaceType: 'NetworkHostInterface', InterfaceEnabled: true, ExternallyAccessible: false });
+    const nic = await get(hostInterface.ManagerEthernetInterface['@odata.id']);
+    expect(nic).toMatchObject({ Id: '3', MACAddress: '0A:CA:FE:F0:0D:04', Oem: { Hpe: { InterfaceType: 'HostInterface' } } });
+    expect(nic.IPv4Addresses[0]).toEqual({ Address: '16.1.15.1', AddressOrigin: 'DHCP', SubnetMask: '255.255.255.252' });
+    expect((await get('/redfish/v1/Managers/1/SecurityService')).SecurityState).toBe('SecureStandard');
+    expect((await get('/redfish/v1/AccountService')).Oem.Hpe.AppAccounts['@odata.id']).toBe('/redfish/v1/AccountService/Oem/Hpe/AppAccounts');
+    const root = await get('/redfish/v1');
+    expect([root.Oem.Hpe.Manager[0].ManagerType, root.Oem.Hpe.Moniker.PRODGEN]).toEqual(['iLO 7', 'iLO 7']);
+  });
+
+  it('with the vNIC off the resources say so; ilo6 has none of them', async () => {
+    const off = await start({ vnic: 'off' });
+    const c = client(off);
+    clients.push(c);
+    const { token } = await c.login();
+    expect((await c.call('GET', '/redfish/v1/Managers/1', { token })).json.Oem.Hpe.VirtualNICEnabled).toBe(false);
+    expect((await c.call('GET', '/redfish/v1/Managers/1/HostInterfaces/1', { token })).json.InterfaceEnabled).toBe(false);
+    const ilo6 = await startSimulator({ profile: 'ilo6' });
+    sims.push(ilo6);
+    const c6 = client(ilo6);
+    clients.push(c6);
+    const t6 = (await c6.login()).token;
+    expect((await c6.call('GET', '/redfish/v1/Managers/1/HostInterfaces', { token: t6 })).status).toBe(404);
+  });
+
+  it("--mockup picks the profile from the tree's own service root unless one is given", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sim-gen-'));
+    try {
+      const tree = (type: string | undefined, prodgen?: string) => {
+        const d = mkdtempSync(join(root, 'm-'));
+        mkdirSync(d, { recursive: true });
+        const hpe: Record<string, unknown> = {};
+        if (type) hpe.Manager = [{ ManagerType: type }];
+        if (prodgen) hpe.Moniker = { PRODGEN: prodgen };
+        writeFileSync(join(d, 'index.json'), JSON.stringify({ '@odata.id': '/redfish/v1', Oem: { Hpe: hpe } }));
+        return d;
+      };
+      const profileOf = async (options: SimulatorOptions) => {
+        const s = await startSimulator(options);
+        sims.push(s);
+        return [s.state().profile, s.vnicUrl === null ? 'no vnic' : 'vnic'];
+      };
+      expect(await profileOf({ mockupDir: tree('iLO 7') })).toEqual(['ilo7', 'vnic']);
+      expect(await profileOf({ mockupDir: tree('iLO 5') })).toEqual(['ilo5', 'no vnic']);
+      expect(await profileOf({ mockupDir: tree(undefined, 'iLO 7') })).toEqual(['ilo7', 'vnic']);
+      expect(await profileOf({ mockupDir: tree('iLO 9') })).toEqual(['ilo6', 'no vnic']); // unknown: the default
+      expect(await profileOf({ mockupDir: tree(undefined) })).toEqual(['ilo6', 'no vnic']);
+      expect(await profileOf({ mockupDir: tree('iLO 7'), profile: 'ilo6' })).toEqual(['ilo6', 'no vnic']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  const ILO7 = 'mockups/ilo7-dl340e';
+  const ilo7Mockup = sharedPath(ILO7);
+  it.skipIf(!ilo7Mockup)(ilo7Mockup ? 'serves the iLO 7 DL340e mockup as ilo7, with live app accounts over the vNIC' : skipReason(ILO7), async () => {
+    const sim = await startSimulator({ mockupDir: ilo7Mockup, loginFailureDelayMs: 0 });
+    sims.push(sim);
+    expect(sim.state().profile).toBe('ilo7');
+    const v = vnicClient(sim);
+    const { token } = await v.login();
+    expect((await v.call('GET', '/redfish/v1/Managers/1/HostInterfaces/1', { token })).json.InterfaceEnabled).toBe(true);
+    const apps = await v.call('GET', '/redfish/v1/AccountService/Oem/Hpe/AppAccounts', { token });
+    expect(apps.json['Members@odata.count']).toBe(1); // iLOrest's, live (the capture has none)
   });
 });
