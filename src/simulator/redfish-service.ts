@@ -61,6 +61,10 @@ export interface RedfishServiceOptions {
   inbandLocation?: InbandLocation;
   /** iLO 7: the application accounts served under `AccountService/Oem/Hpe/AppAccounts`. */
   appAccounts?: AppAccountStore;
+  /** Called after `Manager.Reset` has ended the sessions (iLO 7: pending vNIC settings apply). */
+  onManagerReset?: () => void;
+  /** iLO 7: a PATCH that changed the vNIC setting; the service answers ResetRequired. */
+  onVnicPatch?: (enabled: boolean) => void;
   log: Logger;
 }
 
@@ -466,7 +470,21 @@ export class RedfishService {
     const merged = mergePatch(stored.json, changes, '', (registry, key, args) => errors.push(this.#info(registry, key, args)));
     if (errors.length > 0) return this.#errors(400, errors);
     this.#o.store.replace(stored, merged);
+    const vnic = this.#vnicChange(target.key, changes);
+    if (vnic !== undefined && this.#o.onVnicPatch) {
+      this.#o.onVnicPatch(vnic);
+      // HPE's vNIC page: "An iLO reset is required for this change to fully take effect".
+      return new HttpAnswer(200, envelope(this.#o.profile, 'iLO', 'ResetRequired'));
+    }
     return this.#success();
+  }
+
+  /** The vNIC setting a PATCH made: Managers/1 `Oem.Hpe.VirtualNICEnabled` or HostInterfaces/1 `InterfaceEnabled`. */
+  #vnicChange(key: string, changes: JsonObject): boolean | undefined {
+    if (key === '/redfish/v1/managers/1/hostinterfaces/1' && typeof changes.InterfaceEnabled === 'boolean') return changes.InterfaceEnabled;
+    const hpe = isObject(changes.Oem) && isObject(changes.Oem.Hpe) ? changes.Oem.Hpe : undefined;
+    if (key === '/redfish/v1/managers/1' && typeof hpe?.VirtualNICEnabled === 'boolean') return hpe.VirtualNICEnabled;
+    return undefined;
   }
 
   /** `/…/Actions/<Name>` of a resource whose Actions list that target. */
@@ -511,7 +529,10 @@ export class RedfishService {
       this.#o.store.replace(action.resource, { ...action.resource.json, PowerState: next });
     } else if (action.name === 'Manager.Reset') {
       // An iLO reset ends every session (reference §1.3: one of the documented recovery paths).
-      setImmediate(() => this.#o.log.info({ ended: this.#o.sessions.expireAll() }, 'iLO reset: all sessions ended'));
+      setImmediate(() => {
+        this.#o.log.info({ ended: this.#o.sessions.expireAll() }, 'iLO reset: all sessions ended');
+        this.#o.onManagerReset?.();
+      });
     }
   }
 

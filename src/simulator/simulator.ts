@@ -138,6 +138,7 @@ export interface Simulator {
   /** Token for the control view (`X-Sim-Control` header). */
   readonly controlToken: string;
   readonly chifSocket: string | null;
+  /** The vNIC listener's URL, null while the vNIC is disabled (it follows PATCH + `Manager.Reset`). */
   readonly vnicUrl: string | null;
   readonly vnicCa: string | null;
   readonly info: SimulatorInfo;
@@ -234,9 +235,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     loginFailureDelayMs: checkWhole('loginFailureDelayMs', options.loginFailureDelayMs ?? 10_000, 0),
     loginFailuresBeforeDelay: checkWhole('loginFailuresBeforeDelay', options.loginFailuresBeforeDelay ?? 1, 0),
     inbandLocation,
-    ...(profile.inband === 'vnic' ? { appAccounts } : {}),
+    ...(profile.inband === 'vnic'
+      ? { appAccounts, onManagerReset: () => void applyVnicSetting(), onVnicPatch: (enabled: boolean) => writeVnicSetting(store, enabled) }
+      : {}),
     log,
   });
+  // A mockup's captured setting yields to the option; from here on it changes by PATCH + reset.
+  if (profile.inband === 'vnic') writeVnicSetting(store, vnicEnabled);
 
   let origin = '';
   let vnicFront: HttpsFront | undefined;
@@ -316,35 +321,54 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     handle: (request) => service.handle(request),
   });
   origin = front.url;
-  let vnicCa: string | null = null;
+  let vnicCert: { cert: string; key: string } | undefined;
+  let vnicPort = options.vnicPort ?? 0;
+  const startVnic = async () => {
+    // iLO's certificate names iLO, not the vNIC address (reference §4.4): so does this one.
+    vnicCert ??= makeSelfSignedCertificate(['ilo-simulator.local'], { onlyHosts: true });
+    vnicFront = await startHttpsFront({
+      host: options.vnicHost ?? '127.0.0.1',
+      port: vnicPort,
+      cert: vnicCert.cert,
+      key: vnicCert.key,
+      faults,
+      log,
+      transport: 'vnic',
+      gate: () => (appKnobs.vnicHang ? 'hold' : 'pass'),
+      control: async (request) => control(request, controlToken, controls),
+      handle: (request) => service.handle(request),
+    });
+    vnicPort = Number(new URL(vnicFront.url).port); // re-enabled later: the same port
+    if (appKnobs.vnicDown) await vnicFront.setListening(false);
+  };
+  // After an iLO reset the stored VirtualNICEnabled takes effect (HPE's vNIC page: PATCH, then reset).
+  let closing = false;
+  const applyVnicSetting = async () => {
+    const wanted = readVnicSetting(store);
+    try {
+      if (closing || wanted === (vnicFront !== undefined)) return;
+      if (wanted) {
+        await startVnic();
+      } else {
+        const stopping = vnicFront;
+        vnicFront = undefined;
+        await stopping?.close();
+      }
+      log.info({ vnicUrl: vnicFront?.url ?? null }, wanted ? 'vNIC enabled by the iLO reset' : 'vNIC disabled by the iLO reset');
+    } catch (error) {
+      log.error({ err: error }, 'the vNIC listener could not follow the iLO reset');
+    }
+  };
   let endpoint: ChifEndpoint | undefined;
   try {
-    if (vnicEnabled) {
-      // iLO's certificate names iLO, not the vNIC address (reference §4.4): so does this one.
-      const vnicCert = makeSelfSignedCertificate(['ilo-simulator.local'], { onlyHosts: true });
-      vnicCa = vnicCert.cert;
-      vnicFront = await startHttpsFront({
-        host: options.vnicHost ?? '127.0.0.1',
-        port: options.vnicPort ?? 0,
-        cert: vnicCert.cert,
-        key: vnicCert.key,
-        faults,
-        log,
-        transport: 'vnic',
-        gate: () => (appKnobs.vnicHang ? 'hold' : 'pass'),
-        control: async (request) => control(request, controlToken, controls),
-        handle: (request) => service.handle(request),
-      });
-      if (appKnobs.vnicDown) await vnicFront.setListening(false);
-    }
+    if (vnicEnabled) await startVnic();
     if (options.chifSocket !== undefined) endpoint = await startChifEndpoint({ path: options.chifSocket, core: chif, log });
   } catch (error) {
     await vnicFront?.close();
     await front.close();
     throw error;
   }
-  const vnicUrl = vnicFront?.url ?? null;
-  log.info({ url: front.url, vnicUrl, profile: profile.name, maxSessions, mockup: options.mockupDir ?? null, chifSocket, securityState }, 'simulator ready');
+  log.info({ url: front.url, vnicUrl: vnicFront?.url ?? null, profile: profile.name, maxSessions, mockup: options.mockupDir ?? null, chifSocket, securityState }, 'simulator ready');
 
   let closed: Promise<void> | undefined;
   return {
@@ -352,9 +376,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ca: cert,
     controlToken,
     chifSocket,
-    vnicUrl,
-    vnicCa,
-    info: { url: front.url, ca: cert, control: controlToken, chifSocket, vnicUrl, vnicCa },
+    get vnicUrl() {
+      return vnicFront?.url ?? null;
+    },
+    get vnicCa() {
+      return vnicFront ? (vnicCert?.cert ?? null) : null;
+    },
+    get info(): SimulatorInfo {
+      return { url: front.url, ca: cert, control: controlToken, chifSocket, vnicUrl: vnicFront?.url ?? null, vnicCa: vnicFront ? (vnicCert?.cert ?? null) : null };
+    },
     sessions: () => state().sessions,
     state,
     faults: {
@@ -394,10 +424,33 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     // The CHIF endpoint first: its held answers are then dropped when the front aborts them.
     close: () =>
       (closed ??= (endpoint?.close() ?? Promise.resolve())
-        .then(() => vnicFront?.close())
+        .then(() => {
+          closing = true;
+          return vnicFront?.close();
+        })
         .then(() => front.close())
         .then(() => log.info('simulator closed'))),
   };
+}
+
+const MANAGER = '/redfish/v1/managers/1';
+const HOST_INTERFACE = '/redfish/v1/managers/1/hostinterfaces/1';
+
+/** The vNIC setting as stored: Managers/1 `Oem.Hpe.VirtualNICEnabled` (mirrored in HostInterfaces/1). */
+function readVnicSetting(store: ResourceStore): boolean {
+  const hpe = (store.get(MANAGER)?.json.Oem as { Hpe?: { VirtualNICEnabled?: unknown } } | undefined)?.Hpe;
+  return hpe?.VirtualNICEnabled !== false;
+}
+
+/** Writes the setting into both resources that show it (either may be PATCHed; they are one setting). */
+export function writeVnicSetting(store: ResourceStore, enabled: boolean): void {
+  const manager = store.get(MANAGER);
+  const oem = manager?.json.Oem as { Hpe?: Record<string, unknown> } | undefined;
+  if (manager && oem?.Hpe && 'VirtualNICEnabled' in oem.Hpe) {
+    store.replace(manager, { ...manager.json, Oem: { ...oem, Hpe: { ...oem.Hpe, VirtualNICEnabled: enabled } } });
+  }
+  const hostInterface = store.get(HOST_INTERFACE);
+  if (hostInterface && 'InterfaceEnabled' in hostInterface.json) store.replace(hostInterface, { ...hostInterface.json, InterfaceEnabled: enabled });
 }
 
 function checkWhole(name: string, value: number, min: number): number {

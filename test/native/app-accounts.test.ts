@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { client } from '../helpers/https-client.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
+import { until } from '../helpers/wait.js';
 
 const LIB = join(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 const SOCKET_ENV = 'ILO_CHIF_EMULATOR_SOCKET';
@@ -139,6 +140,22 @@ describe.skipIf(skip)('emulator app-account exports', () => {
     it('ilo7 with the vNIC off: -50, type 101', async () => {
       await start({ vnic: 'off' });
       expect(await detect()).toEqual([-50, 101, 0]);
+    });
+
+    it('follows the vNIC setting after an iLO reset: -50 / 101, ReadyToUse -1', async () => {
+      const s = await start();
+      const c = client(s);
+      const basic: [string, string] = ['Administrator', 'password'];
+      try {
+        await c.call('PATCH', '/redfish/v1/Managers/1', { basic, body: { Oem: { Hpe: { VirtualNICEnabled: false } } } });
+        expect(await detect()).toEqual([0, 7, 0]); // not before the reset
+        await c.call('POST', '/redfish/v1/Managers/1/Actions/Manager.Reset', { basic, body: { ResetType: 'ForceRestart' } });
+      } finally {
+        c.close();
+      }
+      await until(() => s.vnicUrl === null, 'the vNIC to go');
+      expect(await detect()).toEqual([-50, 101, 0]);
+      expect(await later(f('ReadyToUse'))).toBe(-1);
     });
 
     it.each([

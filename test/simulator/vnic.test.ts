@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { client, messageIds } from '../helpers/https-client.js';
 import { sharedPath, skipReason } from '../helpers/shared.js';
+import { until } from '../helpers/wait.js';
 
 let sims: Simulator[] = [];
 const clients: Array<ReturnType<typeof client>> = [];
@@ -304,5 +305,49 @@ describe('iLO 7 resources', () => {
     expect((await v.call('GET', '/redfish/v1/Managers/1/HostInterfaces/1', { token })).json.InterfaceEnabled).toBe(true);
     const apps = await v.call('GET', '/redfish/v1/AccountService/Oem/Hpe/AppAccounts', { token });
     expect(apps.json['Members@odata.count']).toBe(1); // iLOrest's, live (the capture has none)
+  });
+});
+
+describe('enabling and disabling the vNIC (PATCH, then iLO reset)', () => {
+  it('a PATCH answers ResetRequired and changes nothing until Manager.Reset; then the listener follows, on the same port', async () => {
+    const sim = await start();
+    const main = client(sim);
+    clients.push(main);
+    const basic: [string, string] = ['Administrator', 'password'];
+    const url = sim.vnicUrl as string;
+    const patch = await main.call('PATCH', '/redfish/v1/Managers/1', { basic, body: { Oem: { Hpe: { VirtualNICEnabled: false } } } });
+    expect(patch.status).toBe(200);
+    expect(messageIds(patch.json)).toEqual(['iLO.2.31.ResetRequired']);
+    // one setting, shown in both places
+    expect((await main.call('GET', '/redfish/v1/Managers/1/HostInterfaces/1', { basic })).json.InterfaceEnabled).toBe(false);
+    expect(sim.vnicUrl).toBe(url);
+    expect(await tcpConnect(url)).toBe('connected');
+
+    const reset = { ResetType: 'ForceRestart' };
+    expect((await main.call('POST', '/redfish/v1/Managers/1/Actions/Manager.Reset', { basic, body: reset })).status).toBe(200);
+    await until(() => sim.vnicUrl === null, 'the vNIC to go');
+    expect(await tcpConnect(url)).toBe('ECONNREFUSED');
+    expect(sim.info.vnicUrl).toBeNull();
+
+    const enable = await main.call('PATCH', '/redfish/v1/Managers/1/HostInterfaces/1', { basic, body: { InterfaceEnabled: true } });
+    expect(messageIds(enable.json)).toEqual(['iLO.2.31.ResetRequired']);
+    expect((await main.call('GET', '/redfish/v1/Managers/1', { basic })).json.Oem.Hpe.VirtualNICEnabled).toBe(true);
+    await main.call('POST', '/redfish/v1/Managers/1/Actions/Manager.Reset', { basic, body: reset });
+    await until(() => sim.vnicUrl !== null, 'the vNIC to come back');
+    expect(sim.vnicUrl).toBe(url);
+    expect((await vnicClient(sim).call('GET', '/redfish/v1')).status).toBe(200);
+  });
+
+  it('a simulator started with the vNIC off gets one after enable + reset', async () => {
+    const sim = await start({ vnic: 'off' });
+    const main = client(sim);
+    clients.push(main);
+    const basic: [string, string] = ['Administrator', 'password'];
+    await main.call('PATCH', '/redfish/v1/Managers/1', { basic, body: { Oem: { Hpe: { VirtualNICEnabled: true } } } });
+    expect(sim.vnicUrl).toBeNull();
+    await main.call('POST', '/redfish/v1/Managers/1/Actions/Manager.Reset', { basic, body: { ResetType: 'GracefulRestart' } });
+    await until(() => sim.vnicUrl !== null, 'the vNIC to start');
+    expect(sim.vnicCa).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect((await vnicClient(sim).call('GET', '/redfish/v1')).status).toBe(200);
   });
 });
