@@ -49,6 +49,8 @@ export interface AppFaults {
   vnicDown?: boolean | null;
   /** The vNIC listener accepts TCP connections and never answers (a connect/handshake that hangs). */
   vnicHang?: boolean | null;
+  /** The vNIC listener answers the TLS ClientHello with bytes that are not TLS and closes (a handshake failure). */
+  vnicTlsFail?: boolean | null;
   /** The next N GetSessionID calls answer 0 with NULL outputs and make no session (TPM contention). */
   sessionContention?: number | null;
   /** The next `times` GetSessionID calls (default 1) make a session, then answer `rc` with NULL outputs (leak test). A number is `{ rc }`. */
@@ -66,6 +68,7 @@ export interface AppFaults {
 export interface AppFaultsView {
   vnicDown?: true;
   vnicHang?: true;
+  vnicTlsFail?: true;
   sessionContention?: number;
   sessionCreateThenFail?: { rc: number; times: number };
   sessionDelayMs?: number;
@@ -74,7 +77,7 @@ export interface AppFaultsView {
   deleteRemovesIlo?: true;
 }
 
-const KNOBS = ['vnicDown', 'vnicHang', 'sessionContention', 'sessionCreateThenFail', 'sessionDelayMs', 'generateRc', 'existsRc', 'deleteRemovesIlo'];
+const KNOBS = ['vnicDown', 'vnicHang', 'vnicTlsFail', 'sessionContention', 'sessionCreateThenFail', 'sessionDelayMs', 'generateRc', 'existsRc', 'deleteRemovesIlo'];
 const I32_MIN = -0x80000000;
 const I32_MAX = 0x7fffffff;
 
@@ -99,7 +102,7 @@ export class AppFaultKnobs {
     const unknown = Object.keys(input).filter((k) => !KNOBS.includes(k));
     if (unknown.length > 0) throw new InvalidInputError(`unknown app fault(s): ${unknown.join(', ')}; known: ${KNOBS.join(', ')}`);
     const next: AppFaultsView = { ...this.#v };
-    for (const key of ['vnicDown', 'vnicHang', 'deleteRemovesIlo'] as const) {
+    for (const key of ['vnicDown', 'vnicHang', 'vnicTlsFail', 'deleteRemovesIlo'] as const) {
       const value = input[key];
       if (value === null || value === false) delete next[key];
       else if (value !== undefined && flag(key, value)) next[key] = true;
@@ -142,6 +145,9 @@ export class AppFaultKnobs {
   }
   get vnicHang(): boolean {
     return this.#v.vnicHang === true;
+  }
+  get vnicTlsFail(): boolean {
+    return this.#v.vnicTlsFail === true;
   }
   get sessionDelayMs(): number {
     return this.#v.sessionDelayMs ?? 0;

@@ -26,10 +26,11 @@ export interface HttpsFrontOptions {
   transport?: SessionTransport;
   /**
    * With a gate, TCP is accepted by a plain listener that hands each connection to TLS only
-   * when the gate says 'pass'; 'hold' keeps it open and silent (a peer that never answers).
+   * when the gate says 'pass'; 'hold' keeps it open and silent (a peer that never answers);
+   * 'garbage' answers bytes that are not TLS and closes (a failed handshake).
    * It also makes {@link HttpsFront.setListening} available.
    */
-  gate?: () => 'pass' | 'hold';
+  gate?: () => 'pass' | 'hold' | 'garbage';
 }
 
 export interface HttpsFront {
@@ -104,7 +105,9 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
         raw.add(socket);
         socket.on('close', () => raw.delete(socket));
         socket.on('error', () => socket.destroy());
-        if (gate() === 'pass') server.emit('connection', socket);
+        const verdict = gate();
+        if (verdict === 'pass') server.emit('connection', socket);
+        else if (verdict === 'garbage') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       })
     : server;
 

@@ -334,7 +334,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults,
       log,
       transport: 'vnic',
-      gate: () => (appKnobs.vnicHang ? 'hold' : 'pass'),
+      gate: () => (appKnobs.vnicHang ? 'hold' : appKnobs.vnicTlsFail ? 'garbage' : 'pass'),
       control: async (request) => control(request, controlToken, controls),
       handle: (request) => service.handle(request),
     });

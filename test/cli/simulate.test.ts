@@ -70,7 +70,7 @@ describe('ilo-agent simulate', () => {
 
   it('applies its options: profile, cap, limit status, users, faults', async () => {
     const { r, ready, c } = await start([
-      '--profile', 'ilo7', '--max-sessions', '1', '--limit-status', '403',
+      '--profile', 'ilo7', '--max-sessions', '1', '--limit-status', '403', '--vnic-host', '127.0.0.2',
       '--users', 'alice:s3cret:with-colon,bob:pw', '--fault', 'type=status503,on=request,times=1', '--log-level', 'warn',
     ]);
     const { token } = await c.login('alice', 's3cret:with-colon');
@@ -80,7 +80,7 @@ describe('ilo-agent simulate', () => {
     const root = await c.call('GET', '/redfish/v1/');
     expect(root.json.Oem.Hpe.Manager[0].ManagerType).toBe('iLO 7');
     // ilo7: the vNIC listener, its own certificate, iLOrest's account present by default
-    expect(ready.vnicUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(ready.vnicUrl).toMatch(/^https:\/\/127\.0\.0\.2:\d+$/);
     expect(ready.vnicCa).toMatch(/^-----BEGIN CERTIFICATE-----/);
     const state = await c.call('GET', '/__sim/state', { headers: { 'X-Sim-Control': ready.control } });
     expect(state.json.app).toMatchObject({ vnicUrl: ready.vnicUrl, accounts: { tpm: [{ name: 'self_register', active: true }] } });
@@ -115,6 +115,7 @@ describe('ilo-agent simulate', () => {
     [['--port', 'eighty'], /--port/],
     [['--profile', 'ilo4'], /--profile/],
     [['--vnic', 'maybe'], /--vnic/],
+    [['--vnic-port', '70000'], /--vnic-port/],
     [['--app-account', 'lost'], /--app-account/],
     [['--session-timeout', '5 minutes'], /duration/],
     [['--users', 'nobody'], /name:password/],

@@ -266,6 +266,20 @@ describe.skipIf(skip)('emulator app-account exports', () => {
       expect((await session()).rc).toBe(0); // once
     });
 
+    it('gives up with -1 after the handle-less receive timeout (ChifSetRecvTimeout(NULL, ms))', async () => {
+      const s = await start({ appFaults: { sessionDelayMs: 1500 } });
+      f('ChifSetRecvTimeout')(null, 200);
+      try {
+        const started = Date.now();
+        expect(await session()).toEqual({ rc: -1, token: null, location: null });
+        expect(Date.now() - started).toBeLessThan(1400);
+      } finally {
+        f('ChifSetRecvTimeout')(null, 60_000);
+      }
+      // the simulator went on: the session a client that timed out may have left behind
+      await until(() => s.sessions().length === 1, 'the late session', 10_000);
+    });
+
     it('fails with the vNIC down, at the session cap, and after a delay knob it still answers', async () => {
       const s = await start({ maxSessions: 1 });
       await s.app.setFaults({ vnicDown: true });

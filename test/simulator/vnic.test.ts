@@ -3,7 +3,7 @@
 // store under AccountService/Oem/Hpe/AppAccounts, and the vNIC fault knobs.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -167,6 +167,28 @@ describe('the vNIC listener (ilo7)', () => {
     expect(outcome).toBe('tcp-connected-then-silent');
     await sim.app.setFaults({ vnicHang: false });
     expect((await vnicClient(sim).call('GET', '/redfish/v1')).status).toBe(200);
+  });
+
+  it('vnicTlsFail answers the handshake with bytes that are not TLS', async () => {
+    const sim = await start({ appFaults: { vnicTlsFail: true } });
+    const error = await vnicClient(sim).call('GET', '/redfish/v1').then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e,
+    );
+    expect(error?.code ?? error?.message).toMatch(/^ERR_SSL_|EPROTO|ECONNRESET/);
+    await sim.app.setFaults({ vnicTlsFail: null });
+    expect((await vnicClient(sim).call('GET', '/redfish/v1')).status).toBe(200);
+  });
+
+  it('listens where vnicHost and vnicPort say', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const sim = await start({ vnicHost: '127.0.0.1', vnicPort: port });
+    expect(sim.vnicUrl).toBe(`https://127.0.0.1:${port}`);
   });
 });
 

@@ -26,6 +26,8 @@ interface SimulateFlags {
   securityState: SecurityState;
   inbandLocation: InbandLocation;
   vnic: 'on' | 'off';
+  vnicHost: string;
+  vnicPort: number;
   appAccount?: AppAccountState;
 }
 
@@ -52,6 +54,8 @@ export function simulateCommand(ctx: CommandContext): Command {
     .option('--chif-socket <path>', 'also serve in-band (CHIF) requests from the CHIF emulator library on this Unix socket')
     .addOption(new Option('--security-state <state>', 'iLO security state seen in-band').choices(['production', 'highsecurity', 'fips']).default('production'))
     .addOption(new Option('--vnic <state>', 'iLO 7: the virtual NIC listener (off = disabled in iLO)').choices(['on', 'off']).default('on'))
+    .option('--vnic-host <address>', 'iLO 7: address the vNIC listener listens on', '127.0.0.1')
+    .option('--vnic-port <port>', 'iLO 7: port of the vNIC listener; 0 picks a free one', parseWholeNumber(0, 65535), 0)
     .addOption(
       new Option('--app-account <state>', "iLO 7: iLOrest's application account (in TPM and iLO, neither, inactive token, or in iLO only); default present")
         .choices(['present', 'absent', 'inactive', 'orphan']),
@@ -81,6 +85,8 @@ export function simulateCommand(ctx: CommandContext): Command {
         securityState: flags.securityState, // commander checked the choice; startSimulator checks again
         inbandLocation: parseChoice(['path', 'absolute'] as const)(flags.inbandLocation),
         vnic: parseChoice(['on', 'off'] as const)(flags.vnic),
+        vnicHost: flags.vnicHost,
+        vnicPort: flags.vnicPort,
         ...(flags.appAccount ? { appAccount: parseChoice(['present', 'absent', 'inactive', 'orphan'] as const)(flags.appAccount) } : {}),
         logger: log.child({ component: 'simulator' }),
       });
