@@ -63,7 +63,8 @@ uint32_t ChifPing(CHIF_HANDLE handle) {
 }
 
 /* ms <= 0 waits without limit. A NULL handle sets the timeout of the calls that take no handle
- * (ChifCreate, ChifIsSecurityRequired, ChifVerifyCredentials, DetectILO). */
+ * (ChifCreate, ChifIsSecurityRequired, ChifVerifyCredentials, and the app-account functions of
+ * appaccount.c). */
 void ChifSetRecvTimeout(CHIF_HANDLE handle, int ms) {
   struct chif_handle *h = handle_of(handle);
   if (h)

@@ -265,11 +265,13 @@ export class AppEndpoint {
         case 'generate':
         case 'reactivate':
           return i32(this.#generate(name, r.string(), r.string(), r.string(), r.string(), r.string()));
-        case 'delete':
-          return i32(this.#delete(r.string(), undefined, r.string(), r.string()));
+        case 'delete': {
+          const [appid, appname, salt] = [r.string(), r.string(), r.string()];
+          return i32(appname === null || salt === null ? APP_RC.invalidParameters : this.#delete(appid));
+        }
         case 'deleteWithCreds': {
-          const appid = r.string();
-          return i32(this.#delete(appid, { user: r.string(), password: r.string() }));
+          const [appid, user, password] = [r.string(), r.string(), r.string()];
+          return i32(this.#checkUser(user, password) ? this.#delete(appid) : APP_RC.invalidCredentials);
         }
         case 'session':
           return await this.#session(r.string(), r.string(), r.string(), signal);
@@ -352,10 +354,10 @@ export class AppEndpoint {
     return APP_RC.ok;
   }
 
-  #delete(appid: string | null, creds?: { user: string | null; password: string | null }, appname?: string | null, salt?: string | null): number {
+  /** Removes the TPM token (and, with the knob, iLO's account). */
+  #delete(appid: string | null): number {
     const { store, knobs, log } = this.#o;
-    if (appid === null || (creds === undefined && (appname === null || salt === null))) return APP_RC.invalidParameters;
-    if (creds && !this.#checkUser(creds.user, creds.password)) return APP_RC.invalidCredentials;
+    if (appid === null) return APP_RC.invalidParameters;
     const id = store.resolve(appid);
     if (id === undefined || !store.deleteTpm(id)) return APP_RC.failed;
     if (knobs.deleteRemovesIlo) {

@@ -342,8 +342,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (appKnobs.vnicDown) await vnicFront.setListening(false);
   };
   // After an iLO reset the stored VirtualNICEnabled takes effect (HPE's vNIC page: PATCH, then reset).
+  // One change at a time, and close() waits for the one in flight (no listener outlives close).
   let closing = false;
-  const applyVnicSetting = async () => {
+  let vnicChange = Promise.resolve();
+  const applyVnicSetting = () => (vnicChange = vnicChange.then(changeVnic));
+  const changeVnic = async () => {
     const wanted = readVnicSetting(store);
     try {
       if (closing || wanted === (vnicFront !== undefined)) return;
@@ -423,13 +426,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     // The CHIF endpoint first: its held answers are then dropped when the front aborts them.
     close: () =>
-      (closed ??= (endpoint?.close() ?? Promise.resolve())
-        .then(() => {
-          closing = true;
-          return vnicFront?.close();
-        })
-        .then(() => front.close())
-        .then(() => log.info('simulator closed'))),
+      (closed ??= (async () => {
+        closing = true;
+        await endpoint?.close();
+        await vnicChange;
+        await vnicFront?.close();
+        await front.close();
+        log.info('simulator closed');
+      })()),
   };
 }
 
