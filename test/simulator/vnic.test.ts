@@ -180,6 +180,27 @@ describe('the vNIC listener (ilo7)', () => {
     expect((await vnicClient(sim).call('GET', '/redfish/v1')).status).toBe(200);
   });
 
+  it('validates app fault knobs: a bad one changes nothing', async () => {
+    const sim = await start();
+    await sim.app.setFaults({ sessionContention: 2 });
+    for (const bad of [
+      { sessionContention: -1 },
+      { sessionCreateThenFail: 0 },
+      { sessionCreateThenFail: { rc: -1, times: 0 } },
+      { sessionCreateThenFail: { rc: -1, extra: 1 } },
+      { vnicDown: 'yes' },
+      { generateRc: 1.5 },
+      { sessionDelayMs: 10_000_000 },
+      { vnicDown: true, nonsense: 1 },
+    ]) {
+      await expect(sim.app.setFaults(bad as never), JSON.stringify(bad)).rejects.toThrow(/app fault/);
+    }
+    expect(sim.app.faults()).toEqual({ sessionContention: 2 });
+    expect(sim.state().app.vnicListening).toBe(true);
+    await sim.app.clearFaults();
+    expect(sim.app.faults()).toEqual({});
+  });
+
   it('listens where vnicHost and vnicPort say', async () => {
     const port = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, '127.0.0.1', () => {
