@@ -243,7 +243,7 @@ export function builtinTree(profile: Profile, userNames: readonly string[], opti
     Id: 'AccountService',
     Accounts: link('/redfish/v1/AccountService/Accounts'),
     Description: 'iLO User Accounts',
-    ...(profile.name === 'ilo5' ? {} : { HTTPBasicAuth: 'Unadvertised' }),
+    ...(profile.name === 'ilo5-legacy' ? {} : { HTTPBasicAuth: 'Unadvertised' }),
     MinPasswordLength: 8,
     Name: 'Account Service',
     Oem: {

@@ -1,8 +1,9 @@
 // Per-firmware differences that a client can see (shared/reference/ilo-sessions.md §2, §4).
-// The iLO 5 profile is the older firmware a fleet still runs (1.x–2.x documentation and
-// mockups); iLO 6 is 1.66 (the shipped DL380a mockup); iLO 7 is 1.14.
+// iLO 5 is 3.14 (the DL365 Gen10 Plus mockup); `ilo5-legacy` the older iLO 5 a fleet still
+// runs (1.x–2.x documentation and mockups: trailing slashes, Base.1.4); iLO 6 is 1.66 (the
+// DL380a mockup); iLO 7 is 1.14.
 
-export type ProfileName = 'ilo5' | 'ilo6' | 'ilo7';
+export type ProfileName = 'ilo5' | 'ilo5-legacy' | 'ilo6' | 'ilo7';
 
 export interface Profile {
   readonly name: ProfileName;
@@ -33,6 +34,22 @@ export interface Profile {
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   ilo5: {
     name: 'ilo5',
+    generation: 5,
+    inband: 'chif',
+    managerType: 'iLO 5',
+    firmwareVersion: 'iLO 5 v3.14',
+    managerFirmwareVersion: '3.14',
+    baseRegistry: 'Base.1.18',
+    iloRegistry: 'iLO.2.25',
+    trailingSlash: false,
+    etagStyle: 'hex',
+    // No public capture of a 3.x login answer: the older firmware's envelope (unverified).
+    loginBody: 'created-envelope',
+    hasSessionTimeout: true,
+    sessionsDescription: 'Manager User Sessions',
+  },
+  'ilo5-legacy': {
+    name: 'ilo5-legacy',
     generation: 5,
     inband: 'chif',
     managerType: 'iLO 5',

@@ -36,7 +36,7 @@ export function simulateCommand(ctx: CommandContext): Command {
     .description('run a simulated iLO (HTTPS Redfish with iLO session semantics) for development and tests')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on; 0 picks a free one', parseWholeNumber(0, 65535), 0)
-    .addOption(new Option('--profile <name>', "firmware profile (default: a --mockup's own generation, else ilo6)").choices(['ilo5', 'ilo6', 'ilo7']))
+    .addOption(new Option('--profile <name>', "firmware profile (default: a --mockup's own generation, else ilo6)").choices(['ilo5', 'ilo5-legacy', 'ilo6', 'ilo7']))
     .option('--max-sessions <n>', 'global session cap (iLO publishes none; 10 is unverified)', parseWholeNumber(1, 1000), 10)
     .addOption(new Option('--session-timeout <duration>', 'idle timeout, sliding: 30m, 10s, 1h; 0 = never').argParser(parseDuration).default(30 * 60_000, '30m'))
     .addOption(new Option('--limit-status <status>', 'answer to a session POST at the cap').choices(['503', '403']).default('503'))
@@ -70,7 +70,7 @@ export function simulateCommand(ctx: CommandContext): Command {
       const simulator = await startSimulator({
         host: flags.host,
         port: flags.port,
-        ...(flags.profile ? { profile: parseChoice(['ilo5', 'ilo6', 'ilo7'] as const)(flags.profile) } : {}),
+        ...(flags.profile ? { profile: parseChoice(['ilo5', 'ilo5-legacy', 'ilo6', 'ilo7'] as const)(flags.profile) } : {}),
         maxSessions: flags.maxSessions,
         sessionTimeoutMs: flags.sessionTimeout,
         limitStatus: flags.limitStatus === '403' ? 403 : 503,
