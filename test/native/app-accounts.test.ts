@@ -9,6 +9,7 @@ import koffi from 'koffi';
 import type { IKoffiLib } from 'koffi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { killIfRunning, runCli, type Running } from '../helpers/cli.js';
 import { client } from '../helpers/https-client.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 import { until } from '../helpers/wait.js';
@@ -399,6 +400,45 @@ describe.skipIf(skip)('emulator app-account exports', () => {
     expect(await compare()).toEqual({ rc: -8, count: 0, rows: [], nulls: [null, null, null, null] });
     s.app.setAccount('inactive');
     expect((await compare()).rc).toBe(-62);
+  });
+
+  it('against `ilo-agent simulate --profile ilo7 --chif-socket`: a session from the token, deleted over the vNIC', async () => {
+    let running: Running | undefined;
+    try {
+      const socket = join(dir, 'cli.sock');
+      running = runCli(['simulate', '--profile', 'ilo7', '--chif-socket', socket]);
+      const ready = JSON.parse(await running.firstLine) as { url: string; ca: string; control: string; chifSocket: string; vnicUrl: string; vnicCa: string };
+      expect(ready.chifSocket).toBe(socket);
+      process.env[SOCKET_ENV] = socket;
+      // the simulator is another process: plain synchronous calls, as a CLI makes them
+      const type = [0];
+      expect(f('DetectILO')(SELF, type, [0])).toBe(0);
+      expect(type[0]).toBe(7);
+      expect(f('ReadyToUse')()).toBe(0);
+      const id: (string | null)[] = [null];
+      const loc: (string | null)[] = [null];
+      expect(f('GetSessionID')(SELF, SELF, SELF, id, loc)).toBe(0);
+      expect(loc[0]?.startsWith(`${ready.vnicUrl}/redfish/v1/SessionService/Sessions/`)).toBe(true);
+      const s = { vnicUrl: ready.vnicUrl, vnicCa: ready.vnicCa } as Simulator;
+      const v = vnic(s);
+      const main = client(ready);
+      try {
+        expect((await v.call('GET', '/redfish/v1/Systems/1', id[0] as string)).status).toBe(200);
+        const state = await main.call('GET', '/__sim/state', { headers: { 'X-Sim-Control': ready.control } });
+        expect(state.json.sessions).toEqual([expect.objectContaining({ user: 'iLORest', transport: 'vnic' })]);
+        expect((await v.call('DELETE', new URL(loc[0] as string).pathname, id[0] as string)).status).toBe(200);
+        expect((await main.call('GET', '/__sim/state', { headers: { 'X-Sim-Control': ready.control } })).json.sessions).toEqual([]);
+      } finally {
+        v.close();
+        main.close();
+      }
+      running.signal('SIGTERM');
+      expect((await running.exited).code).toBe(0);
+      expect(running.stderr()).toContain('app-token session created');
+      expect(running.stderr()).not.toContain(id[0] as string); // the token is never logged
+    } finally {
+      await killIfRunning(running);
+    }
   });
 
   it('enabledebugoutput does nothing and answers false', () => {
