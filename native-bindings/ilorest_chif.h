@@ -130,14 +130,43 @@ CHIF_API uint8_t *vid_media_unmount(void);
 CHIF_API uint8_t *gaius_media_unmount(void);
 CHIF_API uint8_t *absaroka_media_unmount(void);
 
-/* 2.6 iLO 7 / vNIC application accounts (an emulator answers "not supported") */
+/* 2.6 iLO 7 / vNIC application accounts (python-ilorest-library vnichpilo.py, ilorest 7.x).
+ * All strings in are NUL-terminated UTF-8. Every string or array out is allocated by the
+ * library and never freed by callers (no free function exists). Return codes: */
+#define APPRC_Success 0
+#define APPRC_AutoProvisioningEnabled 1 /* GenerateAppToken on Windows: success */
+#define APPRC_InactiveToken 2           /* GetSessionID: token inactive or expired */
+#define APPRC_Failed (-1)               /* DetectILO with iloType 100: no iLO driver */
+#define APPRC_InvalidParameters (-2)    /* also: no app account for the given appid */
+#define APPRC_InvalidCredentials (-8)   /* CompareAppIds: no app accounts */
+#define APPRC_CaChain (-27)
+#define APPRC_TpmNvDefine (-38)
+#define APPRC_TpmGetCapability (-40)
+#define APPRC_VnicDisabled (-50) /* DetectILO with iloType 101 */
+#define APPRC_SaveInIlo (-53)
+#define APPRC_SaveInTpm (-54)
+#define APPRC_AlreadyExists (-55)
+#define APPRC_CompareInactive (-62)
+#define APPRC_TpmOwnerAuthRequired (-63)
+#define APPRC_TpmBadAuth1 (-64)
+#define APPRC_TpmBadAuth2 (-65)
+#define APPRC_TpmNvLocked (-66)
+#define APPRC_TpmLockout (-67)
+/* DetectILO's iloType: 5, 6, 7, or one of these. */
+#define ILOTYPE_NoDriver 100
+#define ILOTYPE_VnicDisabled 101
+/* iLOrest's own account: this literal as appid, appname and salt. */
+#define APP_SELF_REGISTER "self_register"
+
 CHIF_API int DetectILO(const char *appid, int *iloType, int *securityState);
 CHIF_API int ReadyToUse(void);
 CHIF_API int AppIdExistsinTPM(const char *appid, bool *exists);
+/* ilorest 6.3 declared 5 parameters, 7.x passes 6 (ownerAuth "" when absent): callers pass 6. */
 CHIF_API int GenerateAppToken(const char *appid, const char *appname, const char *salt, const char *user, const char *password, const char *ownerAuth);
 CHIF_API int ReactivateAppToken(const char *appid, const char *appname, const char *salt, const char *user, const char *password, const char *ownerAuth);
 CHIF_API int DeleteAppToken(const char *appid, const char *appname, const char *salt);
 CHIF_API int DeleteAppTokenUsingCreds(const char *appid, const char *user, const char *password);
+/* *sessionLocation is an absolute URL (https://<vNIC>/redfish/v1/SessionService/Sessions/<id>). */
 CHIF_API int GetSessionID(const char *appid, const char *appname, const char *salt, char **sessionId, char **sessionLocation);
 CHIF_API int ExpandAppid(const char *appid4, char **expanded);
 CHIF_API wchar_t *GetIPAddress(void);

@@ -111,7 +111,7 @@ static uint32_t recv_all(int fd, uint8_t *p, size_t n, int64_t deadline) {
  * (rc, or "required" for SECURITY), then for EXCHANGE the response packet. Only the first
  * data_cap bytes of the packet are read; the rest is dropped with the connection. */
 static uint32_t read_answer(int fd, int64_t deadline, uint32_t *value, uint8_t *data,
-                            size_t data_cap) {
+                            size_t data_cap, size_t *data_len) {
   uint8_t head[5];
   uint32_t rc = recv_all(fd, head, sizeof head, deadline);
   if (rc) return rc;
@@ -120,14 +120,24 @@ static uint32_t read_answer(int fd, int64_t deadline, uint32_t *value, uint8_t *
   uint8_t v[4];
   if ((rc = recv_all(fd, v, sizeof v, deadline))) return rc;
   size_t rest = length - 5;
-  if ((rc = recv_all(fd, data, rest < data_cap ? rest : data_cap, deadline))) return rc;
+  size_t take = rest < data_cap ? rest : data_cap;
+  if ((rc = recv_all(fd, data, take, deadline))) return rc;
   *value = get_u32(v);
+  if (data_len) *data_len = take;
   return 0;
 }
 
 uint32_t channel_call(uint8_t op, const uint8_t *head, size_t head_len, const uint8_t *body,
                       size_t body_len, int timeout_ms, uint32_t *value, uint8_t *data,
                       size_t data_cap) {
+  return channel_call_n(op, head, head_len, body, body_len, timeout_ms, value, data, data_cap,
+                        NULL);
+}
+
+uint32_t channel_call_n(uint8_t op, const uint8_t *head, size_t head_len, const uint8_t *body,
+                        size_t body_len, int timeout_ms, uint32_t *value, uint8_t *data,
+                        size_t data_cap, size_t *data_len) {
+  if (data_len) *data_len = 0;
   int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : NO_DEADLINE;
   uint8_t frame[5];
   put_u32(frame, (uint32_t)(1 + head_len + body_len));
@@ -139,7 +149,7 @@ uint32_t channel_call(uint8_t op, const uint8_t *head, size_t head_len, const ui
   rc = send_all(fd, frame, sizeof frame);
   if (!rc && head_len) rc = send_all(fd, head, head_len);
   if (!rc && body_len) rc = send_all(fd, body, body_len);
-  if (!rc) rc = read_answer(fd, deadline, value, data, data_cap);
+  if (!rc) rc = read_answer(fd, deadline, value, data, data_cap, data_len);
   close(fd);
   return rc;
 }

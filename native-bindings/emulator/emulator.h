@@ -27,6 +27,20 @@
 
 /* Frame ops (PROTOCOL.md, "Emulator ↔ simulator"). */
 enum { OP_PING = 1, OP_CREATE = 2, OP_SECURITY = 3, OP_VERIFY = 4, OP_EXCHANGE = 5, OP_CLOSE = 6 };
+/* App-account ops (PROTOCOL.md, "App-account ops"): strings are u16 n + bytes, 0xFFFF = NULL. */
+enum {
+  OP_APP_DETECT = 16,
+  OP_APP_READY = 17,
+  OP_APP_EXISTS = 18,
+  OP_APP_GENERATE = 19,
+  OP_APP_REACTIVATE = 20,
+  OP_APP_DELETE = 21,
+  OP_APP_DELETE_CREDS = 22,
+  OP_APP_SESSION = 23,
+  OP_APP_EXPAND = 24,
+  OP_APP_ADDRESS = 25,
+  OP_APP_COMPARE = 26,
+};
 
 /* Auth byte of an EXCHANGE frame. */
 enum { AUTH_NONE = 0, AUTH_SECURITY_DISABLED = 1, AUTH_VERIFIED = 2 };
@@ -64,5 +78,9 @@ void state_set_default_timeout(int ms);
 uint32_t channel_call(uint8_t op, const uint8_t *head, size_t head_len, const uint8_t *body,
                       size_t body_len, int timeout_ms, uint32_t *value, uint8_t *data,
                       size_t data_cap);
+/* The same, telling in *data_len how many answer bytes (after the value) landed in data. */
+uint32_t channel_call_n(uint8_t op, const uint8_t *head, size_t head_len, const uint8_t *body,
+                        size_t body_len, int timeout_ms, uint32_t *value, uint8_t *data,
+                        size_t data_cap, size_t *data_len);
 
 #endif /* CHIF_EMULATOR_H */

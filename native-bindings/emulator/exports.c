@@ -1,6 +1,7 @@
 /*
- * exports.c — the channel, security and app-account functions of ilorest_chif.h. Each is a thin
- * layer over state.c (global flags and credentials) and channel.c (one frame to the simulator).
+ * exports.c — the channel and security functions of ilorest_chif.h (app accounts: appaccount.c).
+ * Each is a thin layer over state.c (global flags and credentials) and channel.c (one frame to
+ * the simulator).
  * Status codes are Linux errno values, as HPE's library returns (chif-abi.md §4.2).
  */
 #include "emulator.h"
@@ -62,7 +63,8 @@ uint32_t ChifPing(CHIF_HANDLE handle) {
 }
 
 /* ms <= 0 waits without limit. A NULL handle sets the timeout of the calls that take no handle
- * (ChifCreate, ChifIsSecurityRequired, ChifVerifyCredentials, DetectILO). */
+ * (ChifCreate, ChifIsSecurityRequired, ChifVerifyCredentials, and the app-account functions of
+ * appaccount.c). */
 void ChifSetRecvTimeout(CHIF_HANDLE handle, int ms) {
   struct chif_handle *h = handle_of(handle);
   if (h)
@@ -183,77 +185,4 @@ bool enabledebugoutput(const char *directory) {
   return false;
 }
 
-/* 2.6 App accounts: only DetectILO answers; the rest is "not supported" (-1). */
-
-/* 0 with iLO 6 and the security state when the simulator answers; otherwise the
- * "no CHIF driver" answer (-1, type 100). -2: invalid parameters. */
-int DetectILO(const char *appid, int *iloType, int *securityState) {
-  (void)appid;
-  if (!iloType || !securityState) return -2;
-  int required = ChifIsSecurityRequired();
-  if (required < 0) {
-    *iloType = 100;
-    *securityState = 0;
-    return -1;
-  }
-  *iloType = 6;
-  *securityState = required > 0 ? SECURITY_HIGHSECURITY : SECURITY_PRODUCTION;
-  return 0;
-}
-
-int ReadyToUse(void) { return -1; }
-
-int AppIdExistsinTPM(const char *appid, bool *exists) {
-  (void)appid;
-  if (exists) *exists = false;
-  return -1;
-}
-
-int GenerateAppToken(const char *appid, const char *appname, const char *salt, const char *user,
-                     const char *password, const char *ownerAuth) {
-  (void)appid, (void)appname, (void)salt, (void)user, (void)password, (void)ownerAuth;
-  return -1;
-}
-
-int ReactivateAppToken(const char *appid, const char *appname, const char *salt, const char *user,
-                       const char *password, const char *ownerAuth) {
-  (void)appid, (void)appname, (void)salt, (void)user, (void)password, (void)ownerAuth;
-  return -1;
-}
-
-int DeleteAppToken(const char *appid, const char *appname, const char *salt) {
-  (void)appid, (void)appname, (void)salt;
-  return -1;
-}
-
-int DeleteAppTokenUsingCreds(const char *appid, const char *user, const char *password) {
-  (void)appid, (void)user, (void)password;
-  return -1;
-}
-
-int GetSessionID(const char *appid, const char *appname, const char *salt, char **sessionId,
-                 char **sessionLocation) {
-  (void)appid, (void)appname, (void)salt;
-  if (sessionId) *sessionId = NULL;
-  if (sessionLocation) *sessionLocation = NULL;
-  return -1;
-}
-
-int ExpandAppid(const char *appid4, char **expanded) {
-  (void)appid4;
-  if (expanded) *expanded = NULL;
-  return -1;
-}
-
-wchar_t *GetIPAddress(void) { return NULL; }
-
-int CompareAppIds(const char *appid, const char *appname, const char *salt, char ***ids,
-                  char ***names, int *count, uint8_t **inTpm, uint8_t **inIlo) {
-  (void)appid, (void)appname, (void)salt;
-  if (ids) *ids = NULL;
-  if (names) *names = NULL;
-  if (count) *count = 0;
-  if (inTpm) *inTpm = NULL;
-  if (inIlo) *inIlo = NULL;
-  return -1;
-}
+/* 2.6 App accounts: appaccount.c */

@@ -18,7 +18,14 @@ function collection(uri: string, type: string, name: string, members: string[]):
   };
 }
 
-export function builtinTree(profile: Profile, userNames: readonly string[]): Map<string, JsonObject> {
+export interface BuiltinTreeOptions {
+  /** iLO 7: whether the virtual NIC is enabled in iLO (`VirtualNICEnabled`, `InterfaceEnabled`). */
+  vnicEnabled?: boolean;
+}
+
+export function builtinTree(profile: Profile, userNames: readonly string[], options: BuiltinTreeOptions = {}): Map<string, JsonObject> {
+  const ilo7 = profile.inband === 'vnic';
+  const vnicEnabled = ilo7 && (options.vnicEnabled ?? true);
   const tree = new Map<string, JsonObject>();
   const add = (resource: JsonObject) => tree.set(String(resource['@odata.id']), resource);
 
@@ -182,7 +189,22 @@ export function builtinTree(profile: Profile, userNames: readonly string[]): Map
     NetworkProtocol: link('/redfish/v1/Managers/1/NetworkProtocol'),
     SerialConsole: { ConnectTypesSupported: ['SSH', 'IPMI', 'Oem'], MaxConcurrentSessions: 13, ServiceEnabled: true },
     Status: { Health: 'OK', State: 'Enabled' },
+    ...(ilo7
+      ? {
+          EthernetInterfaces: link('/redfish/v1/Managers/1/EthernetInterfaces'),
+          HostInterfaces: link('/redfish/v1/Managers/1/HostInterfaces'),
+          Oem: {
+            Hpe: {
+              '@odata.context': '/redfish/v1/$metadata#HpeiLO.HpeiLO',
+              '@odata.type': '#HpeiLO.v2_15_0.HpeiLO',
+              Links: { SecurityService: link('/redfish/v1/Managers/1/SecurityService') },
+              VirtualNICEnabled: vnicEnabled,
+            },
+          },
+        }
+      : {}),
   });
+  if (ilo7) addIlo7Manager(add, vnicEnabled);
   add({
     '@odata.context': '/redfish/v1/$metadata#ManagerNetworkProtocol.ManagerNetworkProtocol',
     '@odata.id': '/redfish/v1/Managers/1/NetworkProtocol',
@@ -221,7 +243,7 @@ export function builtinTree(profile: Profile, userNames: readonly string[]): Map
     Id: 'AccountService',
     Accounts: link('/redfish/v1/AccountService/Accounts'),
     Description: 'iLO User Accounts',
-    ...(profile.name === 'ilo5' ? {} : { HTTPBasicAuth: 'Unadvertised' }),
+    ...(profile.name === 'ilo5-legacy' ? {} : { HTTPBasicAuth: 'Unadvertised' }),
     MinPasswordLength: 8,
     Name: 'Account Service',
     Oem: {
@@ -231,6 +253,7 @@ export function builtinTree(profile: Profile, userNames: readonly string[]): Map
         AuthFailureDelayTimeSeconds: 10,
         AuthFailureLoggingThreshold: 3,
         AuthFailuresBeforeDelay: 1,
+        ...(ilo7 ? { AppAccounts: link('/redfish/v1/AccountService/Oem/Hpe/AppAccounts') } : {}),
       },
     },
     ServiceEnabled: true,
@@ -280,6 +303,62 @@ export function builtinTree(profile: Profile, userNames: readonly string[]): Map
     for (const resource of tree.values()) addTrailingSlashes(resource);
   }
   return tree;
+}
+
+/**
+ * iLO 7's virtual NIC as the DL340e iLO 7 1.17 mockup shows it (HewlettPackard/ilo-redfish-emulator,
+ * BSD-3): the USB host interface, its manager-side Ethernet interface (16.1.15.1/30, iLO is the
+ * DHCP server), and the security state that requires host authentication.
+ */
+function addIlo7Manager(add: (resource: JsonObject) => void, vnicEnabled: boolean): void {
+  add(collection('/redfish/v1/Managers/1/EthernetInterfaces', 'EthernetInterfaceCollection', 'Manager Network Interfaces', ['/redfish/v1/Managers/1/EthernetInterfaces/3']));
+  add({
+    '@odata.context': '/redfish/v1/$metadata#EthernetInterface.EthernetInterface',
+    '@odata.id': '/redfish/v1/Managers/1/EthernetInterfaces/3',
+    '@odata.type': '#EthernetInterface.v1_4_1.EthernetInterface',
+    Id: '3',
+    Description: 'Configuration of this Manager USB Ethernet Interface available for access from Host.',
+    IPv4Addresses: [{ Address: '16.1.15.1', AddressOrigin: 'DHCP', SubnetMask: '255.255.255.252' }],
+    InterfaceEnabled: vnicEnabled,
+    LinkStatus: vnicEnabled ? 'LinkUp' : 'LinkDown',
+    Links: { HostInterface: link('/redfish/v1/Managers/1/HostInterfaces/1') },
+    MACAddress: '0A:CA:FE:F0:0D:04',
+    Name: 'Manager Virtual Network Interface',
+    Oem: {
+      Hpe: {
+        '@odata.context': '/redfish/v1/$metadata#HpeiLOEthernetNetworkInterface.HpeiLOEthernetNetworkInterface',
+        '@odata.type': '#HpeiLOEthernetNetworkInterface.v2_4_0.HpeiLOEthernetNetworkInterface',
+        ConfigurationSettings: 'Current',
+        InterfaceType: 'HostInterface',
+        NICSupportsIPv6: false,
+      },
+    },
+    PermanentMACAddress: '0A:CA:FE:F0:0D:04',
+    Status: { Health: 'OK', State: vnicEnabled ? 'Enabled' : 'Disabled' },
+  });
+  add(collection('/redfish/v1/Managers/1/HostInterfaces', 'HostInterfaceCollection', 'Host Interfaces', ['/redfish/v1/Managers/1/HostInterfaces/1']));
+  add({
+    '@odata.context': '/redfish/v1/$metadata#HostInterface.HostInterface',
+    '@odata.id': '/redfish/v1/Managers/1/HostInterfaces/1',
+    '@odata.type': '#HostInterface.v1_1_1.HostInterface',
+    Id: '1',
+    ExternallyAccessible: false,
+    HostInterfaceType: 'NetworkHostInterface',
+    InterfaceEnabled: vnicEnabled,
+    ManagerEthernetInterface: link('/redfish/v1/Managers/1/EthernetInterfaces/3'),
+    Name: 'USB Virtual Ethernet Interface',
+    NetworkProtocol: link('/redfish/v1/Managers/1/NetworkProtocol'),
+    Status: { State: vnicEnabled ? 'Enabled' : 'Disabled' },
+  });
+  add({
+    '@odata.context': '/redfish/v1/$metadata#HpeSecurityService.HpeSecurityService',
+    '@odata.id': '/redfish/v1/Managers/1/SecurityService',
+    '@odata.type': '#HpeSecurityService.v2_7_0.HpeSecurityService',
+    Id: 'SecurityService',
+    Name: 'Security Service',
+    SecurityState: 'SecureStandard',
+    'SecurityState@Redfish.AllowableValues': ['SecureStandard', 'FIPS'],
+  });
 }
 
 /** Early iLO 5 ends every `@odata.id` with a slash. */

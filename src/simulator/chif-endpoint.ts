@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { InvalidInputError } from '../errors.js';
 import { BLOB_BADPARAMETER, BLOB_NAMESPACE, BLOB_NOTFOUND, BLOB_SUCCESS, BlobStore } from './chif-blobstore.js';
 import { parseHttpRequest, serializeHttpResponse } from './chif-http.js';
+import type { AppEndpoint } from './app-endpoint.js';
 import type { FaultController } from './faults.js';
 import { MAX_REQUEST_BODY } from './https-front.js';
 import type { RedfishService, SimRequest, SimResponse } from './redfish-service.js';
@@ -56,6 +57,7 @@ const RC_OK = 0;
 const RC_BAD_FRAME = 5; // EIO
 const RC_SECURITY_REQUIRED = 8;
 const RC_ACCESS_DENIED = 13;
+const RC_NO_DRIVER = 19;
 
 /** A frame may not be longer (the largest legal one, VERIFY or EXCHANGE, is about 128 KiB). */
 export const MAX_FRAME = 256 * 1024;
@@ -289,6 +291,10 @@ export interface ChifCoreOptions {
   origin(): string;
   log: Logger;
   blobs?: BlobStore;
+  /** The app-account ops (16 and up) of the same socket, answered by another module. */
+  app?: AppEndpoint;
+  /** False on iLO 7, which has no CHIF: PING and CREATE answer 19 (no driver), SECURITY -1. Default true. */
+  chifPresent?: boolean;
 }
 
 interface PacketHeader {
@@ -320,17 +326,19 @@ export class ChifCore {
   async answer(frame: Buffer, signal: AbortSignal): Promise<Buffer | undefined> {
     const op = frame[0] ?? 0;
     const payload = frame.subarray(1);
+    const absent = this.#o.chifPresent === false;
     try {
+      if (this.#o.app?.handles(op)) return await this.#o.app.answer(op, payload, signal);
       switch (op) {
         case CHIF_OPS.ping:
           this.counters.frames.ping++;
-          return u32(this.knobs.ping ?? RC_OK);
+          return u32(this.knobs.ping ?? (absent ? RC_NO_DRIVER : RC_OK));
         case CHIF_OPS.create:
           this.counters.frames.create++;
-          return u32(this.knobs.create ?? RC_OK);
+          return u32(this.knobs.create ?? (absent ? RC_NO_DRIVER : RC_OK));
         case CHIF_OPS.security: {
           this.counters.frames.security++;
-          const required = this.knobs.securityRequired ?? (this.securityState === 'production' ? 0 : 1);
+          const required = this.knobs.securityRequired ?? (absent ? -1 : this.securityState === 'production' ? 0 : 1);
           const out = Buffer.alloc(4);
           out.writeInt32LE(required);
           return out;

@@ -2,11 +2,12 @@
 // Redfish service, and writes the answer, corrupting or holding it when a fault says so.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { InvalidInputError } from '../errors.js';
 import type { FaultController } from './faults.js';
 import type { SimRequest, SimResponse } from './redfish-service.js';
+import type { SessionTransport } from './sessions.js';
 
 /** Larger bodies are refused with 413 before they reach the service. */
 export const MAX_REQUEST_BODY = 1024 * 1024;
@@ -21,10 +22,21 @@ export interface HttpsFrontOptions {
   /** Answers `/__sim/*` requests that carry the control token, else undefined. */
   control(request: SimRequest): Promise<SimResponse | undefined>;
   handle(request: SimRequest): Promise<SimResponse>;
+  /** What requests say they came over; default 'https'. */
+  transport?: SessionTransport;
+  /**
+   * With a gate, TCP is accepted by a plain listener that hands each connection to TLS only
+   * when the gate says 'pass'; 'hold' keeps it open and silent (a peer that never answers);
+   * 'garbage' answers bytes that are not TLS and closes (a failed handshake).
+   * It also makes {@link HttpsFront.setListening} available.
+   */
+  gate?: () => 'pass' | 'hold' | 'garbage';
 }
 
 export interface HttpsFront {
   readonly url: string;
+  /** Gated fronts only: stop accepting (connects are refused) or accept again on the same port. */
+  setListening(on: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,7 +67,7 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
       target: req.url ?? '/',
       headers,
       body: Buffer.concat(chunks),
-      transport: 'https',
+      transport: options.transport ?? 'https',
       remoteAddress: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
       // iLO writes its own address into Location, whatever name the client used (reference §2.2).
       origin,
@@ -85,27 +97,63 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new InvalidInputError(`cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`, { cause: error })),
-    );
-    server.listen(options.port, options.host, () => {
-      server.removeAllListeners('error');
-      resolve();
+  // Gated: TCP lands on a plain listener; TLS sees only the connections the gate passes.
+  const gate = options.gate;
+  const raw = new Set<Socket>();
+  const listener: Server | NetServer = gate
+    ? createNetServer((socket) => {
+        raw.add(socket);
+        socket.on('close', () => raw.delete(socket));
+        socket.on('error', () => socket.destroy());
+        const verdict = gate();
+        if (verdict === 'pass') server.emit('connection', socket);
+        else if (verdict === 'garbage') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      })
+    : server;
+
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      listener.once('error', (error: NodeJS.ErrnoException) =>
+        reject(new InvalidInputError(`cannot listen on ${options.host}:${port}: ${error.code ?? error.message}`, { cause: error })),
+      );
+      listener.listen(port, options.host, () => {
+        listener.removeAllListeners('error');
+        resolve();
+      });
     });
-  });
-  const address = server.address() as AddressInfo;
+  await listen(options.port);
+  const address = listener.address() as AddressInfo;
   // A wildcard listener is reached on loopback; the URL names an address a client can dial.
   const ip = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
   const host = ip.includes(':') ? `[${ip}]` : ip;
   origin = `https://${host}:${address.port}`;
+  let closed = false;
 
   return {
     url: origin,
+    async setListening(on: boolean) {
+      if (!gate) throw new Error('setListening needs a gated front');
+      if (closed || on === listener.listening) return;
+      if (on) await listen(address.port);
+      else {
+        // A link that goes down takes its connections with it.
+        const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
+        for (const socket of raw) socket.destroy();
+        await stopped;
+      }
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        closed = true;
         options.faults.abortHeld();
-        server.close(() => resolve());
+        let waiting = gate ? 2 : 1;
+        const done = () => --waiting === 0 && resolve();
+        if (gate) {
+          if (listener.listening) listener.close(() => done());
+          else done();
+          for (const socket of raw) socket.destroy();
+        }
+        server.close(() => done());
         server.closeAllConnections();
       }),
   };

@@ -11,6 +11,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { APP_ACCOUNTS, type AppAccountStore } from './app-accounts.js';
 import { envelope, type Envelope } from './envelopes.js';
 import type { ActiveFault, FaultController, RequestKind } from './faults.js';
 import { parseTarget, type RequestPath, SERVICE_ROOT, SESSION_SERVICE, SESSIONS, SESSIONS_ALIAS } from './paths.js';
@@ -58,6 +59,12 @@ export interface RedfishServiceOptions {
    * absolute one, chif-abi.md §6.1, §12.2 item 12), or absolute with the HTTPS origin.
    */
   inbandLocation?: InbandLocation;
+  /** iLO 7: the application accounts served under `AccountService/Oem/Hpe/AppAccounts`. */
+  appAccounts?: AppAccountStore;
+  /** Called after `Manager.Reset` has ended the sessions (iLO 7: pending vNIC settings apply). */
+  onManagerReset?: () => void;
+  /** iLO 7: a PATCH that changed the vNIC setting; the service answers ResetRequired. */
+  onVnicPatch?: (enabled: boolean) => void;
   log: Logger;
 }
 
@@ -95,6 +102,18 @@ export class RedfishService {
 
   get profile(): Profile {
     return this.#o.profile;
+  }
+
+  /**
+   * A session made on behalf of an application token (HPE's `GetSessionID`): an ordinary entry
+   * of the one session table, counted against the cap. Its user is the app's name.
+   */
+  createAppSession(user: string, userIp: string): { id: string; token: string; uri: string } | 'full' {
+    this.counters.logins++;
+    const session = this.#o.sessions.create({ user, tag: 'REST', transport: 'vnic', userIp });
+    if (session === 'full') return 'full';
+    this.#o.log.info({ id: session.id, user, transport: 'vnic' }, 'app-token session created');
+    return { id: session.id, token: session.token, uri: this.#sessionUri(session) };
   }
 
   /** An error answer in iLO's envelope, for a front that refuses a request before it reaches handle(). */
@@ -182,6 +201,9 @@ export class RedfishService {
     const sessionId = this.#sessionIdOf(target);
     if (sessionId !== undefined) return { answer: this.#sessionMember(method, target, sessionId, auth), transient };
     if (key === SESSION_SERVICE.toLowerCase() && method === 'PATCH') return { answer: this.#patchSessionService(request.body), transient };
+
+    const apps = this.#appAccounts(method, target);
+    if (apps) return { answer: apps, transient };
 
     const action = this.#actionOf(target);
     if (action) {
@@ -388,6 +410,24 @@ export class RedfishService {
     return this.#success();
   }
 
+  /** The live app-account collection and members (GET; DELETE on members; POST is not public). */
+  #appAccounts(method: string, target: RequestPath): HttpAnswer | undefined {
+    const store = this.#o.appAccounts;
+    const base = APP_ACCOUNTS.toLowerCase();
+    if (!store || (target.key !== base && !target.key.startsWith(`${base}/`))) return undefined;
+    if (target.key === base) return READ.includes(method) ? new HttpAnswer(200, store.collection()) : this.#notAllowed(READ);
+    const memberId = target.path.slice(APP_ACCOUNTS.length + 1);
+    const member = memberId.includes('/') ? undefined : store.member(memberId);
+    if (!member) return this.#error(404, 'Base', 'ResourceMissingAtURI', [target.path]);
+    if (READ.includes(method)) return new HttpAnswer(200, member);
+    if (method === 'DELETE') {
+      store.deleteIlo(memberId);
+      this.#o.log.info({ memberId }, 'app account deleted in iLO');
+      return this.#success();
+    }
+    return this.#notAllowed(['GET', 'HEAD', 'DELETE']);
+  }
+
   // ---- resources, PATCH and actions -----------------------------------------------------
 
   #resource(target: RequestPath): HttpAnswer {
@@ -430,7 +470,21 @@ export class RedfishService {
     const merged = mergePatch(stored.json, changes, '', (registry, key, args) => errors.push(this.#info(registry, key, args)));
     if (errors.length > 0) return this.#errors(400, errors);
     this.#o.store.replace(stored, merged);
+    const vnic = this.#vnicChange(target.key, changes);
+    if (vnic !== undefined && this.#o.onVnicPatch) {
+      this.#o.onVnicPatch(vnic);
+      // HPE's vNIC page: "An iLO reset is required for this change to fully take effect".
+      return new HttpAnswer(200, envelope(this.#o.profile, 'iLO', 'ResetRequired'));
+    }
     return this.#success();
+  }
+
+  /** The vNIC setting a PATCH made: Managers/1 `Oem.Hpe.VirtualNICEnabled` or HostInterfaces/1 `InterfaceEnabled`. */
+  #vnicChange(key: string, changes: JsonObject): boolean | undefined {
+    if (key === '/redfish/v1/managers/1/hostinterfaces/1' && typeof changes.InterfaceEnabled === 'boolean') return changes.InterfaceEnabled;
+    const hpe = isObject(changes.Oem) && isObject(changes.Oem.Hpe) ? changes.Oem.Hpe : undefined;
+    if (key === '/redfish/v1/managers/1' && typeof hpe?.VirtualNICEnabled === 'boolean') return hpe.VirtualNICEnabled;
+    return undefined;
   }
 
   /** `/…/Actions/<Name>` of a resource whose Actions list that target. */
@@ -475,7 +529,10 @@ export class RedfishService {
       this.#o.store.replace(action.resource, { ...action.resource.json, PowerState: next });
     } else if (action.name === 'Manager.Reset') {
       // An iLO reset ends every session (reference §1.3: one of the documented recovery paths).
-      setImmediate(() => this.#o.log.info({ ended: this.#o.sessions.expireAll() }, 'iLO reset: all sessions ended'));
+      setImmediate(() => {
+        this.#o.log.info({ ended: this.#o.sessions.expireAll() }, 'iLO reset: all sessions ended');
+        this.#o.onManagerReset?.();
+      });
     }
   }
 

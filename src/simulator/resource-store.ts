@@ -61,6 +61,19 @@ export class ResourceStore {
     return store;
   }
 
+  /**
+   * The iLO generation the tree's own service root names (`Oem.Hpe.Manager[0].ManagerType`, else
+   * `Oem.Hpe.Moniker.PRODGEN`, as ilorest reads it), e.g. 7 for "iLO 7"; undefined if none.
+   */
+  generation(): number | undefined {
+    const hpe = (this.get(keyOf(SERVICE_ROOT))?.json.Oem as { Hpe?: { Manager?: { ManagerType?: unknown }[]; Moniker?: { PRODGEN?: unknown } } } | undefined)?.Hpe;
+    for (const text of [hpe?.Manager?.[0]?.ManagerType, hpe?.Moniker?.PRODGEN]) {
+      const m = typeof text === 'string' ? /^iLO\s+(\d+)$/.exec(text.trim()) : null;
+      if (m?.[1]) return Number(m[1]);
+    }
+    return undefined;
+  }
+
   get(key: string): StoredResource | undefined {
     const loaded = this.#resources.get(key);
     if (loaded) return loaded;

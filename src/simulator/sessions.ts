@@ -3,7 +3,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
 
 export type SessionTag = 'REST' | 'RESTHost';
-export type SessionTransport = 'https' | 'chif';
+/** 'vnic': the iLO 7 virtual NIC listener (HTTPS on the host interface). */
+export type SessionTransport = 'https' | 'chif' | 'vnic';
 export type SessionUserType = 'Local' | 'System';
 
 export interface SimSession {

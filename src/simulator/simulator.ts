@@ -18,8 +18,10 @@ import {
   type ChifFaultsView,
   type SecurityState,
 } from './chif-endpoint.js';
+import { APP_ACCOUNT_STATES, AppAccountStore, type AppAccountState, type AppAccountsView } from './app-accounts.js';
+import { AppEndpoint, AppFaultKnobs, type AppCounters, type AppFaults, type AppFaultsView } from './app-endpoint.js';
 import { FaultController, type FaultRule } from './faults.js';
-import { startHttpsFront } from './https-front.js';
+import { startHttpsFront, type HttpsFront } from './https-front.js';
 import { parseTarget } from './paths.js';
 import { isProfileName, PROFILES, type ProfileName } from './profiles.js';
 import { RedfishService, type InbandLocation, type SimRequest, type SimResponse } from './redfish-service.js';
@@ -31,6 +33,7 @@ export interface SimulatorOptions {
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
+  /** Default: the generation a mockup's service root names (`iLO 7` → ilo7), else ilo6. */
   profile?: ProfileName;
   /** The global session cap; default 10 (unverified: HPE publishes no figure). */
   maxSessions?: number;
@@ -61,6 +64,20 @@ export interface SimulatorOptions {
   inbandLocation?: InbandLocation;
   /** CHIF fault knobs armed at start (see {@link ChifFaults}). */
   chifFaults?: ChifFaults;
+  /**
+   * iLO 7 only: the virtual NIC, a second HTTPS listener serving the same Redfish service with
+   * its own certificate (which does not name the listener's address, as iLO's does not name
+   * 16.1.15.1). 'off' = disabled in iLO: DetectILO answers -50 / type 101. Default 'on'.
+   */
+  vnic?: 'on' | 'off';
+  /** Listen address of the vNIC listener; default loopback (127.0.0.1). */
+  vnicHost?: string;
+  /** Its port; 0 (default) picks a free one. */
+  vnicPort?: number;
+  /** iLOrest's application account at start (iLO 7): default 'present' (in the TPM and in iLO). */
+  appAccount?: AppAccountState;
+  /** App-account / vNIC fault knobs armed at start (see {@link AppFaults}). */
+  appFaults?: AppFaults;
   logger?: Logger;
   /** Clock for session times and expiry (tests); default Date.now. */
   clock?: () => number;
@@ -72,6 +89,10 @@ export interface SimulatorInfo {
   ca: string;
   control: string;
   chifSocket: string | null;
+  /** iLO 7 with the vNIC on: the vNIC listener's URL; else null. */
+  vnicUrl: string | null;
+  /** PEM of the vNIC listener's own certificate (it names `ilo-simulator.local` only), or null. */
+  vnicCa: string | null;
 }
 
 export interface SimulatorState {
@@ -85,6 +106,17 @@ export interface SimulatorState {
   /** Requests and session POSTs received since start (over HTTPS and in-band alike). */
   counters: { requests: number; logins: number };
   chif: ChifState;
+  app: AppState;
+}
+
+/** The iLO 7 side, in `state()` and `GET /__sim/state`. */
+export interface AppState {
+  vnicUrl: string | null;
+  /** False while the `vnicDown` knob holds the listener closed. */
+  vnicListening: boolean;
+  accounts: AppAccountsView;
+  faults: AppFaultsView;
+  counters: AppCounters;
 }
 
 /** The in-band side, in `state()` and `GET /__sim/state`. */
@@ -106,6 +138,9 @@ export interface Simulator {
   /** Token for the control view (`X-Sim-Control` header). */
   readonly controlToken: string;
   readonly chifSocket: string | null;
+  /** The vNIC listener's URL, null while the vNIC is disabled (it follows PATCH + `Manager.Reset`). */
+  readonly vnicUrl: string | null;
+  readonly vnicCa: string | null;
   readonly info: SimulatorInfo;
   /** The live session table (transient Basic sessions included while their request runs). */
   sessions(): SessionView[];
@@ -129,6 +164,17 @@ export interface Simulator {
     blobKeys(): string[];
     readonly blobCount: number;
   };
+  /** The iLO 7 side: application accounts and vNIC knobs. */
+  readonly app: {
+    /** Merges knobs in (null clears one) and applies vnicDown at once; answers the knobs in force. */
+    setFaults(faults: AppFaults): Promise<AppFaultsView>;
+    clearFaults(): Promise<void>;
+    faults(): AppFaultsView;
+    /** Puts iLOrest's own account in a state (present, absent, inactive, orphan). */
+    setAccount(state: AppAccountState): void;
+    accounts(): AppAccountsView;
+    counters(): AppCounters;
+  };
   /** Ends every session now, as an idle timeout would. Answers how many ended. */
   expireSessions(): number;
   /** Throws, listing them, when any session is left in the table. */
@@ -139,7 +185,10 @@ export interface Simulator {
 export const DEFAULT_USERS: Readonly<Record<string, string>> = { Administrator: 'password' };
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const profileName = options.profile ?? 'ilo6';
+  // A mockup is read first when it has to pick the profile.
+  const mockup = options.mockupDir ? ResourceStore.fromMockup(options.mockupDir) : undefined;
+  const mockupProfile = `ilo${mockup?.generation() ?? ''}`;
+  const profileName = options.profile ?? (isProfileName(mockupProfile) ? mockupProfile : 'ilo6');
   if (!isProfileName(profileName)) throw new InvalidInputError(`unknown profile ${String(profileName)}`);
   const profile = PROFILES[profileName];
   const host = options.host ?? '127.0.0.1';
@@ -167,7 +216,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const inbandLocation = options.inbandLocation ?? 'path';
   if (inbandLocation !== 'path' && inbandLocation !== 'absolute') throw new InvalidInputError('inbandLocation must be path or absolute');
 
-  const store = options.mockupDir ? ResourceStore.fromMockup(options.mockupDir) : ResourceStore.fromTree(builtinTree(profile, [...users.keys()]));
+  const vnicEnabled = profile.inband === 'vnic' && (options.vnic ?? 'on') === 'on';
+  if (options.vnic !== undefined && options.vnic !== 'on' && options.vnic !== 'off') throw new InvalidInputError('vnic must be on or off');
+  const appAccountState = options.appAccount ?? (profile.inband === 'vnic' ? 'present' : 'absent');
+  if (!APP_ACCOUNT_STATES.includes(appAccountState)) throw new InvalidInputError(`appAccount must be one of ${APP_ACCOUNT_STATES.join(', ')}`);
+  const appAccounts = new AppAccountStore(appAccountState);
+  const appKnobs = new AppFaultKnobs();
+  if (options.appFaults) appKnobs.set(options.appFaults);
+
+  const store = mockup ?? ResourceStore.fromTree(builtinTree(profile, [...users.keys()], { vnicEnabled }));
   const service = new RedfishService({
     profile,
     sessions,
@@ -178,11 +235,37 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     loginFailureDelayMs: checkWhole('loginFailureDelayMs', options.loginFailureDelayMs ?? 10_000, 0),
     loginFailuresBeforeDelay: checkWhole('loginFailuresBeforeDelay', options.loginFailuresBeforeDelay ?? 1, 0),
     inbandLocation,
+    ...(profile.inband === 'vnic'
+      ? { appAccounts, onManagerReset: () => void applyVnicSetting(), onVnicPatch: (enabled: boolean) => writeVnicSetting(store, enabled) }
+      : {}),
     log,
   });
+  // A mockup's captured setting yields to the option; from here on it changes by PATCH + reset.
+  if (profile.inband === 'vnic') writeVnicSetting(store, vnicEnabled);
 
   let origin = '';
-  const chif = new ChifCore({ service, users, securityState, faults, origin: () => origin, log: log.child({ component: 'chif' }) });
+  let vnicFront: HttpsFront | undefined;
+  const app: AppEndpoint = new AppEndpoint({
+    profile,
+    store: appAccounts,
+    service,
+    users,
+    knobs: appKnobs,
+    vnicUrl: () => vnicFront?.url ?? null,
+    securityStateByte: () => ({ production: 3, highsecurity: 4, fips: 5 })[securityState],
+    chifMissing: (): boolean => chif.knobs.ping === 19 || chif.knobs.create === 19,
+    log: log.child({ component: 'app-accounts' }),
+  });
+  const chif: ChifCore = new ChifCore({
+    service,
+    users,
+    securityState,
+    faults,
+    origin: () => origin,
+    app,
+    chifPresent: profile.inband === 'chif',
+    log: log.child({ component: 'chif' }),
+  });
   if (options.chifFaults) chif.knobs.set(options.chifFaults);
   const chifSocket = options.chifSocket === undefined ? null : resolve(options.chifSocket);
 
@@ -206,9 +289,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       counters: structuredClone(chif.counters),
       blobs: { keys: chif.blobs.count, bytes: chif.blobs.bytes },
     },
+    app: {
+      vnicUrl: vnicFront?.url ?? null,
+      vnicListening: vnicFront !== undefined && !appKnobs.vnicDown,
+      accounts: appAccounts.view(),
+      faults: appKnobs.view(),
+      counters: { ...app.counters },
+    },
   });
   const expireSessions = () => sessions.expireAll();
-  const controls = { state, faults, setLatency, expireSessions, chif };
+  // vnicDown closes the listener (connects are refused) and reopens it on the same port.
+  const setAppFaults = async (input: AppFaults): Promise<AppFaultsView> => {
+    const view = appKnobs.set(input);
+    await vnicFront?.setListening(!appKnobs.vnicDown);
+    return view;
+  };
+  const clearAppFaults = async () => {
+    appKnobs.clear();
+    await vnicFront?.setListening(true);
+  };
+  const controls = { state, faults, setLatency, expireSessions, chif, setAppFaults, clearAppFaults, setAccount: (s: AppAccountState) => appAccounts.setSelf(s) };
 
   const front = await startHttpsFront({
     host,
@@ -221,16 +321,57 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     handle: (request) => service.handle(request),
   });
   origin = front.url;
-  let endpoint: ChifEndpoint | undefined;
-  if (options.chifSocket !== undefined) {
+  let vnicCert: { cert: string; key: string } | undefined;
+  let vnicPort = options.vnicPort ?? 0;
+  const startVnic = async () => {
+    // iLO's certificate names iLO, not the vNIC address (reference §4.4): so does this one.
+    vnicCert ??= makeSelfSignedCertificate(['ilo-simulator.local'], { onlyHosts: true });
+    vnicFront = await startHttpsFront({
+      host: options.vnicHost ?? '127.0.0.1',
+      port: vnicPort,
+      cert: vnicCert.cert,
+      key: vnicCert.key,
+      faults,
+      log,
+      transport: 'vnic',
+      gate: () => (appKnobs.vnicHang ? 'hold' : appKnobs.vnicTlsFail ? 'garbage' : 'pass'),
+      control: async (request) => control(request, controlToken, controls),
+      handle: (request) => service.handle(request),
+    });
+    vnicPort = Number(new URL(vnicFront.url).port); // re-enabled later: the same port
+    if (appKnobs.vnicDown) await vnicFront.setListening(false);
+  };
+  // After an iLO reset the stored VirtualNICEnabled takes effect (HPE's vNIC page: PATCH, then reset).
+  // One change at a time, and close() waits for the one in flight (no listener outlives close).
+  let closing = false;
+  let vnicChange = Promise.resolve();
+  const applyVnicSetting = () => (vnicChange = vnicChange.then(changeVnic));
+  const changeVnic = async () => {
+    const wanted = readVnicSetting(store);
     try {
-      endpoint = await startChifEndpoint({ path: options.chifSocket, core: chif, log });
+      if (closing || wanted === (vnicFront !== undefined)) return;
+      if (wanted) {
+        await startVnic();
+      } else {
+        const stopping = vnicFront;
+        vnicFront = undefined;
+        await stopping?.close();
+      }
+      log.info({ vnicUrl: vnicFront?.url ?? null }, wanted ? 'vNIC enabled by the iLO reset' : 'vNIC disabled by the iLO reset');
     } catch (error) {
-      await front.close();
-      throw error;
+      log.error({ err: error }, 'the vNIC listener could not follow the iLO reset');
     }
+  };
+  let endpoint: ChifEndpoint | undefined;
+  try {
+    if (vnicEnabled) await startVnic();
+    if (options.chifSocket !== undefined) endpoint = await startChifEndpoint({ path: options.chifSocket, core: chif, log });
+  } catch (error) {
+    await vnicFront?.close();
+    await front.close();
+    throw error;
   }
-  log.info({ url: front.url, profile: profile.name, maxSessions, mockup: options.mockupDir ?? null, chifSocket, securityState }, 'simulator ready');
+  log.info({ url: front.url, vnicUrl: vnicFront?.url ?? null, profile: profile.name, maxSessions, mockup: options.mockupDir ?? null, chifSocket, securityState }, 'simulator ready');
 
   let closed: Promise<void> | undefined;
   return {
@@ -238,7 +379,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ca: cert,
     controlToken,
     chifSocket,
-    info: { url: front.url, ca: cert, control: controlToken, chifSocket },
+    get vnicUrl() {
+      return vnicFront?.url ?? null;
+    },
+    get vnicCa() {
+      return vnicFront ? (vnicCert?.cert ?? null) : null;
+    },
+    get info(): SimulatorInfo {
+      return { url: front.url, ca: cert, control: controlToken, chifSocket, vnicUrl: vnicFront?.url ?? null, vnicCa: vnicFront ? (vnicCert?.cert ?? null) : null };
+    },
     sessions: () => state().sessions,
     state,
     faults: {
@@ -260,6 +409,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         return chif.blobs.count;
       },
     },
+    app: {
+      setFaults: setAppFaults,
+      clearFaults: clearAppFaults,
+      faults: () => appKnobs.view(),
+      setAccount: (s) => appAccounts.setSelf(s),
+      accounts: () => appAccounts.view(),
+      counters: () => ({ ...app.counters }),
+    },
     expireSessions,
     assertNoSessions() {
       const left = state().sessions;
@@ -268,8 +425,36 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
     },
     // The CHIF endpoint first: its held answers are then dropped when the front aborts them.
-    close: () => (closed ??= (endpoint?.close() ?? Promise.resolve()).then(() => front.close()).then(() => log.info('simulator closed'))),
+    close: () =>
+      (closed ??= (async () => {
+        closing = true;
+        await endpoint?.close();
+        await vnicChange;
+        await vnicFront?.close();
+        await front.close();
+        log.info('simulator closed');
+      })()),
   };
+}
+
+const MANAGER = '/redfish/v1/managers/1';
+const HOST_INTERFACE = '/redfish/v1/managers/1/hostinterfaces/1';
+
+/** The vNIC setting as stored: Managers/1 `Oem.Hpe.VirtualNICEnabled` (mirrored in HostInterfaces/1). */
+function readVnicSetting(store: ResourceStore): boolean {
+  const hpe = (store.get(MANAGER)?.json.Oem as { Hpe?: { VirtualNICEnabled?: unknown } } | undefined)?.Hpe;
+  return hpe?.VirtualNICEnabled !== false;
+}
+
+/** Writes the setting into both resources that show it (either may be PATCHed; they are one setting). */
+export function writeVnicSetting(store: ResourceStore, enabled: boolean): void {
+  const manager = store.get(MANAGER);
+  const oem = manager?.json.Oem as { Hpe?: Record<string, unknown> } | undefined;
+  if (manager && oem?.Hpe && 'VirtualNICEnabled' in oem.Hpe) {
+    store.replace(manager, { ...manager.json, Oem: { ...oem, Hpe: { ...oem.Hpe, VirtualNICEnabled: enabled } } });
+  }
+  const hostInterface = store.get(HOST_INTERFACE);
+  if (hostInterface && 'InterfaceEnabled' in hostInterface.json) store.replace(hostInterface, { ...hostInterface.json, InterfaceEnabled: enabled });
 }
 
 function checkWhole(name: string, value: number, min: number): number {
@@ -283,13 +468,16 @@ interface Controls {
   setLatency(latency: { requestMs?: number; loginMs?: number }): void;
   expireSessions(): number;
   chif: ChifCore;
+  setAppFaults(faults: AppFaults): Promise<AppFaultsView>;
+  clearAppFaults(): Promise<void>;
+  setAccount(state: AppAccountState): void;
 }
 
 /**
  * The control view for tests and checks, under `/__sim/`. Without the right `X-Sim-Control`
  * header it does not exist: such requests go to the Redfish service like any other path.
  */
-function control(request: SimRequest, token: string, controls: Controls): SimResponse | undefined {
+async function control(request: SimRequest, token: string, controls: Controls): Promise<SimResponse | undefined> {
   const key = parseTarget(request.target)?.key;
   if (!key?.startsWith('/__sim/')) return undefined;
   const given = Buffer.from(request.headers['x-sim-control'] ?? '');
@@ -331,6 +519,18 @@ function control(request: SimRequest, token: string, controls: Controls): SimRes
       case 'DELETE /__sim/chif-faults':
         controls.chif.knobs.clear();
         return json(200, {});
+      case 'GET /__sim/app-faults':
+        return json(200, controls.state().app.faults);
+      case 'PUT /__sim/app-faults':
+        return json(200, await controls.setAppFaults(input as AppFaults));
+      case 'DELETE /__sim/app-faults':
+        await controls.clearAppFaults();
+        return json(200, {});
+      case 'PUT /__sim/app-account': {
+        const wanted = (input as { state?: unknown }).state;
+        controls.setAccount(wanted as AppAccountState);
+        return json(200, controls.state().app.accounts);
+      }
       default:
         return json(404, { error: `no control endpoint ${method} ${key}` });
     }

@@ -14,6 +14,8 @@ interface Ready {
   ca: string;
   control: string;
   chifSocket: string | null;
+  vnicUrl: string | null;
+  vnicCa: string | null;
 }
 
 async function start(args: string[] = []) {
@@ -25,7 +27,8 @@ async function start(args: string[] = []) {
 describe('ilo-agent simulate', () => {
   it('prints exactly one JSON ready line on stdout and logs JSON to stderr', async () => {
     const { r, ready, c } = await start();
-    expect(Object.keys(ready).sort()).toEqual(['ca', 'chifSocket', 'control', 'url']);
+    expect(Object.keys(ready).sort()).toEqual(['ca', 'chifSocket', 'control', 'url', 'vnicCa', 'vnicUrl']);
+    expect([ready.vnicUrl, ready.vnicCa]).toEqual([null, null]); // ilo6: no vNIC
     expect(ready.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(ready.ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
     expect(ready.control).toMatch(/^[0-9a-f]{48}$/);
@@ -67,7 +70,7 @@ describe('ilo-agent simulate', () => {
 
   it('applies its options: profile, cap, limit status, users, faults', async () => {
     const { r, ready, c } = await start([
-      '--profile', 'ilo7', '--max-sessions', '1', '--limit-status', '403',
+      '--profile', 'ilo7', '--max-sessions', '1', '--limit-status', '403', '--vnic-host', '127.0.0.2',
       '--users', 'alice:s3cret:with-colon,bob:pw', '--fault', 'type=status503,on=request,times=1', '--log-level', 'warn',
     ]);
     const { token } = await c.login('alice', 's3cret:with-colon');
@@ -76,10 +79,25 @@ describe('ilo-agent simulate', () => {
     expect((await c.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(503);
     const root = await c.call('GET', '/redfish/v1/');
     expect(root.json.Oem.Hpe.Manager[0].ManagerType).toBe('iLO 7');
+    // ilo7: the vNIC listener, its own certificate, iLOrest's account present by default
+    expect(ready.vnicUrl).toMatch(/^https:\/\/127\.0\.0\.2:\d+$/);
+    expect(ready.vnicCa).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    const state = await c.call('GET', '/__sim/state', { headers: { 'X-Sim-Control': ready.control } });
+    expect(state.json.app).toMatchObject({ vnicUrl: ready.vnicUrl, accounts: { tpm: [{ name: 'self_register', active: true }] } });
     c.close();
     r.signal('SIGTERM');
     expect((await r.exited).code).toBe(0);
     expect(r.stderr()).toBe(''); // --log-level warn: nothing to say
+  });
+
+  it('applies --vnic off and --app-account', async () => {
+    const { r, ready, c } = await start(['--profile', 'ilo7', '--vnic', 'off', '--app-account', 'inactive']);
+    expect(ready.vnicUrl).toBeNull();
+    const state = await c.call('GET', '/__sim/state', { headers: { 'X-Sim-Control': ready.control } });
+    expect(state.json.app.accounts.tpm).toEqual([expect.objectContaining({ active: false })]);
+    c.close();
+    r.signal('SIGTERM');
+    expect((await r.exited).code).toBe(0);
   });
 
   it('expires sessions after --session-timeout', async () => {
@@ -96,6 +114,9 @@ describe('ilo-agent simulate', () => {
   it.each([
     [['--port', 'eighty'], /--port/],
     [['--profile', 'ilo4'], /--profile/],
+    [['--vnic', 'maybe'], /--vnic/],
+    [['--vnic-port', '70000'], /--vnic-port/],
+    [['--app-account', 'lost'], /--app-account/],
     [['--session-timeout', '5 minutes'], /duration/],
     [['--users', 'nobody'], /name:password/],
     [['--fault', 'type=explode'], /fault type must be one of/],

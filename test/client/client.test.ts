@@ -569,7 +569,7 @@ describe('login fallbacks', () => {
   });
 
   it('without a Location on iLO 5 (envelope body), finds the session through Oem.Hpe.Links.MySession', async () => {
-    const s = await sim({ profile: 'ilo5' });
+    const s = await sim({ profile: 'ilo5-legacy' });
     s.faults.inject({ type: 'strip-location', on: 'login' });
     const c = await open(s);
     expect(s.sessions()).toHaveLength(1);
@@ -781,7 +781,7 @@ describe('the session path is checked once, when the login answer gives it', () 
   });
 
   it('iLO 5 (no @odata.id in the login body) with a bad Location: found through MySession, and deleted', async () => {
-    const s = await sim({ profile: 'ilo5' });
+    const s = await sim({ profile: 'ilo5-legacy' });
     s.faults.inject({ type: 'rewrite-location', on: 'login', location: '/redfish/v1/Systems/1/' });
     const { transport, sent } = tokenSpy(s);
     const c = await open(s, { transport });

@@ -17,7 +17,7 @@ const LIB = join(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 const HEADER = join(PROJECT_ROOT, 'native-bindings/ilorest_chif.h');
 const SOCKET_ENV = 'ILO_CHIF_EMULATOR_SOCKET';
 const CLEARS_ENV = 'ILO_CHIF_EMULATOR_INIT_CLEARS_CREDENTIALS';
-const OP = { PING: 1, CREATE: 2, SECURITY: 3, VERIFY: 4, EXCHANGE: 5, CLOSE: 6 } as const;
+const OP = { PING: 1, CREATE: 2, SECURITY: 3, VERIFY: 4, EXCHANGE: 5, CLOSE: 6, APP_DETECT: 16 } as const;
 
 type Fn = ReturnType<IKoffiLib['func']>;
 type Handle = unknown;
@@ -124,6 +124,8 @@ class FakeSimulator {
         return reply(u32(op === OP.CREATE ? this.createRc : 0));
       case OP.SECURITY:
         return reply(u32(this.required));
+      case OP.APP_DETECT: // rc, type, state, as an iLO 6 simulator answers (the full set: app-accounts.test.ts)
+        return reply(Buffer.concat([u32(0), u32(6), u32(this.required > 0 ? 4 : 3)]));
       case OP.VERIFY: {
         const n = payload.readUInt16LE(0);
         const password = payload.subarray(4 + n, 4 + n + payload.readUInt16LE(2 + n)).toString();
@@ -489,13 +491,14 @@ describe.skipIf(skip)('CHIF emulator library', () => {
       await later(f('ChifClose'), h);
     });
 
-    it('forwards ChifIsSecurityRequired and answers DetectILO from it', async () => {
+    it('forwards ChifIsSecurityRequired; DetectILO sends its appid in op 16 and returns the answer', async () => {
       const type = [0];
       const state = [0];
       sim.required = 0;
       expect(await later(f('ChifIsSecurityRequired'))).toBe(0);
       expect(await later(f('DetectILO'), 'appid', type, state)).toBe(0);
       expect([type[0], state[0]]).toEqual([6, 3]);
+      expect(sim.frames.at(-1)).toEqual({ op: OP.APP_DETECT, payload: Buffer.from('\x05\x00appid', 'latin1') });
       sim.required = 1;
       expect(await later(f('ChifIsSecurityRequired'))).toBe(1);
       expect(await later(f('DetectILO'), 'appid', type, state)).toBe(0);
@@ -510,15 +513,20 @@ describe.skipIf(skip)('CHIF emulator library', () => {
       }
     });
 
-    it('answers "not supported" to the app-account functions and writes no debug file', () => {
+    it('answers the app-account functions with their failure codes when no simulator listens, and writes no debug file', () => {
       expect(f('ChifGetSecuritySupport')()).toBe(2);
-      expect(f('ReadyToUse')()).toBe(-1);
-      expect(f('GetIPAddress')()).toBeNull();
       expect(f('login_cert')(null, 'c', 'k', 'p')).toBeNull();
-      const id: unknown[] = ['x'];
-      const location: unknown[] = ['y'];
-      expect(f('GetSessionID')('a', 'b', 'c', id, location)).toBe(-1);
-      expect([id[0], location[0]]).toEqual([null, null]);
+      delete process.env[SOCKET_ENV];
+      try {
+        expect(f('ReadyToUse')()).toBe(-1);
+        expect(f('GetIPAddress')()).toBe('16.1.15.1'); // the documented vNIC address
+        const id: unknown[] = ['x'];
+        const location: unknown[] = ['y'];
+        expect(f('GetSessionID')('a', 'b', 'c', id, location)).toBe(-1);
+        expect([id[0], location[0]]).toEqual([null, null]);
+      } finally {
+        process.env[SOCKET_ENV] = sim.path;
+      }
       const logDir = mkdtempSync(join(dir, 'log-'));
       expect(f('enabledebugoutput')(logDir)).toBe(false);
       expect(readdirSync(logDir)).toEqual([]);

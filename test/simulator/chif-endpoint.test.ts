@@ -355,7 +355,7 @@ describe('REST in-band', () => {
   });
 
   it('gives an absolute Location with --inband-location absolute; real credentials make a Rest Host session of that user', async () => {
-    const { s, chif } = await sim({ inbandLocation: 'absolute', profile: 'ilo5' });
+    const { s, chif } = await sim({ inbandLocation: 'absolute', profile: 'ilo5-legacy' });
     const login = await chif.rest('POST', SESSIONS, { body: { UserName: 'Administrator', Password: 'password' } });
     expect(login.status).toBe(201);
     expect(login.headers.location).toMatch(new RegExp(`^${s.url}${SESSIONS}/administrator00000000[0-9a-f]+/$`));

@@ -119,3 +119,28 @@ describe('mockup layouts', () => {
     await expect(startSimulator({ mockupDir: join(root, 'nothing-here') })).rejects.toThrow(/neither index.json nor redfish\/v1\/index.json/);
   });
 });
+
+const ILO5 = 'mockups/ilo5-dl365-gen10plus';
+const ilo5 = sharedPath(ILO5);
+describe.skipIf(!ilo5)(ilo5 ? 'the iLO 5 3.14 DL365 mockup from ../shared' : skipReason(ILO5), () => {
+  it('is served with the ilo5 profile it names, live sessions shaped as its captured ones', async () => {
+    const sim = await startSimulator({ mockupDir: ilo5, loginFailureDelayMs: 0 });
+    const c = client(sim);
+    try {
+      expect(sim.state().profile).toBe('ilo5');
+      const { res, token, location } = await c.login();
+      expect(res.status).toBe(201);
+      expect(location).toMatch(/\/redfish\/v1\/SessionService\/Sessions\/administrator[0-9a-f]+$/);
+      const root = await c.call('GET', '/redfish/v1', { token });
+      const sessions = await c.call('GET', root.json.Links.Sessions['@odata.id'], { token });
+      expect(sessions.json['@odata.id']).toBe(root.json.Links.Sessions['@odata.id']); // string-equal, no slash
+      expect(sessions.json.Members).toEqual([{ '@odata.id': new URL(location).pathname }]);
+      expect(typeof (await c.call('GET', '/redfish/v1/SessionService', { token })).json.SessionTimeout).toBe('number');
+      expect((await c.call('DELETE', new URL(location).pathname, { token })).status).toBe(200);
+      sim.assertNoSessions();
+    } finally {
+      c.close();
+      await sim.close();
+    }
+  });
+});

@@ -16,9 +16,9 @@ async function start(profile: ProfileName) {
   return c;
 }
 
-describe('ilo5 (older firmware)', () => {
+describe('ilo5-legacy (older iLO 5 firmware)', () => {
   it('answers the login with a Created envelope and writes URIs with a trailing slash', async () => {
-    const c = await start('ilo5');
+    const c = await start('ilo5-legacy');
     const { res, token, location } = await c.login();
     expect(res.status).toBe(201);
     expect(messageIds(res.json)).toEqual(['Base.1.4.Created']);
@@ -36,6 +36,26 @@ describe('ilo5 (older firmware)', () => {
     expect(messageIds(bad.json)).toEqual(['Base.1.4.NoValidSession']);
     expect(res.headers.etag ?? '').toBe('');
     expect(collection.headers.etag).toMatch(/^W\/"[0-9A-F]{8}"$/);
+  });
+});
+
+describe('ilo5 (3.14)', () => {
+  it('has SessionTimeout, no trailing slashes and current registries, as the iLO 5 3.14 mockup', async () => {
+    const c = await start('ilo5');
+    const { res, token, location } = await c.login();
+    expect(res.status).toBe(201);
+    expect(messageIds(res.json)).toEqual(['Base.1.18.Created']);
+    expect(location.endsWith('/')).toBe(false);
+    const root = await c.call('GET', '/redfish/v1/');
+    expect(root.json.Links.Sessions['@odata.id']).toBe('/redfish/v1/SessionService/Sessions');
+    expect(root.json.Oem.Hpe.Manager[0]).toMatchObject({ ManagerType: 'iLO 5', ManagerFirmwareVersion: '3.14' });
+    const service = await c.call('GET', '/redfish/v1/SessionService', { token });
+    expect(service.json.SessionTimeout).toBe(30);
+    expect((await c.call('GET', '/redfish/v1/AccountService', { token })).json.HTTPBasicAuth).toBe('Unadvertised');
+    const bad = await c.call('GET', '/redfish/v1/Systems/1', { token: 'f'.repeat(32) });
+    expect(messageIds(bad.json)).toEqual(['Base.1.18.NoValidSession']);
+    const refused = await c.login('Administrator', 'wrong');
+    expect(messageIds(refused.res.json)).toEqual(['iLO.2.25.UnauthorizedLoginAttempt']);
   });
 });
 

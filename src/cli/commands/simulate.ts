@@ -1,17 +1,17 @@
 // `ilo-agent simulate`: a simulated iLO for development, demos and tests. Prints one JSON line
-// on stdout when ready ({url, ca, control, chifSocket}; chifSocket is the --chif-socket path or
-// null); logs go to stderr.
+// on stdout when ready ({url, ca, control, chifSocket, vnicUrl, vnicCa}; chifSocket is the
+// --chif-socket path or null; vnicUrl/vnicCa the iLO 7 vNIC listener or null); logs go to stderr.
 import { Command, Option } from 'commander';
 // Types only: the simulator itself is loaded when this command runs, so that no other command
 // pays for loading it.
-import type { InbandLocation, ProfileName, SecurityState } from '../../simulator/index.js';
+import type { AppAccountState, InbandLocation, ProfileName, SecurityState } from '../../simulator/index.js';
 import { collect, parseChoice, parseDuration, parseUsers, parseWholeNumber } from '../option-parsers.js';
 import type { CommandContext } from '../context.js';
 
 interface SimulateFlags {
   host: string;
   port: number;
-  profile: ProfileName;
+  profile?: ProfileName;
   maxSessions: number;
   sessionTimeout: number;
   limitStatus: '503' | '403';
@@ -25,6 +25,10 @@ interface SimulateFlags {
   chifSocket?: string;
   securityState: SecurityState;
   inbandLocation: InbandLocation;
+  vnic: 'on' | 'off';
+  vnicHost: string;
+  vnicPort: number;
+  appAccount?: AppAccountState;
 }
 
 export function simulateCommand(ctx: CommandContext): Command {
@@ -32,7 +36,7 @@ export function simulateCommand(ctx: CommandContext): Command {
     .description('run a simulated iLO (HTTPS Redfish with iLO session semantics) for development and tests')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on; 0 picks a free one', parseWholeNumber(0, 65535), 0)
-    .addOption(new Option('--profile <name>', 'firmware profile').choices(['ilo5', 'ilo6', 'ilo7']).default('ilo6'))
+    .addOption(new Option('--profile <name>', "firmware profile (default: a --mockup's own generation, else ilo6)").choices(['ilo5', 'ilo5-legacy', 'ilo6', 'ilo7']))
     .option('--max-sessions <n>', 'global session cap (iLO publishes none; 10 is unverified)', parseWholeNumber(1, 1000), 10)
     .addOption(new Option('--session-timeout <duration>', 'idle timeout, sliding: 30m, 10s, 1h; 0 = never').argParser(parseDuration).default(30 * 60_000, '30m'))
     .addOption(new Option('--limit-status <status>', 'answer to a session POST at the cap').choices(['503', '403']).default('503'))
@@ -49,6 +53,13 @@ export function simulateCommand(ctx: CommandContext): Command {
     )
     .option('--chif-socket <path>', 'also serve in-band (CHIF) requests from the CHIF emulator library on this Unix socket')
     .addOption(new Option('--security-state <state>', 'iLO security state seen in-band').choices(['production', 'highsecurity', 'fips']).default('production'))
+    .addOption(new Option('--vnic <state>', 'iLO 7: the virtual NIC listener (off = disabled in iLO)').choices(['on', 'off']).default('on'))
+    .option('--vnic-host <address>', 'iLO 7: address the vNIC listener listens on', '127.0.0.1')
+    .option('--vnic-port <port>', 'iLO 7: port of the vNIC listener; 0 picks a free one', parseWholeNumber(0, 65535), 0)
+    .addOption(
+      new Option('--app-account <state>', "iLO 7: iLOrest's application account (in TPM and iLO, neither, inactive token, or in iLO only); default present")
+        .choices(['present', 'absent', 'inactive', 'orphan']),
+    )
     .addOption(new Option('--inband-location <form>', 'Location of sessions made in-band: path only, or absolute').choices(['path', 'absolute']).default('path'))
     .action(async (flags: SimulateFlags) => {
       const log = ctx.logger('info');
@@ -59,7 +70,7 @@ export function simulateCommand(ctx: CommandContext): Command {
       const simulator = await startSimulator({
         host: flags.host,
         port: flags.port,
-        profile: parseChoice(['ilo5', 'ilo6', 'ilo7'] as const)(flags.profile),
+        ...(flags.profile ? { profile: parseChoice(['ilo5', 'ilo5-legacy', 'ilo6', 'ilo7'] as const)(flags.profile) } : {}),
         maxSessions: flags.maxSessions,
         sessionTimeoutMs: flags.sessionTimeout,
         limitStatus: flags.limitStatus === '403' ? 403 : 503,
@@ -73,6 +84,10 @@ export function simulateCommand(ctx: CommandContext): Command {
         chifSocket: flags.chifSocket,
         securityState: flags.securityState, // commander checked the choice; startSimulator checks again
         inbandLocation: parseChoice(['path', 'absolute'] as const)(flags.inbandLocation),
+        vnic: parseChoice(['on', 'off'] as const)(flags.vnic),
+        vnicHost: flags.vnicHost,
+        vnicPort: flags.vnicPort,
+        ...(flags.appAccount ? { appAccount: parseChoice(['present', 'absent', 'inactive', 'orphan'] as const)(flags.appAccount) } : {}),
         logger: log.child({ component: 'simulator' }),
       });
       ctx.io.stdout.write(`${JSON.stringify(simulator.info)}\n`);
