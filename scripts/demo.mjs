@@ -1,5 +1,6 @@
 // npm run demo: ilo-agent against the embedded iLO simulator, in-band through the CHIF emulator
-// library (the main path) and over HTTPS. The session table is read after every step.
+// library (the main path) and over HTTPS; then an iLO 7, in-band over its virtual NIC with an
+// app-token session made by the emulator library. The session table is read after every step.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,15 +22,15 @@ const inbandEnv = { ...process.env, ILO_URL: '', ILO_USERNAME: '', ILO_PASSWORD:
 const httpsEnv = { ...process.env, ILO_URL: sim.url, ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password' };
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
-const table = () => {
-  const s = sim.sessions();
-  return s.length === 0 ? '0 sessions' : `${s.length} session(s): ${s.map((x) => `${x.user}/${x.tag}`).join(', ')}`;
+const table = (of = sim) => {
+  const s = of.sessions();
+  return s.length === 0 ? '0 sessions' : `${s.length} session(s): ${s.map((x) => `${x.user}/${x.tag} over ${x.transport}`).join(', ')}`;
 };
 const indent = (text) => text.trimEnd().replace(/^/gm, '     ');
 
-function agent(args, env, { onStart } = {}) {
+function agent(args, env, { onStart, tls = ['--ca-cert', caFile] } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, '--ca-cert', caFile, '--output', 'pretty', ...args], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...tls, '--output', 'pretty', ...args], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -48,9 +49,63 @@ async function naiveInbandRun() {
   await transport.close(); // ... and no DELETE
 }
 
-const until = async (fn) => {
-  while (!fn()) await new Promise((r) => setTimeout(r, 10));
+const until = async (fn, what = 'the demo step', timeoutMs = 15_000) => {
+  const end = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 };
+
+/** Part 5: an iLO 7 (no CHIF): in-band goes over the virtual NIC, logged in by HPE's library. */
+async function ilo7Part() {
+  const sim7 = await startSimulator({ profile: 'ilo7', loginFailureDelayMs: 0, chifSocket: join(dir, 'chif7.sock') });
+  try {
+    // The vNIC's certificate names the iLO, not the address dialled: trusted by CA and that name.
+    // (On a real host, with 16.1.15.2/30 on the USB NIC, no TLS option is needed: link-bound.)
+    const vnicCaFile = join(dir, 'vnic-ca.pem');
+    writeFileSync(vnicCaFile, sim7.vnicCa);
+    const tls = ['--ca-cert', vnicCaFile, '--tls-servername', 'ilo-simulator.local'];
+    // No --url and no user: the emulator library answers DetectILO (iLO 7) and GetSessionID from
+    // the simulator's socket; the vNIC address is the simulator's second listener.
+    const env7 = { ...process.env, ILO_URL: '', ILO_USERNAME: '', ILO_PASSWORD: '', ILO_CHIF_LIB: EMULATOR, ILO_CHIF_EMULATOR_SOCKET: sim7.chifSocket, ILO_VNIC_URL: sim7.vnicUrl };
+    say(`5. Simulated iLO 7 — no CHIF; its virtual NIC at ${sim7.vnicUrl}. ilo-agent get, no --url, no user:`);
+    sim7.faults.inject({ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1', times: 1 });
+    const got = await agent(['get', '/redfish/v1/Systems/1'], env7, {
+      tls,
+      onStart: async () => {
+        await until(() => sim7.faults.held === 1, 'the GET over the vNIC');
+        say(`   while the GET is in flight: ${table(sim7)} (made by HPE's GetSessionID from iLOrest's app account)`);
+        sim7.faults.release();
+      },
+    });
+    say(`   exit ${got.code}, read ${JSON.parse(got.out)['@odata.id']}. Table after: ${table(sim7)}`);
+    const info = await agent(['info'], env7, { tls });
+    say('   ilo-agent info, its connection block:');
+    say(indent(JSON.stringify(JSON.parse(info.out).connection, null, 2)));
+    say(`   exit ${info.code}. Table after: ${table(sim7)}`);
+    say();
+
+    say('6. iLO 7, the CLI SIGKILLed in the middle of a request: its guardian deletes the app-token session.');
+    sim7.faults.inject({ type: 'hang', method: 'GET', path: '/redfish/v1/Managers/1' });
+    let killedAt = 0;
+    const killed = await agent(['get', '/redfish/v1/Managers/1'], env7, {
+      tls,
+      onStart: async (child) => {
+        await until(() => sim7.faults.held === 1, 'the GET over the vNIC');
+        say(`   while the GET is in flight: ${table(sim7)}`);
+        killedAt = Date.now();
+        process.kill(-child.pid, 'SIGKILL');
+      },
+    });
+    await until(() => sim7.sessions().length === 0, 'the guardian to delete the session', 10_000);
+    say(`   killed (${killed.code === null ? 'SIGKILL' : `exit ${killed.code}`}); ${Date.now() - killedAt} ms later the guardian had deleted it. Table after: ${table(sim7)}`);
+    sim7.faults.release();
+    if (sim7.sessions().length !== 0) throw new Error('a session was left behind on the iLO 7');
+  } finally {
+    await sim7.close();
+  }
+}
 
 try {
   say(`Simulated iLO 6 — HTTPS at ${sim.url}, CHIF through ${EMULATOR}`);
@@ -93,6 +148,8 @@ try {
   say(indent(info.out));
   say(`   exit ${info.code}. Table after: ${table()}`);
   if (sim.sessions().length !== 0) throw new Error('a session was left behind');
+  say();
+  await ilo7Part();
 } finally {
   await sim.close();
   rmSync(dir, { recursive: true, force: true });
