@@ -163,7 +163,8 @@ describe.skipIf(!linux)('the guardian', () => {
       await until(() => sim.sessions().length === 0, 'the guardian deleted the session', 2000);
       const took = Date.now() - killed;
       await until(() => guardians([tag]).size === 0, 'the guardian exited', 1000);
-      expect(r.stderr()).toContain('deleted the session the agent left');
+      // Its last line may still sit in the pipe when it has exited: wait for the read, not the exit.
+      await until(() => r.stderr().includes('deleted the session the agent left'), 'the guardian said it deleted the session', 2000);
       expect(took).toBeLessThan(2000);
     });
 
