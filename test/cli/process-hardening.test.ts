@@ -296,7 +296,8 @@ describe.skipIf(!linux)('what a cut-short stop says', () => {
 
   it('a login cut by --shutdown-timeout: with a guardian, it says the guardian will delete the session (and it does); without one, that it stays', async () => {
     const s = await startSim([{ type: 'hang', on: 'login', stage: 'after' }]);
-    const guarded = runProgram(process.execPath, [BIN, '--ca-cert', caFile, '--shutdown-timeout', '1s', ...GET], { env });
+    const tag = newTag();
+    const guarded = runProgram(process.execPath, [BIN, '--ca-cert', caFile, '--shutdown-timeout', '1s', ...GET], { env: { ...env, GUARDIAN_TEST_TAG: tag } });
     await until(() => s.faults.held === 1 && s.sessions().length === 1, 'the login is held with its session made', 15_000);
     guarded.signal('SIGTERM');
     const { code } = await guarded.exited;
@@ -305,6 +306,9 @@ describe.skipIf(!linux)('what a cut-short stop says', () => {
     expect(guarded.stderr()).not.toContain('idle timeout');
     s.faults.release();
     await until(() => s.sessions().length === 0, 'the guardian deleted the session', 15_000);
+    // The guardian scans on for a while after it deleted the session; a fresh session of the same
+    // user made meanwhile is one it would take for the interrupted login's (README: residual risk).
+    await until(() => guardiansTagged(tag).length === 0, 'the guardian has ended', 15_000);
 
     s.faults.inject({ type: 'hang', on: 'login', stage: 'after' });
     const alone = runProgram(process.execPath, [BIN, '--ca-cert', caFile, '--no-guardian', '--shutdown-timeout', '1s', ...GET], { env });
