@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'E_TLS'
   | 'E_REDFISH'
   | 'E_PROTOCOL'
+  | 'E_NO_PROPERTY'
   | 'E_ABORTED'
   | 'E_CHIF_LIBRARY'
   | 'E_CHIF_CREDENTIALS'
@@ -129,6 +130,13 @@ export class RedfishError extends IloAgentError {
 
   get messageIds(): string[] {
     return this.messages.map((m) => m.MessageId);
+  }
+}
+
+/** The answer was read, but it lacks the property the user asked for (`--value`, `--select`). */
+export class MissingPropertyError extends IloAgentError {
+  constructor(message: string) {
+    super(message, 'E_NO_PROPERTY');
   }
 }
 

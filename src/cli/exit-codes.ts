@@ -14,6 +14,8 @@ export const EXIT_CODES = {
   E_TLS: 5,
   E_REDFISH: 6,
   E_PROTOCOL: 6,
+  // The answer lacks what --value/--select asked for: the iLO's data, as for an error status.
+  E_NO_PROPERTY: 6,
   E_CHIF_LIBRARY: 7,
   E_CHIF_CREDENTIALS: 8,
   // In-band on iLO 7: the vNIC cannot be used (disabled, host side not configured, library too

@@ -7,6 +7,7 @@ import { crawlCommand } from './commands/crawl.js';
 import { getCommand } from './commands/get.js';
 import { infoCommand } from './commands/info.js';
 import { listCommand } from './commands/list.js';
+import { rawAliasCommands } from './commands/raw-aliases.js';
 import { rawCommand } from './commands/raw.js';
 import { sessionsCommand } from './commands/sessions/index.js';
 import { serveCommand } from './commands/serve.js';
@@ -55,7 +56,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycl
     (logger ??= createLogger((program.opts<{ logLevel?: LevelWithSilent }>().logLevel ?? defaultLevel) as LevelWithSilent, { pretty: io.stderr.isTTY === true }));
 
   const ctx: CommandContext = { io, lifecycle, logger: getLogger, connector: createConnector({ io, env, logger: () => getLogger(), lifecycle }) };
-  for (const command of [getCommand(ctx), rawCommand(ctx), batchCommand(ctx), setCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), crawlCommand(ctx), serveCommand(ctx), simulateCommand(ctx)]) {
+  for (const command of [getCommand(ctx), rawCommand(ctx), batchCommand(ctx), setCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), crawlCommand(ctx), serveCommand(ctx), simulateCommand(ctx), ...rawAliasCommands(ctx)]) {
     program.addCommand(command);
   }
   configureAll(program, io);

@@ -15,7 +15,7 @@ interface BatchFlags {
 }
 
 /** One non-empty input line: a request to send, or why it cannot be sent. */
-type BatchLine = { line: number; method: HttpMethod; path: string; body: unknown } | { line: number; invalid: string };
+export type BatchLine = { line: number; method: HttpMethod; path: string; body: unknown } | { line: number; invalid: string };
 
 type Outcome = { status: number; headers: Record<string, string>; body: unknown } | { line: number; error: { code: string; message: string } };
 
@@ -46,42 +46,49 @@ export function batchCommand(ctx: CommandContext): Command {
         throw new InvalidInputError(`the batch was refused, nothing was sent ${why}: ${listed.join('; ')}`);
       }
       if (lines.length === 0) return; // an empty batch: nothing to do, no login
-
-      // Sequential, in input order, never in parallel: a batch of writes means what it says in
-      // that order (a PATCH then the GET that checks it, a reset after the settings); in-band, the
-      // CHIF channel carries one exchange at a time anyway, so parallel requests would only queue.
-      const failures = await ctx.connector.withClient(command, async (client) => {
-        const failed: string[] = [];
-        for (const entry of lines) {
-          if ('invalid' in entry) {
-            failed.push(`line ${entry.line}: E_INPUT`);
-            await writeLine(ctx, errorLine(entry.line, 'E_INPUT', entry.invalid));
-            continue;
-          }
-          let response: RedfishResponse;
-          try {
-            response = await client.request(entry.method, entry.path, { body: entry.body });
-          } catch (error) {
-            // A stop (signal, closed stdout) ends the batch; anything that is not ours is a bug.
-            if (!(error instanceof IloAgentError) || error instanceof AbortedError || ctx.lifecycle.signal.aborted) throw error;
-            await writeLine(ctx, errorLine(entry.line, error.code, error.message));
-            if (flags.failFast) throw error;
-            failed.push(`line ${entry.line}: ${error.code}`);
-            continue;
-          }
-          await writeLine(ctx, shown(response));
-          if (response.status >= 400) {
-            if (flags.failFast) throw toRedfishError(entry.method, entry.path, response);
-            failed.push(`line ${entry.line}: ${response.status}`);
-          }
-        }
-        return failed;
-      });
-      if (failures.length > 0) {
-        const listed = failures.slice(0, LISTED).join('; ') + (failures.length > LISTED ? `; and ${failures.length - LISTED} more` : '');
-        throw new IloAgentError(`${failures.length} of ${lines.length} lines did not succeed (${listed})`, 'E_REDFISH');
-      }
+      await sendBatch(ctx, command, lines, flags.failFast === true);
     });
+}
+
+/**
+ * Sends the lines over one session, one result line each on stdout as it is known; an invalid
+ * line is reported in its place. `failFast` stops at the first error status or failure.
+ */
+export async function sendBatch(ctx: CommandContext, command: Command, lines: readonly BatchLine[], failFast: boolean): Promise<void> {
+  // Sequential, in input order, never in parallel: a batch of writes means what it says in
+  // that order (a PATCH then the GET that checks it, a reset after the settings); in-band, the
+  // CHIF channel carries one exchange at a time anyway, so parallel requests would only queue.
+  const failures = await ctx.connector.withClient(command, async (client) => {
+    const failed: string[] = [];
+    for (const entry of lines) {
+      if ('invalid' in entry) {
+        failed.push(`line ${entry.line}: E_INPUT`);
+        await writeLine(ctx, errorLine(entry.line, 'E_INPUT', entry.invalid));
+        continue;
+      }
+      let response: RedfishResponse;
+      try {
+        response = await client.request(entry.method, entry.path, { body: entry.body });
+      } catch (error) {
+        // A stop (signal, closed stdout) ends the batch; anything that is not ours is a bug.
+        if (!(error instanceof IloAgentError) || error instanceof AbortedError || ctx.lifecycle.signal.aborted) throw error;
+        await writeLine(ctx, errorLine(entry.line, error.code, error.message));
+        if (failFast) throw error;
+        failed.push(`line ${entry.line}: ${error.code}`);
+        continue;
+      }
+      await writeLine(ctx, shown(response));
+      if (response.status >= 400) {
+        if (failFast) throw toRedfishError(entry.method, entry.path, response);
+        failed.push(`line ${entry.line}: ${response.status}`);
+      }
+    }
+    return failed;
+  });
+  if (failures.length > 0) {
+    const listed = failures.slice(0, LISTED).join('; ') + (failures.length > LISTED ? `; and ${failures.length - LISTED} more` : '');
+    throw new IloAgentError(`${failures.length} of ${lines.length} lines did not succeed (${listed})`, 'E_REDFISH');
+  }
 }
 
 function readBatchFile(file: string): string {
