@@ -35,8 +35,11 @@ export const EXIT_WOULD_CHANGE = 10;
 /** `crawl`: the walk stopped at --max-resources; the output holds what it had read. */
 export const EXIT_PARTIAL = 11;
 
+/** `wait`: --for ran out before the resource held the values; the output holds the last read. */
+export const EXIT_NOT_MATCHED = 12;
+
 /** Exit statuses that report a result, not an error (stable, documented in README). */
-export type OutcomeExitCode = typeof EXIT_WOULD_CHANGE | typeof EXIT_PARTIAL;
+export type OutcomeExitCode = typeof EXIT_WOULD_CHANGE | typeof EXIT_PARTIAL | typeof EXIT_NOT_MATCHED;
 
 /**
  * A command that completed normally but whose exit status must say more than 0 (`set --check`

@@ -13,6 +13,7 @@ import { sessionsCommand } from './commands/sessions/index.js';
 import { serveCommand } from './commands/serve.js';
 import { setCommand } from './commands/set.js';
 import { simulateCommand } from './commands/simulate.js';
+import { waitCommand } from './commands/wait.js';
 import { createConnector, type Io } from './connection.js';
 import type { CommandContext } from './context.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, type Lifecycle } from './lifecycle.js';
@@ -56,7 +57,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycl
     (logger ??= createLogger((program.opts<{ logLevel?: LevelWithSilent }>().logLevel ?? defaultLevel) as LevelWithSilent, { pretty: io.stderr.isTTY === true }));
 
   const ctx: CommandContext = { io, lifecycle, logger: getLogger, connector: createConnector({ io, env, logger: () => getLogger(), lifecycle }) };
-  for (const command of [getCommand(ctx), rawCommand(ctx), batchCommand(ctx), setCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), crawlCommand(ctx), serveCommand(ctx), simulateCommand(ctx), ...rawAliasCommands(ctx)]) {
+  for (const command of [getCommand(ctx), rawCommand(ctx), batchCommand(ctx), setCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), crawlCommand(ctx), waitCommand(ctx), serveCommand(ctx), simulateCommand(ctx), ...rawAliasCommands(ctx)]) {
     program.addCommand(command);
   }
   configureAll(program, io);
