@@ -81,7 +81,7 @@ export class SessionLimitError extends IloAgentError {
   constructor(details: ResponseDetails) {
     super(
       `the iLO refused a new session: its session table is full${describeMessages(details.messages)}. ` +
-        'Other tools have left sessions behind; "ilo-agent sessions prune" removes them (they also expire when idle).',
+        'Other tools have left sessions behind: "ilo-agent --auth basic sessions prune --all" lists them without taking a session, and with --yes removes them (they also expire when idle).',
       'E_SESSION_LIMIT',
     );
     this.status = details.status;

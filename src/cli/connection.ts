@@ -24,6 +24,7 @@ export interface GlobalFlags {
   pin?: string;
   tlsServername?: string;
   agent?: string;
+  auth?: 'session' | 'basic';
   timeout: number;
   shutdownTimeout: number;
   logLevel?: string;
@@ -100,6 +101,7 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       tlsServername: flags.tlsServername,
       username: username || undefined,
       password,
+      auth: flags.auth,
       ca,
       insecure: flags.insecure ?? false,
       timeoutMs: flags.timeout,
@@ -149,6 +151,7 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       const flags = command.optsWithGlobals<GlobalFlags>();
       const agent = flags.agent ?? (deps.env.ILO_AGENT_SOCKET || undefined);
       if (!agent) return withSession({ ...(await connectOptions(flags)), ...tuning }, work);
+      if (flags.auth === 'basic') throw new UsageError('--auth basic does not go with --agent / ILO_AGENT_SOCKET: the agent uses its own session');
       // Never a silent login of our own when the agent is asked for and not there (exit 5).
       const client = await openAgentClient(agent, flags.timeout, deps.logger());
       try {
@@ -158,7 +161,10 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       }
     },
     async withOwnSession(command, work) {
-      return withSession(await connectOptions(command.optsWithGlobals<GlobalFlags>()), work);
+      const flags = command.optsWithGlobals<GlobalFlags>();
+      // What holds a session for many runs must hold a real one.
+      if (flags.auth === 'basic') throw new UsageError('serve holds one session for many runs: --auth basic is for single runs');
+      return withSession(await connectOptions(flags), work);
     },
   };
 }

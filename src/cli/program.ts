@@ -42,6 +42,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycl
     .option('-p, --password <password>', 'iLO password: visible to other users, prefer ILO_PASSWORD, --password-file or --password-stdin')
     .option('--password-file <file>', 'read the password from FILE (first line)')
     .option('--password-stdin', 'read the password from standard input (first line)')
+    .addOption(new Option('--auth <kind>', 'session: one session, deleted at the end; basic: no session, each request carries the credentials (the way in when the session table is full)').choices(['session', 'basic']).env('ILO_AUTH'))
     .option('--ca-cert <file>', 'PEM file of the CA that signed the iLO\'s certificate')
     .option('--insecure', 'do not verify the iLO\'s certificate (warns)')
     .option('--no-guardian', 'start no guardian process (which deletes the session if ilo-agent is killed with SIGKILL or crashes)')

@@ -52,6 +52,12 @@ export interface ConnectOptions {
   networkInterfaces?: () => NodeJS.Dict<InterfaceAddress[]>;
   username?: string;
   password?: string;
+  /**
+   * `session` (default): one session, deleted at close. `basic`: no session at all, every request
+   * carries the credentials (HTTP Basic; the way in when the iLO's session table is full); nothing
+   * is left to delete, so no guardian is started. HTTPS and the vNIC with a password only.
+   */
+  auth?: 'session' | 'basic';
   /** PEM of the CA to trust for the iLO's certificate. */
   ca?: string;
   /** Accept any certificate (a loud opt-in; TLS is verified by default). */
@@ -195,9 +201,20 @@ export async function openSession(options: ConnectOptions): Promise<IloClient> {
     await transport.close();
     throw new UsageError('a user name and password are needed to log in over HTTPS');
   }
-  // Started alongside the login, never waited for: it boots while the POST is on its way.
-  const guardian = options.guardian ? guardianFor(options, route, credentials) : undefined;
-  const session = new Session({ transport, credentials, externalLogin, logger: options.logger, observer: guardian, guarded: () => guardian?.watching === true });
+  const basic = options.auth === 'basic';
+  if (basic && (!credentials || externalLogin || transport.kind === 'chif')) {
+    await transport.close();
+    throw new UsageError(
+      transport.kind === 'chif'
+        ? '--auth basic is for HTTPS and the vNIC: over CHIF, in-band requests use the channel\'s own session rules'
+        : '--auth basic needs a user name and password (--username, and ILO_PASSWORD, --password-file or --password-stdin)',
+    );
+  }
+  if (basic) route.facts.login = `basic (${credentials?.username ?? ''}): no session; each request carries the credentials, the iLO ends its transient session with the answer`;
+  // Started alongside the login, never waited for: it boots while the POST is on its way. With
+  // Basic there is nothing for it to delete.
+  const guardian = options.guardian && !basic ? guardianFor(options, route, credentials) : undefined;
+  const session = new Session({ transport, credentials, externalLogin, basic, logger: options.logger, observer: guardian, guarded: () => guardian?.watching === true });
   const client = new IloClient(session, transport, options, guardian, route.facts);
   try {
     await session.open({ signal: options.signal, deadline: options.closeSignal });

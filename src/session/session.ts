@@ -13,6 +13,7 @@ import {
   ProtocolError,
   RedfishError,
   SessionLimitError,
+  UsageError,
 } from '../errors.js';
 import type { HttpMethod, Transport, TransportResponse } from '../transport/index.js';
 import { bodyText, dig, envelopeMessages, hasMessage, isJsonObject, parseJsonBody } from './envelope.js';
@@ -51,6 +52,12 @@ export interface SessionOptions {
   observer?: SessionObserver;
   /** Whether something else (a running guardian) deletes what the session leaves: messages say so. */
   guarded?: () => boolean;
+  /**
+   * No session at all: every request carries the credentials (HTTP Basic), as HPE documents for
+   * a full session table; the iLO makes a transient session per request and ends it with the
+   * answer, so nothing is left to delete, whatever happens to this process.
+   */
+  basic?: boolean;
 }
 
 /**
@@ -101,6 +108,8 @@ export class Session {
   readonly #observer: SessionObserver;
   readonly #guarded: () => boolean;
   readonly #external: ExternalLogin | undefined;
+  /** The Authorization header of a Basic "session" (no login, no token); undefined otherwise. */
+  #basic: string | undefined;
   #credentials: Credentials | null;
   #token: string | null = null;
   #path: string | null = null;
@@ -136,6 +145,10 @@ export class Session {
     this.#log = options.logger;
     this.#observer = options.observer ?? {};
     this.#guarded = options.guarded ?? (() => false);
+    if (options.basic) {
+      if (!options.credentials || options.externalLogin) throw new UsageError('Basic authentication needs a user name and password');
+      this.#basic = `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}`;
+    }
   }
 
   get state(): State {
@@ -170,7 +183,8 @@ export class Session {
     if (options.deadline?.aborted) this.#kill.abort();
     options.deadline?.addEventListener('abort', () => this.#kill.abort(), { once: true });
     this.#state = 'opening';
-    this.#opening = this.#login().then(() => {
+    // Basic: nothing to log in to; a wrong password shows at the first request.
+    this.#opening = (this.#basic ? Promise.resolve() : this.#login()).then(() => {
       if (this.#state === 'opening') this.#state = 'open';
     });
     return this.#opening.then(() => {
@@ -203,6 +217,7 @@ export class Session {
 
   #send(request: SessionRequest, mayRelogin: boolean): Promise<TransportResponse> {
     if (this.#state !== 'open') return Promise.reject(new ClosedError(`the session is ${this.#state}`));
+    if (this.#basic) return this.#sendBasic(request, this.#basic);
     const generation = this.#generation;
     // No session: a re-login failed. The next one is tried once its backoff has passed.
     if (this.#token === null) return this.#reloginAfter(generation).then(() => this.#attempt(request, false));
@@ -229,6 +244,18 @@ export class Session {
         return response;
       }
       return this.#reloginAfter(generation).then(() => this.#attempt(request, false));
+    });
+  }
+
+  #sendBasic(request: SessionRequest, authorization: string): Promise<TransportResponse> {
+    const headers = Object.fromEntries(Object.entries(request.headers ?? {}).filter(([name]) => !/^(x-auth-token|authorization)$/i.test(name)));
+    const sent = this.#transport.request({ method: request.method, path: request.path, headers: { ...headers, Authorization: authorization }, body: request.body, signal: request.signal });
+    return sent.then((response) => {
+      // Every request is a login: a 401 is the credentials refused (there is no token to renew).
+      if (response.status === 401) {
+        throw new AuthError(`the iLO refused the Basic credentials of ${this.#credentials?.username ?? 'the user'}`, { status: 401, messages: envelopeMessages(response.body) });
+      }
+      return response;
     });
   }
 
