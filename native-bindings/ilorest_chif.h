@@ -1,6 +1,6 @@
 /*
  * ilorest_chif.h — the ABI of HPE's in-band CHIF library (libilorestchif.so / ilorest_chif.dll),
- * written from shared/reference/chif-abi.md (§2, §2.8, §9, §12). HPE publishes no header; the
+ * written from docs/reference/chif-abi.md §2, §3.1, §9. HPE publishes no header; the
  * prototypes are those HPE's own C/C++ code and ctypes declarations use.
  *
  * Rules every caller relies on:

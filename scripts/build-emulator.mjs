@@ -35,14 +35,14 @@ if (!process.argv.includes('--force') && existsSync(OUT)) {
 const [cc = 'cc', ...ccArgs] = (process.env.CC?.trim() || 'cc').split(/\s+/);
 mkdirSync(OUT_DIR, { recursive: true });
 // Build beside the target, then rename: overwriting a mapped .so in place crashes the processes
-// using it (chif-abi.md §12.2 item 13).
+// using it (docs/reference/chif-abi.md §1.4).
 const tmp = join(OUT_DIR, `.libilorestchif.so.${process.pid}.tmp`);
 const args = [
   ...ccArgs,
   '-std=c11', '-O2', '-Wall', '-Wextra', '-Werror',
   '-fPIC', '-shared', '-fvisibility=hidden', '-pthread',
   `-I${NATIVE}`,
-  // nodelete: HPE's clients dlclose the library while its global state is still in use (§1.3).
+  // nodelete: HPE's clients dlclose the library while its global state is still in use (docs/reference/chif-abi.md §1.3).
   '-Wl,-z,nodelete', '-Wl,--no-undefined', '-Wl,-soname,libilorestchif.so',
   '-o', tmp, ...sources,
 ];

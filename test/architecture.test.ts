@@ -1,5 +1,5 @@
 // Keeps the arrows one way: reads the imports of src/ and fails on a forbidden edge.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from './helpers/shared.js';
@@ -106,5 +106,60 @@ describe('architecture', () => {
     for (const f of files.filter((x) => x === 'errors.ts' || folder(x) === 'log')) {
       expect(imports(f).filter((s) => s.startsWith('.')), f).toEqual([]);
     }
+  });
+});
+
+// Comments cite the repository's own reference notes as `docs/reference/<file> §N` (or an RFC):
+// a fresh clone must be able to follow every citation, so none may point outside the repository.
+describe('reference citations', () => {
+  const REFERENCE = join(PROJECT_ROOT, 'docs', 'reference');
+  const CITED_IN = ['src', 'native-bindings', 'scripts'];
+  const sources = CITED_IN.flatMap((dir) =>
+    readdirSync(join(PROJECT_ROOT, dir), { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.(ts|mjs|cjs|js|c|h|md)$/.test(f))
+      .map((f) => join(dir, f)),
+  );
+  /** A document name, then any run of "§N", "§N.M" joined by commas, dashes or "and". */
+  const CITATION = /docs\/reference\/([\w.-]+\.md)((?:\s*(?:,|–|-|and)?\s*§\d+(?:\.\d+)*)*)/g;
+  const lines = () =>
+    sources.flatMap((file) => readFileSync(join(PROJECT_ROOT, file), 'utf8').split('\n').map((text, i) => ({ where: `${file}:${i + 1}`, text })));
+
+  it('finds the files it checks, and the notes', () => {
+    expect(sources.length).toBeGreaterThan(20);
+    expect(existsSync(join(REFERENCE, 'README.md'))).toBe(true);
+  });
+
+  it('every docs/reference citation names an existing note and a section it has', () => {
+    const bad: string[] = [];
+    let cited = 0;
+    for (const { where, text } of lines()) {
+      for (const [, doc, sections] of text.matchAll(CITATION)) {
+        const path = join(REFERENCE, doc as string);
+        if (!existsSync(path)) {
+          bad.push(`${where}: no file docs/reference/${doc}`);
+          continue;
+        }
+        const note = readFileSync(path, 'utf8');
+        for (const [, section] of (sections as string).matchAll(/§(\d+(?:\.\d+)*)/g)) {
+          cited++;
+          const heading = new RegExp(`^#{2,6} ${(section as string).replace(/\./g, '\\.')}\\.?\\s`, 'm');
+          if (!heading.test(note)) bad.push(`${where}: docs/reference/${doc} has no section ${section}`);
+        }
+      }
+    }
+    expect(bad).toEqual([]);
+    expect(cited).toBeGreaterThan(50);
+  });
+
+  it('no citation points outside the repository or leaves out its document', () => {
+    const bad: string[] = [];
+    for (const { where, text } of lines()) {
+      if (/shared\/reference/.test(text)) bad.push(`${where}: cites ../shared/reference (outside the repository)`);
+      if (/reference §/i.test(text)) bad.push(`${where}: "reference §" without naming the document`);
+      // Whatever remains after the named citations must hold no "§": a bare "§12.2" names nothing.
+      const rest = text.replace(CITATION, '').replace(/RFC \d+ §\d+(?:\.\d+)*/g, '');
+      if (rest.includes('§')) bad.push(`${where}: a "§" that names no document (write docs/reference/<file> §N)`);
+    }
+    expect(bad).toEqual([]);
   });
 });

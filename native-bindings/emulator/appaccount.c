@@ -1,5 +1,5 @@
 /*
- * appaccount.c — the iLO 7 application-account functions of ilorest_chif.h (§2.6), with the
+ * appaccount.c — the iLO 7 application-account functions of ilorest_chif.h (docs/reference/ilo7-inband.md §2.2), with the
  * prototypes and return codes of HPE's library as its own Python and C callers use them
  * (python-ilorest-library vnichpilo.py, python-redfish-utility genapptoken.c). Each forwards one
  * frame to the simulator (PROTOCOL.md, "App-account ops"), which keeps the TPM store and the

@@ -1,6 +1,6 @@
 /*
  * base64.c — encode_credentials / decode_credentials. HPE's CLI uses the encoded form as an
- * HTTP Basic credential, so it is plain base64 (chif-abi.md §2.3). The caller's buffer is at
+ * HTTP Basic credential, so it is plain base64 (docs/reference/chif-abi.md §2.3). The caller's buffer is at
  * least 128 bytes and no size is passed: output is cut to fit and always NUL-terminated.
  */
 #include "emulator.h"

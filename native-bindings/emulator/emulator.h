@@ -16,7 +16,7 @@
 #include "ilorest_chif.h"
 
 /* Environment: where the simulator listens, and whether ChifInitialize forgets credentials
- * (library builds differ, chif-abi.md §5.2; the default keeps them). */
+ * (library builds differ, docs/reference/chif-abi.md §5.2; the default keeps them). */
 #define ENV_SOCKET "ILO_CHIF_EMULATOR_SOCKET"
 #define ENV_INIT_CLEARS_CREDENTIALS "ILO_CHIF_EMULATOR_INIT_CLEARS_CREDENTIALS"
 

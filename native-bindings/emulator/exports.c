@@ -2,7 +2,7 @@
  * exports.c — the channel and security functions of ilorest_chif.h (app accounts: appaccount.c).
  * Each is a thin layer over state.c (global flags and credentials) and channel.c (one frame to
  * the simulator).
- * Status codes are Linux errno values, as HPE's library returns (chif-abi.md §4.2).
+ * Status codes are Linux errno values, as HPE's library returns (docs/reference/chif-abi.md §4.2).
  */
 #include "emulator.h"
 
@@ -33,7 +33,7 @@ static uint32_t call_value(uint8_t op, const uint8_t *payload, size_t len, int t
 
 /* 2.1 Channel API */
 
-/* Never touches the security-disabled flag (§5.2: production in-band would fail with 8). */
+/* Never touches the security-disabled flag (docs/reference/chif-abi.md §5.2: production in-band would fail with 8). */
 void ChifInitialize(void *reserved) {
   (void)reserved;
   const char *clears = getenv(ENV_INIT_CLEARS_CREDENTIALS);
@@ -74,7 +74,7 @@ void ChifSetRecvTimeout(CHIF_HANDLE handle, int ms) {
 }
 
 /* The request length is u16@0 of send: the caller's buffer may be exactly that long (plus a
- * NUL), so nothing past it is read (§12.2 item 10). */
+ * NUL), so nothing past it is read (docs/reference/chif-abi.md §3.2). */
 static uint32_t exchange(CHIF_HANDLE handle, const uint8_t *send, uint8_t *recv,
                          uint32_t recv_size, int timeout_ms) {
   if (!handle_of(handle) || !send || (!recv && recv_size)) return EINVAL;
@@ -168,7 +168,7 @@ int ChifVerifyCredentials(void) {
   return (int)result;
 }
 
-/* No certificate login in-band (HPE's own client cannot reach it either, §2.2). */
+/* No certificate login in-band (HPE's own client cannot reach it either, docs/reference/chif-abi.md §2.2). */
 char *login_cert(CHIF_HANDLE handle, const char *certFile, const char *privateKey,
                  const char *keyPassword) {
   (void)handle, (void)certFile, (void)privateKey, (void)keyPassword;

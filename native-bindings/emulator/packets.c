@@ -44,7 +44,7 @@ enum {
 
 /* 2.4 Sizes */
 uint32_t get_max_buffer_size(void) { return PACKET_MAX; }
-uint32_t max_write_size(void) { return 3500; } /* 2·80 + 3500 − 1 ≤ 4096 (§12.2 item 9) */
+uint32_t max_write_size(void) { return 3500; } /* 2·80 + 3500 − 1 ≤ 4096 (docs/reference/chif-abi.md §3.4) */
 uint32_t max_read_size(void) { return 4000; }
 uint32_t size_of_createRequest(void) { return SZ_CREATE_RQ; }
 uint32_t size_of_infoRequest(void) { return SZ_INFO_RQ; }

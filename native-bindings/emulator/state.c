@@ -1,7 +1,7 @@
 /*
  * state.c — the library's global state. HPE's clients keep none of it per handle: they disable
  * security or store credentials through one dlopen and exchange packets through another
- * (chif-abi.md §1.3, §5.2, §12.1), so it lives here, behind one mutex, for the life of the
+ * (docs/reference/chif-abi.md §1.3, §3.8, §5.2), so it lives here, behind one mutex, for the life of the
  * process (the library is linked -z nodelete, so dlclose never resets it).
  */
 #include "emulator.h"
@@ -37,7 +37,7 @@ static bool same_creds(const struct chif_creds *a, const struct chif_creds *b) {
 
 /* Sequence numbers: the value updaterandval gave, then +1 per builder call, skipping 0.
  * Unseeded, start from the pid so that two processes are unlikely to collide (the purpose
- * HPE's clients seed it for, chif-abi.md §1.3). */
+ * HPE's clients seed it for, docs/reference/chif-abi.md §1.3). */
 uint16_t state_next_seq(void) {
   pthread_mutex_lock(&lock);
   if (!seeded) {

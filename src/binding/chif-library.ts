@@ -14,7 +14,7 @@ type Fn = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => v
 
 export type ChifHandle = unknown;
 
-/** Sizes of the library's templates and buffers (reference §2.4), read once after loading. */
+/** Sizes of the library's templates and buffers (docs/reference/chif-abi.md §2.4), read once after loading. */
 export interface ChifSizes {
   maxBuffer: number;
   maxWrite: number;
@@ -71,7 +71,7 @@ export interface ChifLibrary {
 }
 
 /**
- * Where the library is looked for when none is named: HPE's search order (reference §1.2) without
+ * Where the library is looked for when none is named: HPE's search order (docs/reference/chif-abi.md §1.2) without
  * its working-directory step, and without the loader's own search on Linux (LD_LIBRARY_PATH's
  * entries are listed here instead), so that every candidate is a file that can be checked before
  * it is loaded (see checkTrustedPath).
@@ -203,7 +203,7 @@ function importKoffi(): Promise<Koffi> {
   });
 }
 
-/** Loads koffi once, with large native stacks: HPE's library's stack use is unknown (§12.3). */
+/** Loads koffi once, with large native stacks: HPE's library's stack use is unknown (docs/reference/chif-abi.md §2.8). */
 export function loadKoffi(): Promise<Koffi> {
   koffiPromise ??= importKoffi().then((koffi) => {
     try {
@@ -320,7 +320,7 @@ function bind(koffi: Koffi, lib: ReturnType<Koffi['load']>, path: string): ChifL
   const size = (name: string) => Number(fn(`int ${name}(void)`, name)());
 
   const updaterandval = has('updaterandval') ? fn('void updaterandval(uint16_t v)', 'updaterandval') : undefined;
-  // HPE's clients seed the library's sequence numbers at every load (reference §1.3).
+  // HPE's clients seed the library's sequence numbers at every load (docs/reference/chif-abi.md §1.3).
   updaterandval?.(1 + Math.floor(Math.random() * 65535));
 
   const sizes: ChifSizes = {

@@ -2,7 +2,7 @@
 // by the session (its own logout) and the guardian (the agent's left-overs): one rule for both.
 import type { TransportResponse } from '../transport/index.js';
 
-/** The documented URI (reference §2.1). Tried first: iLO always has it, and it saves a round trip. */
+/** The documented URI (docs/reference/ilo-sessions.md §2.1). Tried first: iLO always has it, and it saves a round trip. */
 export const DOCUMENTED_SESSIONS_PATH = '/redfish/v1/SessionService/Sessions';
 
 /** RFC 3986 path characters (pchar and "/"), with every "%" starting a two-digit escape. */

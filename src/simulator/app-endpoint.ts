@@ -41,7 +41,7 @@ const NULL_STRING = 0xffff;
 
 /**
  * Faults of the vNIC and of HPE's library, each reproducing a failure mode a client must
- * report (reference §6). Set through `startSimulator({ appFaults })`, `sim.app.setFaults()` or
+ * report (docs/reference/ilo7-inband.md §6). Set through `startSimulator({ appFaults })`, `sim.app.setFaults()` or
  * `PUT /__sim/app-faults`; setting merges, null clears a knob.
  */
 export interface AppFaults {

@@ -1,4 +1,4 @@
-// iLO's blob store as CHIF clients see it (chif-abi.md §3.3, §4.1, §12.2; native-bindings/PROTOCOL.md):
+// iLO's blob store as CHIF clients see it (docs/reference/chif-abi.md §3.4–§3.6, §4.1; native-bindings/PROTOCOL.md):
 // one namespace, `volatile`, holding request blobs the client writes in fragments and response
 // blobs the simulator writes whole. Status codes are the blob store's (u32 @8 of a response).
 //
@@ -116,7 +116,7 @@ export class BlobStore {
     return blob?.finalized ? blob.data.subarray(0, blob.size) : undefined;
   }
 
-  /** Deleting a key that does not exist succeeds (§12.2 item 1: HPE's client relies on it). */
+  /** Deleting a key that does not exist succeeds (docs/reference/chif-abi.md §3.6: HPE's client relies on it). */
   delete(key: string): number {
     const blob = this.#blobs.get(key);
     if (blob) {

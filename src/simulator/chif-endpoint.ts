@@ -52,7 +52,7 @@ const MEDIA_RESPONSE = 16;
 const STATUS_ONLY = 12;
 const FIELD = 32;
 
-/** Channel status codes (Linux values, chif-abi.md §4.2). */
+/** Channel status codes (Linux values, docs/reference/chif-abi.md §4.2). */
 const RC_OK = 0;
 const RC_BAD_FRAME = 5; // EIO
 const RC_SECURITY_REQUIRED = 8;
@@ -70,17 +70,17 @@ const FRAME_TIMEOUT_MS = 30_000;
  */
 export const INBAND_ADDRESS = '0.0.0.0';
 
-// ---- security states (chif-abi.md §5) --------------------------------------------------------
+// ---- security states (docs/reference/chif-abi.md §5) --------------------------------------------------------
 
 export const SECURITY_STATES = ['production', 'highsecurity', 'fips'] as const;
 export type SecurityState = (typeof SECURITY_STATES)[number];
-/** The get_security_state byte @72 (§5.3). */
+/** The get_security_state byte @72 (docs/reference/chif-abi.md §5.3). */
 const STATE_BYTE: Readonly<Record<SecurityState, number>> = { production: 3, highsecurity: 4, fips: 5 };
 
 // ---- fault knobs ------------------------------------------------------------------------------
 
 /**
- * CHIF-level faults, each reproducing a documented client branch (chif-abi.md §9 item 6, §12.2).
+ * CHIF-level faults, each reproducing a documented client branch (docs/reference/chif-abi.md §9.3).
  * Set through `startSimulator({ chifFaults })`, `sim.chif.setFaults()` or `PUT /__sim/chif-faults`.
  * Setting merges: a knob left out stays as it is, a knob set to null is cleared.
  */
@@ -97,13 +97,13 @@ export interface ChifFaults {
   exchange?: { rc: number; times?: number } | number | null;
   /** Blob status (2 "another user", 12 not found, or any) answered by the next `times` get_info/delete (default 1; 0 = all). A number is `{ status }`. */
   blobStatus?: { status: number; times?: number } | number | null;
-  /** One-shot: the next exchange's response carries a wrong sequence (a persistent one loops HPE's client forever, §12.2 item 6). */
+  /** One-shot: the next exchange's response carries a wrong sequence (a persistent one loops HPE's client forever, docs/reference/chif-abi.md §3.7). */
   sequenceMismatch?: boolean | null;
   /** The next N read_fragment answers report 0 bytes read (the client restarts the read, then gives up). */
   zeroRead?: number | null;
   /** CLOSE answers after this delay (HPE's ChifClose costs about 1 s). */
   closeDelayMs?: number | null;
-  /** The get_security_state byte @72 instead of the state's (1 Factory crashes HPE's 6.3 client, §12.2 item 3; 6 SuiteB). */
+  /** The get_security_state byte @72 instead of the state's (1 Factory crashes HPE's 6.3 client, docs/reference/chif-abi.md §5.3; 6 SuiteB). */
   securityStateByte?: number | null;
   /** Every get_info announces this blob size until cleared (e.g. 4294967280), and reads past a blob's end get filler: a hostile iLO's endless answer. */
   announceBlobSize?: number | null;
@@ -401,7 +401,7 @@ export class ChifCore {
       this.counters.faulted++;
       return u32(faultRc);
     }
-    // The security state (PROTOCOL.md; chif-abi.md §5, §12.2 item 2): no credentials and
+    // The security state (PROTOCOL.md; docs/reference/chif-abi.md §5.1): no credentials and
     // security not disabled, or security disabled outside Production, answer 8 — except the
     // security-state request, which a client sends precisely when it has no credentials.
     const verifiedUser = auth === 2 ? user.text : undefined;
@@ -448,7 +448,7 @@ export class ChifCore {
       case COMMANDS.read: {
         count('read');
         const key = packet.length >= 80 ? keyIn(packet, 8, 40) : BLOB_BADPARAMETER;
-        // A failed read is signalled by 0 bytes read: HPE's client never reads the status (§12.2 item 8).
+        // A failed read is signalled by 0 bytes read: HPE's client never reads the status (docs/reference/chif-abi.md §3.1).
         if (typeof key === 'number') return respondRead(h, key, Buffer.alloc(0));
         const offset = packet.readUInt32LE(72);
         const wanted = packet.readUInt32LE(76);

@@ -1,9 +1,9 @@
 // The HTTP/1.1 bytes carried inside CHIF REST packets: a small request parser and a response
 // writer, the simulator's own (it shares no code with the client side). Over CHIF there is one
 // request per packet and no connection to keep, so the parser takes a whole request at once.
-// Accepted as HPE's clients send them (chif-abi.md §3.2, §12.1): `Host:` with an empty value,
+// Accepted as HPE's clients send them (docs/reference/chif-abi.md §3.3): `Host:` with an empty value,
 // `Accept-Encoding: gzip` (responses are never compressed anyway), bare `\n` line ends,
-// `Content-Length` or chunked bodies, and a gzip PUT body without `Content-Encoding` (§12.2 item 11).
+// `Content-Length` or chunked bodies, and a gzip PUT body without `Content-Encoding` (docs/reference/chif-abi.md §3.3).
 import { STATUS_CODES } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import type { SimResponse } from './redfish-service.js';

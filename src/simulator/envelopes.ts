@@ -1,4 +1,4 @@
-// iLO's response envelope (reference §4): success and failure alike are wrapped in "error",
+// iLO's response envelope (docs/reference/ilo-sessions.md §4): success and failure alike are wrapped in "error",
 // carrying only MessageId (+ MessageArgs), never Message/Severity/Resolution.
 import type { Profile } from './profiles.js';
 

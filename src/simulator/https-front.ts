@@ -69,7 +69,7 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
       body: Buffer.concat(chunks),
       transport: options.transport ?? 'https',
       remoteAddress: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
-      // iLO writes its own address into Location, whatever name the client used (reference §2.2).
+      // iLO writes its own address into Location, whatever name the client used (docs/reference/ilo-sessions.md §2.2).
       origin,
     };
     const response = (await options.control(request)) ?? (await options.handle(request));

@@ -4,7 +4,7 @@
 export const SERVICE_ROOT = '/redfish/v1';
 export const SESSION_SERVICE = '/redfish/v1/SessionService';
 export const SESSIONS = '/redfish/v1/SessionService/Sessions';
-/** The alias iLO also answers (reference §2.1). */
+/** The alias iLO also answers (docs/reference/ilo-sessions.md §2.1). */
 export const SESSIONS_ALIAS = '/redfish/v1/Sessions';
 
 export interface RequestPath {

@@ -1,4 +1,4 @@
-// Per-firmware differences that a client can see (shared/reference/ilo-sessions.md §2, §4).
+// Per-firmware differences that a client can see (docs/reference/ilo-sessions.md §5).
 // iLO 5 is 3.14 (the DL365 Gen10 Plus mockup); `ilo5-legacy` the older iLO 5 a fleet still
 // runs (1.x–2.x documentation and mockups: trailing slashes, Base.1.4); iLO 6 is 1.66 (the
 // DL380a mockup); iLO 7 is 1.14.

@@ -2,7 +2,7 @@
 // through the CHIF endpoint). It owns authentication, the live session resources, the resource
 // tree, PATCH/action semantics and the per-request faults.
 //
-// In-band (transport 'chif', chif-abi.md §6.1, ilo-sessions.md §3.2): a request without
+// In-band (transport 'chif', docs/reference/chif-abi.md §6.1, docs/reference/ilo-sessions.md §3.2): a request without
 // credentials is trusted at channel level (the CHIF endpoint has already applied the security
 // state); a request with an X-Auth-Token or Basic credentials is checked as over HTTPS. A
 // session POST with `{"UserName": null, "Password": null}` makes a "Rest Host" session of user
@@ -56,7 +56,7 @@ export interface RedfishServiceOptions {
   loginFailuresBeforeDelay: number;
   /**
    * `Location` of an in-band session: path only (default; HPE's in-band client cannot use an
-   * absolute one, chif-abi.md §6.1, §12.2 item 12), or absolute with the HTTPS origin.
+   * absolute one, docs/reference/chif-abi.md §6.2), or absolute with the HTTPS origin.
    */
   inbandLocation?: InbandLocation;
   /** iLO 7: the application accounts served under `AccountService/Oem/Hpe/AppAccounts`. */
@@ -70,7 +70,7 @@ export interface RedfishServiceOptions {
 
 export type InbandLocation = 'path' | 'absolute';
 
-/** The user of an in-band session made without credentials (ilo-sessions.md §2.3). */
+/** The user of an in-band session made without credentials (docs/reference/ilo-sessions.md §2.3). */
 export const SYSTEM_ADMINISTRATOR = 'system administrator';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE']);
@@ -264,7 +264,7 @@ export class RedfishService {
     this.#o.log.info({ id: session.id, user, tag, transport: request.transport }, 'session created');
     const uri = this.#sessionUri(session);
     const pathOnly = request.transport === 'chif' && (this.#o.inbandLocation ?? 'path') === 'path';
-    // The body is never empty: HPE's in-band login crashes on an empty one (chif-abi.md §12.2 item 4).
+    // The body is never empty: HPE's in-band login crashes on an empty one (docs/reference/chif-abi.md §6.1).
     const body201 = profile.loginBody === 'session' ? this.#sessionBody(session, undefined) : envelope(profile, 'Base', 'Created');
     return new HttpAnswer(201, body201, {
       Location: pathOnly ? uri : `${request.origin}${uri}`,
@@ -405,7 +405,7 @@ export class RedfishService {
       }
     }
     if (errors.length > 0) return this.#errors(400, errors);
-    // iLO's SessionTimeout behaves as minutes (reference §1.4) and applies to new sessions.
+    // iLO's SessionTimeout behaves as minutes (docs/reference/ilo-sessions.md §1.4) and applies to new sessions.
     if (typeof changes.SessionTimeout === 'number') this.#o.sessions.timeoutMs = changes.SessionTimeout * 60_000;
     return this.#success();
   }
@@ -528,7 +528,7 @@ export class RedfishService {
       const next = type === 'On' ? 'On' : type === 'ForceOff' || type === 'GracefulShutdown' ? 'Off' : type === 'PushPowerButton' ? (current === 'On' ? 'Off' : 'On') : current;
       this.#o.store.replace(action.resource, { ...action.resource.json, PowerState: next });
     } else if (action.name === 'Manager.Reset') {
-      // An iLO reset ends every session (reference §1.3: one of the documented recovery paths).
+      // An iLO reset ends every session (docs/reference/ilo-sessions.md §1.3: one of the documented recovery paths).
       setImmediate(() => {
         this.#o.log.info({ ended: this.#o.sessions.expireAll() }, 'iLO reset: all sessions ended');
         this.#o.onManagerReset?.();
@@ -561,7 +561,7 @@ export class RedfishService {
     return new HttpAnswer(200, envelope(this.#o.profile, 'Base', 'Success'));
   }
 
-  /** 405 as iLO answers it: empty text/plain body and an Allow header (reference §2.6, §4). */
+  /** 405 as iLO answers it: empty text/plain body and an Allow header (docs/reference/ilo-sessions.md §2.6, §4). */
   #notAllowed(allow: readonly string[]): HttpAnswer {
     return new HttpAnswer(405, Buffer.alloc(0), { Allow: allow.join(', '), 'Content-Type': 'text/plain' });
   }
@@ -607,7 +607,7 @@ export class RedfishService {
   }
 }
 
-/** In-band sessions are iLO's "Rest Host" sessions (ilo-sessions.md §3.2). */
+/** In-band sessions are iLO's "Rest Host" sessions (docs/reference/ilo-sessions.md §3.2). */
 function tagOf(request: SimRequest): 'REST' | 'RESTHost' {
   return request.transport === 'chif' ? 'RESTHost' : 'REST';
 }

@@ -1,4 +1,4 @@
-// iLO's one global session table (reference §1, §2.3, §3): a cap shared by everyone, sliding
+// iLO's one global session table (docs/reference/ilo-sessions.md §1, §2.3, §3): a cap shared by everyone, sliding
 // idle expiry, Ids in iLO's form, 32-hex tokens, and transient sessions for Basic requests.
 import { randomBytes, randomInt } from 'node:crypto';
 

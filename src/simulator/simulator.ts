@@ -58,7 +58,7 @@ export interface SimulatorOptions {
    * (native-bindings/PROTOCOL.md). Unset: no in-band access.
    */
   chifSocket?: string;
-  /** iLO's security state as CHIF sees it; default production (chif-abi.md §5). */
+  /** iLO's security state as CHIF sees it; default production (docs/reference/chif-abi.md §5). */
   securityState?: SecurityState;
   /** `Location` of sessions made in-band: 'path' (default) or 'absolute' (with the HTTPS origin). */
   inbandLocation?: InbandLocation;
@@ -324,7 +324,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let vnicCert: { cert: string; key: string } | undefined;
   let vnicPort = options.vnicPort ?? 0;
   const startVnic = async () => {
-    // iLO's certificate names iLO, not the vNIC address (reference §4.4): so does this one.
+    // iLO's certificate names iLO, not the vNIC address (docs/reference/ilo7-inband.md §4.4): so does this one.
     vnicCert ??= makeSelfSignedCertificate(['ilo-simulator.local'], { onlyHosts: true });
     vnicFront = await startHttpsFront({
       host: options.vnicHost ?? '127.0.0.1',

@@ -207,7 +207,7 @@ describe('TLS on the vNIC', () => {
   });
 });
 
-describe('app-token login failures (reference §6)', () => {
+describe('app-token login failures (docs/reference/ilo7-inband.md §6)', () => {
   it.each([
     ['vNIC not ready', { readyToUse: async () => -3 }, 'E_VNIC', /virtual NIC is not ready \(HPE's ReadyToUse answered -3\)/],
     ['no account in the TPM', { appIdExistsInTpm: async () => ({ rc: 0, exists: false }) }, 'E_APP_ACCOUNT', /TPM holds no application account for iLOrest.*appaccount create.*--username/],

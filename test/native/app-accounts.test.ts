@@ -1,5 +1,5 @@
 // The emulator library's iLO 7 application-account exports, called through koffi with the
-// declarations HPE's ABI needs (reference §2.4), against a real simulator in this process. The
+// declarations HPE's ABI needs (docs/reference/ilo7-inband.md §2.4), against a real simulator in this process. The
 // simulator answers on this event loop, so every call that reaches it uses koffi's async form.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
@@ -46,7 +46,7 @@ describe.skipIf(skip)('emulator app-account exports', () => {
     }
     lib = koffi.load(LIB);
     dir = mkdtempSync(join(tmpdir(), 'app-accounts-'));
-    // Reference §2.4, as the agent side declares them.
+    // docs/reference/ilo7-inband.md §2.4, as the agent side declares them.
     const decl = [
       'int DetectILO(const char *appid, _Out_ int *iloType, _Out_ int *securityState)',
       'int ReadyToUse(void)',

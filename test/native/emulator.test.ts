@@ -459,7 +459,7 @@ describe.skipIf(skip)('CHIF emulator library', () => {
       expect(await auth()).toEqual([0, '']);
       f('ChifDisableSecurity')();
       expect(await auth()).toEqual([1, '']);
-      f('ChifInitialize')(null); // must not clear the disabled flag (§5.2)
+      f('ChifInitialize')(null); // must not clear the disabled flag (docs/reference/chif-abi.md §5.2)
       expect(await auth()).toEqual([1, '']);
 
       expect(f('initiate_credentials')('Administrator', 'wrong')).not.toBeNull();

@@ -150,7 +150,7 @@ function emulator(path: string) {
   let keyCount = 0;
   const newKey = () => `k${(++keyCount).toString(36).padStart(9, '0')}`;
 
-  /** One REST request the way HPE's client makes it (chif-abi.md §3.3, §12.1). */
+  /** One REST request the way HPE's client makes it (docs/reference/chif-abi.md §3.4, §3.8). */
   async function rest(method: string, target: string, options: ExchangeOptions & { body?: unknown; token?: string; rawHttp?: Buffer; keepRequestBlob?: boolean } = {}) {
     const http = options.rawHttp ?? httpRequest(method, target, options.body, options.token);
     const rspKey = newKey();
@@ -216,7 +216,7 @@ function emulator(path: string) {
   };
 }
 
-/** HTTP bytes as HPE's client writes them (chif-abi.md §3.2, §12.1). */
+/** HTTP bytes as HPE's client writes them (docs/reference/chif-abi.md §3.3). */
 function httpRequest(method: string, target: string, body?: unknown, token?: string): Buffer {
   const lines = [`${method} ${target} HTTP/1.1`, 'Host: ', 'Accept-Encoding: gzip'];
   if (token) lines.push(`X-Auth-Token: ${token}`);
@@ -455,7 +455,7 @@ describe('REST in-band', () => {
 });
 
 describe('the blob store', () => {
-  it('create, write, finalize, info, read, list and delete, with the status codes of §4.1', async () => {
+  it('create, write, finalize, info, read, list and delete, with the status codes of docs/reference/chif-abi.md §4.1', async () => {
     const { s, chif } = await sim();
     const key = chif.newKey();
     expect(await chif.status(P.info(key))).toBe(12);

@@ -1,4 +1,4 @@
-// Per-firmware differences (reference §2, §4): what a client must cope with across iLO 5/6/7.
+// Per-firmware differences (docs/reference/ilo-sessions.md §5): what a client must cope with across iLO 5/6/7.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type ProfileName, type Simulator } from '../../src/simulator/index.js';
 import { client, messageIds } from '../helpers/https-client.js';

@@ -1,4 +1,4 @@
-// Session behaviour as a Redfish client sees it over HTTPS (reference ilo-sessions.md §1–§4).
+// Session behaviour as a Redfish client sees it over HTTPS (docs/reference/ilo-sessions.md §1–§4).
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { client, messageIds } from '../helpers/https-client.js';

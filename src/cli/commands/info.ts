@@ -17,7 +17,7 @@ export function infoCommand(ctx: CommandContext): Command {
           generation: pick(manager, ['ManagerType']) ?? null,
           firmware: pick(manager, ['ManagerFirmwareVersion']) ?? null,
           redfishVersion: root.RedfishVersion ?? null,
-          // iLO reports this in minutes although the schema says seconds (reference §1.4).
+          // iLO reports this in minutes although the schema says seconds (docs/reference/ilo-sessions.md §1.4).
           sessionTimeoutMinutes: service?.SessionTimeout ?? null,
           session: { id: client.session.id, path: client.session.path, expires: pick(own, ['Oem', 'Hpe', 'UserExpires']) ?? null },
           transport: client.transportDescription,

@@ -1,5 +1,5 @@
 // Redfish in-band, through HPE's CHIF library: HTTP/1.1 bytes carried in "blobstore" packets
-// that the library builds (reference chif-abi.md §3). One exchange at a time per process, as
+// that the library builds (docs/reference/chif-abi.md §3). One exchange at a time per process, as
 // HPE's own clients do; retries are bounded and sit under each request's deadline.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -20,7 +20,7 @@ export interface ChifTransportOptions {
 
 const NAMESPACE = 'volatile';
 const BLOB = { SUCCESS: 0, BADPARAMETER: 2, NOTFOUND: 12, NOTMODIFIED: 20 } as const;
-// Channel status codes are errno values on Linux and Win32 error codes on Windows (reference §4.2).
+// Channel status codes are errno values on Linux and Win32 error codes on Windows (docs/reference/chif-abi.md §4.2).
 const WINDOWS = process.platform === 'win32';
 const CHIF = { NO_DRIVER: WINDOWS ? 2 : 19, ACCESS_DENIED: WINDOWS ? 5 : 13, SECURITY: 8 } as const;
 const SECURITY_STATES: Readonly<Record<number, string>> = { 1: 'Factory', 3: 'Production', 4: 'HighSecurity', 5: 'FIPS', 6: 'SuiteB/CNSA' };
@@ -48,7 +48,7 @@ export function blobKey(): string {
 }
 
 /**
- * Prepares the library (security flow of reference §5) and opens a channel. Fails before any
+ * Prepares the library (security flow of docs/reference/chif-abi.md §5) and opens a channel. Fails before any
  * session exists: ChifLibraryError (no driver, not permitted), ChifCredentialsError (the
  * security state needs credentials), AuthError (the iLO refused them).
  */
@@ -325,7 +325,7 @@ class ChifTransport implements Transport {
       while (read < total) {
         const count = Math.min(sizes.maxRead - sizes.readRequest, total - read);
         const response = await this.#exchange(this.#lib.readFragment(read, count, key, NAMESPACE), job);
-        // Only bytes-read counts here (reference §12.2 item 8): 0 means the read failed.
+        // Only bytes-read counts here (docs/reference/chif-abi.md §3.1): 0 means the read failed.
         const got = response.readUInt32LE(header);
         if (got === 0 || got > count || header + 4 + got > response.length) {
           stalled = true;

@@ -1,5 +1,5 @@
-// HTTP/1.1 as it crosses the CHIF channel: the request bytes HPE's own client writes (reference
-// chif-abi.md §3.2, checked in §12.1), and a strict parser for the answer. The parser works on
+// HTTP/1.1 as it crosses the CHIF channel: the request bytes HPE's own client writes (see
+// docs/reference/chif-abi.md §3.3), and a strict parser for the answer. The parser works on
 // one complete buffer, so it cannot hang; anything malformed is a ProtocolError, never a crash.
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { ProtocolError } from '../../errors.js';
