@@ -57,6 +57,20 @@ const until = async (fn, what = 'the demo step', timeoutMs = 15_000) => {
   }
 };
 
+/** Last part: doctor on a healthy set-up, then on a broken one (no --ca-cert), with the fix. */
+async function doctorPart() {
+  say('7. ilo-agent doctor: every check on the way to the iLO, each with what was found (HTTPS, healthy)');
+  const healthy = await agent(['doctor'], httpsEnv);
+  say(indent(healthy.out));
+  say(`   exit ${healthy.code}. Table after: ${table()}`);
+  say();
+  say('8. ilo-agent doctor, broken: no --ca-cert for the iLO\'s self-signed certificate');
+  const broken = await agent(['doctor'], httpsEnv, { tls: [] });
+  say(indent(broken.out));
+  say(`   exit ${broken.code} (5: TLS). Table after: ${table()}`);
+  if (healthy.code !== 0 || broken.code !== 5 || sim.sessions().length !== 0) throw new Error('doctor did not behave as shown');
+}
+
 /** Part 5: an iLO 7 (no CHIF): in-band goes over the virtual NIC, logged in by HPE's library. */
 async function ilo7Part() {
   const sim7 = await startSimulator({ profile: 'ilo7', loginFailureDelayMs: 0, chifSocket: join(dir, 'chif7.sock') });
@@ -150,6 +164,8 @@ try {
   if (sim.sessions().length !== 0) throw new Error('a session was left behind');
   say();
   await ilo7Part();
+  say();
+  await doctorPart();
 } finally {
   await sim.close();
   rmSync(dir, { recursive: true, force: true });

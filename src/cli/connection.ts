@@ -50,6 +50,8 @@ export interface Connector {
   withOwnSession<T>(command: Command, work: (client: IloClient) => Promise<T>): Promise<T>;
   /** Reads all of stdin once (for a body or a password); a second reader is a usage error. */
   readStdin(purpose: string): Promise<string>;
+  /** What a run would connect with (checked and read: the password, the CA), for `doctor`. */
+  connectOptions(command: Command): Promise<ConnectOptions>;
 }
 
 export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: () => Logger; lifecycle: Lifecycle }): Connector {
@@ -147,6 +149,11 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
 
   return {
     readStdin,
+    async connectOptions(command) {
+      const flags = command.optsWithGlobals<GlobalFlags>();
+      if (flags.agent ?? deps.env.ILO_AGENT_SOCKET) throw new UsageError('doctor checks the way to the iLO itself: run it without --agent / ILO_AGENT_SOCKET');
+      return connectOptions(flags);
+    },
     async withClient(command, work, tuning) {
       const flags = command.optsWithGlobals<GlobalFlags>();
       const agent = flags.agent ?? (deps.env.ILO_AGENT_SOCKET || undefined);

@@ -11,3 +11,8 @@ export { crawl, linksOf, DEFAULT_MAX_RESOURCES } from './crawl.js';
 export type { CrawlOptions, CrawlError } from './crawl.js';
 export { waitUntilMatches, isPassing } from './wait.js';
 export type { WaitOptions, WaitResult } from './wait.js';
+export { listSessions, isOurs } from './session-table.js';
+export type { SessionRow } from './session-table.js';
+export { mapLimit } from './parallel.js';
+export { runDoctor } from './doctor/index.js';
+export type { Check, CheckStatus, DoctorReport } from './doctor/index.js';

@@ -333,7 +333,7 @@ function guardianFor(options: ConnectOptions, route: Route, credentials: Credent
   return startGuardian({ transport: spec, credentials, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, logLevel: level, logger: options.logger });
 }
 
-function httpsOptions(options: ConnectOptions) {
+export function httpsOptions(options: ConnectOptions) {
   if (!options.url) throw new UsageError('the iLO address is required (--url or ILO_URL)');
   return {
     url: options.url,

@@ -1,9 +1,8 @@
 import { Command } from 'commander';
-import { checkPath } from '../../client/index.js';
+import { checkPath, mapLimit } from '../../client/index.js';
 import type { CommandContext } from '../context.js';
 import { parseWholeNumber } from '../option-parsers.js';
 import { outputFormat, printResult } from '../output.js';
-import { mapLimit } from '../parallel.js';
 
 export function listCommand(ctx: CommandContext): Command {
   return new Command('list')

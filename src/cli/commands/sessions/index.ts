@@ -1,12 +1,11 @@
 // `ilo-agent sessions`: see the iLO's session table and clean up what other tools left behind.
 import { Command, Option } from 'commander';
-import { checkPath, isSessionPath } from '../../../client/index.js';
+import { checkPath, isOurs, isSessionPath, listSessions, type SessionRow } from '../../../client/index.js';
 import { DOCUMENTED_SESSIONS_PATH } from '../../../session/index.js';
 import { IloAgentError, RedfishError, UsageError } from '../../../errors.js';
 import type { CommandContext } from '../../context.js';
 import { parseDuration } from '../../option-parsers.js';
 import { formatTable, outputFormat, printResult } from '../../output.js';
-import { isOurs, listSessions, type SessionRow } from './list-sessions.js';
 
 const COLUMNS = ['id', 'user', 'tag', 'ip', 'loginTime', 'accessTime', 'expires', 'ours'] as const;
 

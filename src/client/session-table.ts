@@ -1,8 +1,8 @@
 // Reading the iLO's session table: every session of every user and kind, ours marked.
-import type { ConnectedClient } from '../../../client/index.js';
-import { RedfishError } from '../../../errors.js';
-import { DOCUMENTED_SESSIONS_PATH, isJsonObject } from '../../../session/index.js';
-import { mapLimit } from '../../parallel.js';
+import { RedfishError } from '../errors.js';
+import { DOCUMENTED_SESSIONS_PATH, isJsonObject } from '../session/index.js';
+import type { ConnectedClient } from './client.js';
+import { mapLimit } from './parallel.js';
 
 export interface SessionRow {
   id: string;
@@ -21,7 +21,7 @@ const samePath = (a: string | null, b: string | null) => !!a && !!b && a.replace
 
 export async function listSessions(client: ConnectedClient): Promise<SessionRow[]> {
   const paths = await client.members(DOCUMENTED_SESSIONS_PATH);
-  const rows = await mapLimit(paths, 4, async (path): Promise<SessionRow | undefined> => {
+  const rows = await mapLimit(paths, 4, async (path: string): Promise<SessionRow | undefined> => {
     let body: Record<string, unknown>;
     try {
       body = await client.get(path);
@@ -50,3 +50,4 @@ export async function listSessions(client: ConnectedClient): Promise<SessionRow[
 export function isOurs(row: SessionRow, client: ConnectedClient): boolean {
   return row.ours || samePath(row.path, client.session.path);
 }
+
