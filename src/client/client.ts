@@ -3,7 +3,7 @@ import type { ConnectionFacts } from './open-session.js';
 import { InvalidInputError, ProtocolError, RedfishError } from '../errors.js';
 import { bodyText, envelopeMessages, isJsonObject, parseJsonBody, type Session } from '../session/index.js';
 import type { HttpMethod, TransportResponse } from '../transport/index.js';
-import { checkMethod, checkNotSessionPost, checkPath } from './paths.js';
+import { checkHeaders, checkMethod, checkNotSessionPost, checkPath } from './paths.js';
 
 export interface RequestOptions {
   /** A JSON value (sent as JSON) or raw bytes. */
@@ -56,6 +56,7 @@ export class RedfishClient {
       verb = checkMethod(method);
       checkPath(path);
       checkNotSessionPost(verb, path);
+      checkHeaders(headers);
       if (options.body instanceof Uint8Array) {
         body = options.body;
       } else if (options.body !== undefined) {

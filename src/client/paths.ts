@@ -95,3 +95,22 @@ export function isSessionPath(path: string): boolean {
 export function checkNotSessionPost(method: HttpMethod, path: string): void {
   if (createsSession(method, path)) throw new InvalidInputError(SECOND_SESSION_REFUSED);
 }
+
+/** RFC 9110's token: what a header name may be. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A value may not end the line (header injection) nor carry NUL. */
+const HEADER_VALUE_BREAK = /[\r\n\0]/;
+
+/**
+ * Request headers a caller gives are checked here, above the transports, so the same mistake is
+ * the same error (InvalidInputError, exit 2) whichever way the iLO is reached.
+ */
+export function checkHeaders(headers: Readonly<Record<string, string>> | undefined): void {
+  if (!headers) return;
+  for (const name in headers) {
+    const value = headers[name];
+    if (!HEADER_NAME.test(name)) throw new InvalidInputError(`a request header name is not an HTTP token: ${JSON.stringify(name)}`);
+    if (typeof value !== 'string') throw new InvalidInputError(`the request header ${name} has no text value`);
+    if (HEADER_VALUE_BREAK.test(value)) throw new InvalidInputError(`the request header ${name} contains a line break or NUL`);
+  }
+}

@@ -145,6 +145,19 @@ describe('client.request: checks made before anything is sent', () => {
     expect(res.status).toBe(200);
   });
 
+  it.each([
+    ['a name with a space', { 'Bad Name': 'x' }],
+    ['a name with a colon', { 'X:Y': 'x' }],
+    ['a value with a line break (header injection)', { 'X-A': 'a\r\nX-Injected: 1' }],
+    ['a value with NUL', { 'X-A': 'a\u0000b' }],
+  ])('refuses a request header with %s: E_INPUT above the transports, so HTTPS and CHIF agree', async (_what, headers) => {
+    const before = s.state().counters;
+    const error = await rejectionOf(c.request('GET', '/redfish/v1/', { headers }));
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.code).toBe('E_INPUT');
+    expect(s.state().counters).toEqual(before);
+  });
+
   it('refuses a body on GET, HEAD and DELETE', async () => {
     await refused('GET', '/redfish/v1/Systems/1', { a: 1 });
     await refused('HEAD', '/redfish/v1/Systems/1', { a: 1 });

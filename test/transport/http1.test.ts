@@ -2,7 +2,7 @@
 // generated cases (a seeded generator, so a failure is reproducible from its case number).
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../src/errors.js';
+import { InvalidInputError, ProtocolError } from '../../src/errors.js';
 import { parseResponse, serializeRequest } from '../../src/transport/chif/http1.js';
 import { seededRandom } from '../helpers/random.js';
 
@@ -37,13 +37,13 @@ describe('serializeRequest', () => {
     );
   });
 
-  it('refuses a header name that is not an HTTP token', () => {
-    expect(() => serializeRequest({ method: 'GET', path: '/redfish/v1/', headers: { 'Bad Name': 'x' } })).toThrow(ProtocolError);
-    expect(() => serializeRequest({ method: 'GET', path: '/redfish/v1/', headers: { 'X:Y': 'x' } })).toThrow(ProtocolError);
+  it('refuses a header name that is not an HTTP token: InvalidInputError, as the HTTPS transport does', () => {
+    expect(() => serializeRequest({ method: 'GET', path: '/redfish/v1/', headers: { 'Bad Name': 'x' } })).toThrow(InvalidInputError);
+    expect(() => serializeRequest({ method: 'GET', path: '/redfish/v1/', headers: { 'X:Y': 'x' } })).toThrow(InvalidInputError);
   });
 
   it('refuses line breaks in headers and control characters in the path', () => {
-    expect(() => serializeRequest({ method: 'GET', path: '/redfish/v1/', headers: { 'X-A': 'a\r\nX-B: b' } })).toThrow(ProtocolError);
+    expect(() => serializeRequest({ method: 'GET', path: '/redfish/v1/', headers: { 'X-A': 'a\r\nX-B: b' } })).toThrow(InvalidInputError);
     expect(() => serializeRequest({ method: 'GET', path: '/redfish/v1/\n' })).toThrow(ProtocolError);
     // Outside printable ASCII: refused as over HTTPS, never written as Latin-1 bytes.
     for (const path of ['/redfish/v1/Syst\u00e9ms', '/redfish/v1/Σ', '/redfish/v1/a b']) {

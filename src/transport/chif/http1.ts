@@ -2,7 +2,7 @@
 // docs/reference/chif-abi.md §3.3), and a strict parser for the answer. The parser works on
 // one complete buffer, so it cannot hang; anything malformed is a ProtocolError, never a crash.
 import { gunzipSync, inflateSync } from 'node:zlib';
-import { ProtocolError } from '../../errors.js';
+import { InvalidInputError, ProtocolError } from '../../errors.js';
 import { MAX_RESPONSE_BODY as MAX_BODY_BYTES, MAX_RESPONSE_HEAD as MAX_HEAD_BYTES } from '../limits.js';
 import { SENDABLE_PATH, type TransportRequest, type TransportResponse } from '../transport.js';
 
@@ -28,8 +28,8 @@ export function serializeRequest(request: TransportRequest): Buffer {
   const given = request.headers;
   for (const name in given) {
     const value = given[name] as string;
-    if (LINE_BREAK.test(name) || LINE_BREAK.test(value)) throw new ProtocolError('a request header contains a line break');
-    if (!TOKEN.test(name)) throw new ProtocolError(`a request header name is not an HTTP token: ${JSON.stringify(name)}`);
+    if (LINE_BREAK.test(name) || LINE_BREAK.test(value)) throw new InvalidInputError('a request header contains a line break');
+    if (!TOKEN.test(name)) throw new InvalidInputError(`a request header name is not an HTTP token: ${JSON.stringify(name)}`);
     const lower = name.toLowerCase();
     if (lower === 'x-auth-token') token = value;
     else if (lower === 'content-type') contentType = value;
