@@ -38,8 +38,14 @@ export const EXIT_PARTIAL = 11;
 /** `wait`: --for ran out before the resource held the values; the output holds the last read. */
 export const EXIT_NOT_MATCHED = 12;
 
+/** `apply --detailed-exit`: something changed, and nothing waits for a reset. */
+export const EXIT_CHANGED = 13;
+
+/** `apply --detailed-exit`: changed or already staged, and a reboot (or an iLO reset) is due. */
+export const EXIT_RESET_DUE = 14;
+
 /** Exit statuses that report a result, not an error (stable, documented in README). */
-export type OutcomeExitCode = typeof EXIT_WOULD_CHANGE | typeof EXIT_PARTIAL | typeof EXIT_NOT_MATCHED;
+export type OutcomeExitCode = typeof EXIT_WOULD_CHANGE | typeof EXIT_PARTIAL | typeof EXIT_NOT_MATCHED | typeof EXIT_CHANGED | typeof EXIT_RESET_DUE;
 
 /**
  * A command that completed normally but whose exit status must say more than 0 (`set --check`

@@ -16,3 +16,7 @@ export type { SessionRow } from './session-table.js';
 export { mapLimit } from './parallel.js';
 export { runDoctor } from './doctor/index.js';
 export type { Check, CheckStatus, DoctorReport } from './doctor/index.js';
+export { applyPlan } from './apply.js';
+export type { ApplyOptions, ApplyReport, ResourceOutcome, ResourceStatus } from './apply.js';
+export { parseApplyFile } from './apply-file.js';
+export type { ApplyPlan, DesiredResource } from './apply-file.js';
