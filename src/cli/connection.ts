@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { openAgentClient } from '../agent/index.js';
+import { openAgentClient, type AgentExpectation } from '../agent/index.js';
 import { protectSecrets, withSession, type ConnectedClient, type ConnectOptions, type IloClient } from '../client/index.js';
 import { InvalidInputError, UsageError } from '../errors.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -150,7 +150,7 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       const agent = flags.agent ?? (deps.env.ILO_AGENT_SOCKET || undefined);
       if (!agent) return withSession({ ...(await connectOptions(flags)), ...tuning }, work);
       // Never a silent login of our own when the agent is asked for and not there (exit 5).
-      const client = await openAgentClient(agent, flags.timeout, deps.logger());
+      const client = await openAgentClient(agent, flags.timeout, deps.logger(), agentExpectation(flags, deps.env));
       try {
         return await work(client);
       } finally {
@@ -161,6 +161,24 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       return withSession(await connectOptions(command.optsWithGlobals<GlobalFlags>()), work);
     },
   };
+}
+
+/**
+ * What the agent must match. `--agent` with `--url` or `-u` on the same command line is a
+ * contradiction, refused outright. An exported ILO_AGENT_SOCKET with an explicit `--url` (or any
+ * ILO_URL) must serve that iLO, and with an explicit `-u` must be logged in as that user; an
+ * exported ILO_USERNAME is a login default (serve's own), not checked.
+ */
+function agentExpectation(flags: GlobalFlags, env: NodeJS.ProcessEnv): AgentExpectation & { agentFrom: string } {
+  if (flags.agent !== undefined) {
+    const both = [flags.url !== undefined && '--url', flags.username !== undefined && '--username (-u)'].filter(Boolean);
+    if (both.length > 0) {
+      throw new UsageError(`--agent and ${both.join(' and ')} do not go together: the agent's session decides which iLO and which user; drop --agent to log in yourself, or drop ${both.join(' and ')} to use the agent`);
+    }
+  }
+  const url = flags.url !== undefined ? { value: flags.url, from: '--url' } : env.ILO_URL ? { value: env.ILO_URL, from: 'ILO_URL' } : undefined;
+  const username = flags.username !== undefined ? { value: flags.username, from: '--username' } : undefined;
+  return { agentFrom: flags.agent !== undefined ? '--agent' : 'ILO_AGENT_SOCKET', url, username };
 }
 
 /** A password is one line: what follows the first line break (a note, a second line) is not part of it. */
