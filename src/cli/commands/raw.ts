@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { checkMethod, checkNotSessionPost, checkPath, parseJsonInput, toRedfishError } from '../../client/index.js';
-import { InvalidInputError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { parseJsonBody } from '../../session/index.js';
 import type { CommandContext } from '../context.js';
+import { readDataFile } from '../data-file.js';
 import { outputFormat, printResult } from '../output.js';
 
 interface RawFlags {
@@ -31,10 +31,7 @@ export function rawCommand(ctx: CommandContext): Command {
       if (flags.data !== undefined && flags.dataFile !== undefined) throw new UsageError('give the body with --data or --data-file, not both');
       let body: unknown;
       if (flags.data !== undefined) body = parseJsonInput(flags.data, '--data');
-      if (flags.dataFile !== undefined) {
-        const text = flags.dataFile === '-' ? await ctx.connector.readStdin('the request body (--data-file -)') : readBodyFile(flags.dataFile);
-        body = parseJsonInput(text, flags.dataFile === '-' ? 'the body on standard input' : flags.dataFile);
-      }
+      if (flags.dataFile !== undefined) body = await readDataFile(ctx.connector, flags.dataFile, 'the request body');
       if (body !== undefined && !['POST', 'PATCH', 'PUT'].includes(verb)) throw new UsageError(`${verb} takes no body`);
 
       const response = await ctx.connector.withClient(command, (client) => client.request(verb, path, { body }));
@@ -49,12 +46,4 @@ export function rawCommand(ctx: CommandContext): Command {
       }
       if (response.status >= 400) throw toRedfishError(verb, path, response);
     });
-}
-
-function readBodyFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InvalidInputError(`cannot read --data-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
 }
