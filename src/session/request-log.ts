@@ -5,7 +5,8 @@ import type { Transport, TransportRequest, TransportResponse } from '../transpor
 
 /** `transport` itself when debug is off: the hot path pays nothing then. */
 export function withRequestLog(transport: Transport, log: Logger | undefined): Transport {
-  if (!log?.isLevelEnabled('debug')) return transport;
+  // A library caller's logger may be a minimal one: no isLevelEnabled, no request lines.
+  if (typeof log?.isLevelEnabled !== 'function' || !log.isLevelEnabled('debug')) return transport;
   const line = (request: TransportRequest, started: number, outcome: { status: number } | { error: string }) => {
     const ms = Math.round(performance.now() - started);
     const what = 'status' in outcome ? String(outcome.status) : `failed (${outcome.error})`;
