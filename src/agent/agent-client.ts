@@ -9,6 +9,7 @@ import type { TransportResponse } from '../transport/index.js';
 import { FrameSplitter } from './frames.js';
 import { checkAgentPeer } from './peer.js';
 import { MAX_FRAME, type AgentHello, type AgentRequest, type AgentResponse } from './protocol.js';
+import { checkAgentTarget, type AgentExpectation } from './target.js';
 
 export class AgentConnection {
   readonly #socket: Socket;
@@ -114,9 +115,25 @@ export class AgentConnection {
   }
 }
 
-/** A RedfishClient whose requests go through the agent's session. */
-export async function openAgentClient(socketPath: string, timeoutMs?: number, logger?: Pick<Logger, 'debug'>): Promise<AgentClient> {
+/**
+ * A RedfishClient whose requests go through the agent's session. With `expected`, an agent of
+ * another iLO or user is refused (exit 2) after its hello, before a single request.
+ */
+export async function openAgentClient(
+  socketPath: string,
+  timeoutMs?: number,
+  logger?: Pick<Logger, 'debug'>,
+  expected?: AgentExpectation & { agentFrom: string },
+): Promise<AgentClient> {
   const connection = await AgentConnection.open(socketPath, timeoutMs, logger);
+  if (expected) {
+    try {
+      checkAgentTarget(connection.hello, expected, expected.agentFrom);
+    } catch (error) {
+      await connection.close();
+      throw error;
+    }
+  }
   return new AgentClient(connection, socketPath);
 }
 

@@ -3,3 +3,4 @@ export { startAgentServer } from './server.js';
 export type { AgentServer, AgentServerOptions } from './server.js';
 export { AgentConnection, AgentClient, openAgentClient } from './agent-client.js';
 export { checkListenPath, defaultSocketPath } from './socket-path.js';
+export type { AgentExpectation } from './target.js';

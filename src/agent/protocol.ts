@@ -14,6 +14,13 @@ export interface AgentHello {
   sessionPath: string | null;
   sessionId: string | null;
   transport: string;
+  /**
+   * Which iLO the session is on: its `https://host:port` over HTTPS, null in-band (CHIF, vNIC).
+   * Absent from agents older than this field (clients then read it from `transport`).
+   */
+  url?: string | null;
+  /** The user name the agent logged in with; null without one (in-band, app token). Absent from older agents. */
+  username?: string | null;
   version: 1;
 }
 

@@ -54,7 +54,8 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     if (request.op === 'hello') {
       return {
         id: request.id,
-        hello: { sessionPath: client.session.path, sessionId: client.session.id, transport: client.transportDescription, version: 1 },
+        // Which iLO and which user, so that a client can refuse an agent of another iLO (no secret).
+        hello: { sessionPath: client.session.path, sessionId: client.session.id, transport: client.transportDescription, ...client.target, version: 1 },
       };
     }
     if (request.op !== 'request' || typeof request.method !== 'string' || typeof request.path !== 'string') {

@@ -3,10 +3,11 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { openAgentClient } from '../agent/index.js';
+import { openAgentClient, type AgentExpectation } from '../agent/index.js';
 import { protectSecrets, withSession, type ConnectedClient, type ConnectOptions, type IloClient } from '../client/index.js';
 import { InvalidInputError, UsageError } from '../errors.js';
 import type { Lifecycle } from './lifecycle.js';
+import { decodePasswordText } from './password-text.js';
 
 export interface GlobalFlags {
   url?: string;
@@ -56,13 +57,14 @@ export interface Connector {
 
 export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: () => Logger; lifecycle: Lifecycle }): Connector {
   let stdinTakenBy: string | undefined;
-  const readStdin = async (purpose: string): Promise<string> => {
+  const readStdinBytes = async (purpose: string): Promise<Buffer> => {
     if (stdinTakenBy) throw new UsageError(`standard input can carry only one thing: it already carries ${stdinTakenBy}`);
     stdinTakenBy = purpose;
     const chunks: Buffer[] = [];
     for await (const chunk of deps.io.stdin as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(chunk));
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
   };
+  const readStdin = async (purpose: string): Promise<string> => (await readStdinBytes(purpose)).toString('utf8');
 
   const connectOptions = async (flags: GlobalFlags): Promise<ConnectOptions> => {
     // No address: the local iLO, in-band. Never a fallback from one to the other.
@@ -128,13 +130,15 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
     delete deps.env.ILO_PASSWORD;
     let password: string | undefined;
     if (flags.passwordStdin) {
-      password = firstLine(await readStdin('the password (--password-stdin)'));
+      password = readPasswordBytes(await readStdinBytes('the password (--password-stdin)'), 'the password on standard input (--password-stdin)');
     } else if (flags.passwordFile) {
+      let bytes: Buffer;
       try {
-        password = firstLine(readFileSync(flags.passwordFile, 'utf8'));
+        bytes = readFileSync(flags.passwordFile);
       } catch (error) {
         throw new InvalidInputError(`cannot read --password-file ${flags.passwordFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
       }
+      password = readPasswordBytes(bytes, `--password-file ${flags.passwordFile}`);
     } else if (flags.password !== undefined) {
       deps.io.stderr.write('ilo-agent: warning: a password on the command line is visible to other users of this machine; prefer ILO_PASSWORD, --password-file or --password-stdin\n');
       password = flags.password;
@@ -160,7 +164,7 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       if (!agent) return withSession({ ...(await connectOptions(flags)), ...tuning }, work);
       if (flags.auth === 'basic') throw new UsageError('--auth basic does not go with --agent / ILO_AGENT_SOCKET: the agent uses its own session');
       // Never a silent login of our own when the agent is asked for and not there (exit 5).
-      const client = await openAgentClient(agent, flags.timeout, deps.logger());
+      const client = await openAgentClient(agent, flags.timeout, deps.logger(), agentExpectation(flags, deps.env));
       try {
         return await work(client);
       } finally {
@@ -174,6 +178,33 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       return withSession(await connectOptions(flags), work);
     },
   };
+}
+
+/**
+ * What the agent must match. `--agent` with `--url` or `-u` on the same command line is a
+ * contradiction, refused outright. An exported ILO_AGENT_SOCKET with an explicit `--url` (or any
+ * ILO_URL) must serve that iLO, and with an explicit `-u` must be logged in as that user; an
+ * exported ILO_USERNAME is a login default (serve's own), not checked.
+ */
+function agentExpectation(flags: GlobalFlags, env: NodeJS.ProcessEnv): AgentExpectation & { agentFrom: string } {
+  if (flags.agent !== undefined) {
+    const both = [flags.url !== undefined && '--url', flags.username !== undefined && '--username (-u)'].filter(Boolean);
+    if (both.length > 0) {
+      throw new UsageError(`--agent and ${both.join(' and ')} do not go together: the agent's session decides which iLO and which user; drop --agent to log in yourself, or drop ${both.join(' and ')} to use the agent`);
+    }
+  }
+  const url = flags.url !== undefined ? { value: flags.url, from: '--url' } : env.ILO_URL ? { value: env.ILO_URL, from: 'ILO_URL' } : undefined;
+  const username = flags.username !== undefined ? { value: flags.username, from: '--username' } : undefined;
+  return { agentFrom: flags.agent !== undefined ? '--agent' : 'ILO_AGENT_SOCKET', url, username };
+}
+
+/** The password in `bytes` (then wiped: the string is the one copy kept). */
+function readPasswordBytes(bytes: Buffer, what: string): string {
+  try {
+    return firstLine(decodePasswordText(bytes, what));
+  } finally {
+    bytes.fill(0);
+  }
 }
 
 /** A password is one line: what follows the first line break (a note, a second line) is not part of it. */

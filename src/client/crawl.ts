@@ -21,6 +21,8 @@ export interface CrawlOptions {
   maxResources?: number;
   /** Told once when a link is left out because the walk holds maxResources entries. */
   onLimit?: (maxResources: number) => void;
+  /** Told of each entry recorded as an error (a failed resource, a link not followed). */
+  onFailure?: (path: string, failure: CrawlError['error']) => void;
 }
 
 /** Far above a real iLO's tree (an iLO 6 mockup has 2,204 resources), far below what exhausts memory. */
@@ -58,6 +60,10 @@ export async function crawl(client: Pick<RedfishClient, 'get'>, root: string, op
   let done = 0;
   let active = 0;
   let failure: unknown;
+  const fail = (path: string, error: CrawlError['error']) => {
+    result[path] = { error } satisfies CrawlError;
+    options.onFailure?.(path, error);
+  };
 
   await new Promise<void>((resolve) => {
     const pump = () => {
@@ -102,7 +108,7 @@ export async function crawl(client: Pick<RedfishClient, 'get'>, root: string, op
             checkPath(link);
           } catch (error) {
             if (!(error instanceof InvalidInputError)) throw error;
-            result[link] = { error: { code: error.code, message: `not followed: ${error.message}` } } satisfies CrawlError;
+            fail(link, { code: error.code, message: `not followed: ${error.message}` });
             done++;
             continue;
           }
@@ -113,9 +119,7 @@ export async function crawl(client: Pick<RedfishClient, 'get'>, root: string, op
         // (the iLO unreachable, a stop) ends the walk.
         if (!(error instanceof RedfishError) && !(error instanceof Error && 'code' in error && error.code === 'E_PROTOCOL')) throw error;
         const e = error as RedfishError;
-        result[path] = {
-          error: { status: e.status, code: e.code, message: e.message, ...(e instanceof RedfishError ? { messageIds: e.messageIds } : {}) },
-        } satisfies CrawlError;
+        fail(path, { status: e.status, code: e.code, message: e.message, ...(e instanceof RedfishError ? { messageIds: e.messageIds } : {}) });
       }
     };
     pump();

@@ -79,6 +79,54 @@ function diffObject(actual: JsonObject, desired: JsonObject, prefix: string, dif
   return patch;
 }
 
+/** A property `desired` names that the resource lacks, and the resource's nearest key at that level. */
+export interface MissingProperty {
+  path: string;
+  /** Dotted path of a key of the resource that looks like a typo of it (case, up to 2 edits). */
+  near?: string;
+}
+
+/**
+ * The properties `desired` names that the resource does not have (dotted paths). Below a
+ * property that is present but not an object nothing is looked for: that is a difference.
+ */
+export function missingProperties(actual: unknown, desired: JsonObject, prefix = ''): MissingProperty[] {
+  if (!isPlainObject(actual)) return [];
+  return Object.keys(desired).flatMap((key): MissingProperty[] => {
+    const want = desired[key];
+    if (Object.hasOwn(actual, key)) return isPlainObject(want) ? missingProperties(actual[key], want, `${prefix}${key}.`) : [];
+    const near = nearestKey(key, Object.keys(actual));
+    return [{ path: `${prefix}${key}`, ...(near === undefined ? {} : { near: `${prefix}${near}` }) }];
+  });
+}
+
+/** The key closest to `key` (same letters in another case first, then at most 2 edits), if any. */
+function nearestKey(key: string, keys: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  const sameCase = keys.find((k) => k.toLowerCase() === lower);
+  if (sameCase !== undefined) return sameCase;
+  let best: { key: string; distance: number } | undefined;
+  for (const k of keys) {
+    if (Math.abs(k.length - key.length) > 2) continue;
+    const distance = editDistance(lower, k.toLowerCase());
+    if (distance <= 2 && (!best || distance < best.distance)) best = { key: k, distance };
+  }
+  return best?.key;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min((previous[j] as number) + 1, (row[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length] as number;
+}
+
 /**
  * The part of `actual` that `desired` asks about: the same keys, nested objects as requested.
  * A property the resource lacks is left out; a non-object where an object was asked for is shown

@@ -131,6 +131,11 @@ export class IloClient extends RedfishClient {
     this.connection = connection;
   }
 
+  /** Which iLO (its `https://host:port` over HTTPS, null in-band) and which user (null without a password login). */
+  get target(): { url: string | null; username: string | null } {
+    return { url: this.connection?.path === 'https' ? this.#transport.description : null, username: this.#options.username ?? null };
+  }
+
   /** Where requests go: `https://…` or the CHIF channel. */
   get transportDescription(): string {
     return `${this.#transport.kind} ${this.#transport.description}`;

@@ -16,6 +16,7 @@ import {
   UsageError,
 } from '../errors.js';
 import type { HttpMethod, Transport, TransportResponse } from '../transport/index.js';
+import { withRequestLog } from './request-log.js';
 import { bodyText, dig, envelopeMessages, hasMessage, isJsonObject, parseJsonBody } from './envelope.js';
 import { deleteSession, DOCUMENTED_SESSIONS_PATH, goneByAuthority, goneByToken, isSessionsCollection, sessionPathOf } from './session-path.js';
 
@@ -87,6 +88,12 @@ export interface SessionRequest {
 const SERVICE_ROOT = '/redfish/v1/';
 const LOGIN_RETRIES_WHEN_BUSY = 3;
 /**
+ * A login without an answer for this long is most likely held by the iLO's authentication failure
+ * delay (AccountService `Oem.Hpe.AuthFailureDelayTimeSeconds`, 10 s by default, after
+ * `AuthFailuresBeforeDelay` failures): said once, so that the wait does not look like a hang.
+ */
+export const LOGIN_WAIT_NOTICE_MS = 2_000;
+/**
  * Re-logins back off: the n-th login since the iLO last accepted a token waits 2^(n-2) s after the
  * previous one (the first is at once), at most RELOGIN_BACKOFF_MAX_MS. An iLO that answers 401 to
  * everything, or a password changed under `serve`, then costs a handful of logins, not one per
@@ -139,7 +146,7 @@ export class Session {
   readonly #kill = new AbortController();
 
   constructor(options: SessionOptions) {
-    this.#transport = options.transport;
+    this.#transport = withRequestLog(options.transport, options.logger);
     this.#credentials = options.credentials;
     this.#external = options.externalLogin;
     this.#log = options.logger;
@@ -372,13 +379,22 @@ export class Session {
       this.#loginUnanswered = true;
       this.#loginStart = { user: credentials?.username ?? null, at: Date.now() };
       this.#notify('loginStarted', this.#loginStart);
-      const response = await this.#transport.request({
-        method: 'POST',
-        path: collection,
-        headers: { 'Content-Type': 'application/json' },
-        body,
-        signal: this.#kill.signal,
-      });
+      const notice = setTimeout(
+        () => this.#log?.warn({ waitedMs: LOGIN_WAIT_NOTICE_MS }, `the login has had no answer for ${LOGIN_WAIT_NOTICE_MS / 1000} s: the iLO delays logins after failed attempts; waiting`),
+        LOGIN_WAIT_NOTICE_MS,
+      );
+      let response: TransportResponse;
+      try {
+        response = await this.#transport.request({
+          method: 'POST',
+          path: collection,
+          headers: { 'Content-Type': 'application/json' },
+          body,
+          signal: this.#kill.signal,
+        });
+      } finally {
+        clearTimeout(notice);
+      }
       this.#loginUnanswered = false;
       // Record what the iLO made before anything that could throw.
       if (response.status >= 200 && response.status < 300) {

@@ -424,6 +424,38 @@ describe.each(['https', 'chif'] as const)('over %s', (transport) => {
       expectNoSessions();
     });
 
+    it('--check of a property the resource lacks: exit 6 naming it (and the likely key), not "would change"; nothing sent but the GET', async () => {
+      const baseline = await getCost();
+      const before = sent();
+      const r = await cli(['set', '--check', SYSTEM, 'AssetTag=x', 'Boot.BootSourceOverideTarget=Pxe', 'Frobnicate=1']);
+      expect(r.code, r.stderr).toBe(6);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        `ilo-agent: ${SYSTEM} has no Boot.BootSourceOverideTarget (did you mean Boot.BootSourceOverrideTarget?), Frobnicate: --check cannot match a property the resource lacks (misspelt, or not on this iLO)\n`,
+      );
+      expect(sent() - before).toBe(baseline);
+      expectNoSessions();
+    });
+
+    it('--data-file FILE and --data-file - (standard input) give the desired object', async () => {
+      const fromFile = await cli(['set', SYSTEM, '--data-file', tempFile('desired.json', JSON.stringify({ AssetTag: `file-${transport}` }))]);
+      expect(fromFile.code, fromFile.stderr).toBe(0);
+      expect(JSON.parse(fromFile.stdout).after).toEqual({ AssetTag: `file-${transport}` });
+      expect((await direct()).AssetTag).toBe(`file-${transport}`);
+      const fromStdin = await cli(['set', '--check', SYSTEM, '--data-file', '-'], JSON.stringify({ AssetTag: `file-${transport}` }));
+      expect(fromStdin.code, fromStdin.stderr).toBe(0);
+      expect(JSON.parse(fromStdin.stdout).changed).toBe(false);
+      const before = sent();
+      const both = await cli(['set', SYSTEM, '--data', '{}', '--data-file', tempFile('d.json', '{}')]);
+      expect(both.code).toBe(2);
+      expect(both.stderr).toMatch(/give the properties with --data or --data-file, not both/);
+      const notObject = await cli(['set', SYSTEM, '--data-file', tempFile('list.json', '[1]')]);
+      expect(notObject.code).toBe(2);
+      expect(notObject.stderr).toMatch(/--data-file must be a JSON object/);
+      expect(sent()).toBe(before);
+      expectNoSessions();
+    });
+
     it('a property the iLO rejects: exit 6 with its MessageId on stderr, nothing applied', async () => {
       const old = (await direct()).AssetTag;
       const r = await cli(['set', SYSTEM, 'AssetTag=rejected', 'Frob=1']);

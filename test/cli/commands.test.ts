@@ -673,7 +673,8 @@ describe('failures and their exit codes', () => {
 
 describe('password sources', () => {
   const SECRET = 'Zq9-canary-secret';
-  const f = simulatorFor({ users: { canary: SECRET } });
+  const WIDE = 'Zq9-pässwörd-€😀'; // beyond ASCII and beyond 16 bits: each encoding really decoded
+  const f = simulatorFor({ users: { canary: SECRET, wide: WIDE } });
   const USER = { ILO_USERNAME: 'canary' };
   const get = () => [...f.target(), 'get', '/redfish/v1/Systems/1'];
 
@@ -696,6 +697,44 @@ describe('password sources', () => {
     const r = await cli([...get(), '--password-stdin'], { env: USER, stdin: `${SECRET}\nnot the password\n` });
     expect(r.stderr).toBe('');
     expectOk(r);
+  });
+
+  // Windows tools: Notepad's UTF-8 with a byte-order mark, PowerShell 5.1's `Out-File` UTF-16 LE.
+  const utf16le = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+  it.each([
+    ['UTF-8 with a byte-order mark', () => Buffer.from(`\ufeff${WIDE}\r\n`)],
+    ['UTF-16 LE with its mark', () => utf16le(`${WIDE}\r\n`)],
+    ['UTF-16 BE with its mark', () => utf16le(`${WIDE}\r\n`).swap16()],
+  ])('--password-file in %s: the login succeeds', async (_name, bytes) => {
+    const file = join(TMP, `${++tmpCount}-password`);
+    writeFileSync(file, bytes());
+    const r = await cli([...get(), '--password-file', file], { env: { ILO_USERNAME: 'wide' } });
+    expect(r.stderr).toBe('');
+    expectOk(r);
+    expect(r.stdout + r.stderr).not.toContain(WIDE);
+  });
+
+  it('--password-stdin in UTF-16 LE with its mark: the login succeeds', async () => {
+    const r = await cli([...get(), '--password-stdin'], { env: { ILO_USERNAME: 'wide' }, stdin: utf16le(`${WIDE}\r\n`) });
+    expect(r.stderr).toBe('');
+    expectOk(r);
+  });
+
+  it('a password file that is not UTF-8 (Latin-1), or UTF-16 without its mark: exit 2 naming the encoding, nothing sent, no password shown', async () => {
+    for (const [bytes, message] of [
+      [Buffer.from('Zq9-pässwörd\n', 'latin1'), /is not valid UTF-8 text \(nor UTF-16 with a byte-order mark\)/],
+      [Buffer.from(`${WIDE}\n`, 'utf16le'), /holds NUL characters: UTF-16 without a byte-order mark\?/],
+    ] as const) {
+      const file = join(TMP, `${++tmpCount}-password`);
+      writeFileSync(file, bytes);
+      const before = sent(f.sim);
+      const r = await cli([...get(), '--password-file', file], { env: { ILO_USERNAME: 'wide' } });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain(file);
+      expect(r.stdout + r.stderr).not.toMatch(/Zq9|pässw|€/);
+      expect(sent(f.sim)).toBe(before);
+    }
   });
 
   it('-p works but warns that it is visible to other users', async () => {

@@ -37,7 +37,9 @@ describe('crawl (the walk itself, against a made-up client)', () => {
         return { '@odata.id': path };
       },
     } as Parameters<typeof crawl>[0];
-    const result = await crawl(client, '/redfish/v1');
+    const told: string[] = [];
+    const result = await crawl(client, '/redfish/v1', { onFailure: (path, failure) => told.push(`${path} ${failure.code}`) });
+    expect(told.sort()).toEqual(ODD.map((link) => `${link} E_INPUT`).sort());
     expect(asked.sort()).toEqual(['/redfish/v1', '/redfish/v1/Fine']);
     expect(Object.keys(result).sort()).toEqual(['/redfish/v1', '/redfish/v1/Fine', ...ODD].sort());
     for (const link of ODD) expect(result[link], link).toEqual({ error: { code: 'E_INPUT', message: expect.stringMatching(/^not followed: /) } });
@@ -110,16 +112,26 @@ describe.each(['https', 'chif'] as const)('crawl over %s', (transport) => {
     expect(sim.sessions()).toEqual([]);
   });
 
-  it('collects errors on single resources instead of failing, and writes --out FILE', async () => {
+  it('a resource that fails: recorded in the output (--out FILE), named on stderr, exit 6; --allow-partial exits 0', async () => {
     const run = await start();
     sim.faults.inject({ type: 'status503', method: 'GET', path: '/redfish/v1/Chassis/1', times: 0 });
-    const out = join(dir, `out${n}.json`);
-    const r = await run(['--out', out, '--concurrency', '2']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe('');
-    const result = JSON.parse(readFileSync(out, 'utf8')) as Record<string, { error?: { status: number; messageIds: string[] } }>;
-    expect(result['/redfish/v1/Chassis/1']?.error).toMatchObject({ status: 503, messageIds: ['Base.1.18.ServiceTemporarilyUnavailable'] });
-    expect(result['/redfish/v1/Systems/1']?.error).toBeUndefined();
+    sim.faults.inject({ type: 'status404', method: 'GET', path: '/redfish/v1/Managers/1', times: 0 });
+    for (const allowPartial of [false, true]) {
+      const out = join(dir, `out${n}-${allowPartial}.json`);
+      const r = await run(['--out', out, '--concurrency', '2', ...(allowPartial ? ['--allow-partial'] : [])]);
+      expect(r.code, r.stderr).toBe(allowPartial ? 0 : 6);
+      expect(r.stdout).toBe('');
+      const result = JSON.parse(readFileSync(out, 'utf8')) as Record<string, { error?: { status: number; messageIds: string[] } }>;
+      expect(result['/redfish/v1/Chassis/1']?.error).toMatchObject({ status: 503, messageIds: ['Base.1.18.ServiceTemporarilyUnavailable'] });
+      expect(result['/redfish/v1/Systems/1']?.error).toBeUndefined();
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines.filter((l) => /^ilo-agent: crawl: \/redfish/.test(l)).sort()).toEqual([
+        expect.stringMatching(/^ilo-agent: crawl: \/redfish\/v1\/Chassis\/1: GET \/redfish\/v1\/Chassis\/1 answered 503 .*ServiceTemporarilyUnavailable/),
+        expect.stringMatching(/^ilo-agent: crawl: \/redfish\/v1\/Managers\/1: GET \/redfish\/v1\/Managers\/1 answered 404/),
+      ]);
+      const count = Object.keys(result).length;
+      expect(lines.at(-1)).toBe(`ilo-agent: crawl: 2 of ${count} resources failed (each recorded in the output as {"error": …})${allowPartial ? '' : '; --allow-partial exits 0 for such a result'}`);
+    }
     expect(sim.sessions()).toEqual([]);
   });
 
@@ -130,7 +142,7 @@ describe.each(['https', 'chif'] as const)('crawl over %s', (transport) => {
     expect(sim.state().counters.requests).toBe(0);
   });
 
-  it('a tree with odd links: each is an error entry in the output, the rest is walked, exit 0', async () => {
+  it('a tree with odd links: each is an error entry in the output and a line on stderr, the rest is walked, exit 6', async () => {
     const tree = join(dir, `odd${n}`);
     const put = (uri: string, body: object) => {
       const folder = join(tree, ...uri.split('/').filter(Boolean));
@@ -148,10 +160,13 @@ describe.each(['https', 'chif'] as const)('crawl over %s', (transport) => {
     put('/redfish/v1/Things/1', { Id: '1' });
     const run = await start({ mockupDir: tree });
     const r = await run([]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(6);
     const result = JSON.parse(r.stdout) as Record<string, { error?: { code: string } }>;
-    for (const link of odd) expect(result[link]?.error?.code, link).toBe('E_INPUT');
+    for (const link of odd) {
+      expect(result[link]?.error?.code, link).toBe('E_INPUT');
+      expect(r.stderr).toContain(`ilo-agent: crawl: ${link}: not followed: `);
+    }
+    expect(r.stderr).toMatch(/crawl: 5 of \d+ resources failed/);
     expect(result['/redfish/v1/Things/1']).toMatchObject({ Id: '1' });
     expect(sim.sessions()).toEqual([]);
   });
@@ -167,8 +182,9 @@ describe.each(['https', 'chif'] as const)('crawl over %s', (transport) => {
 
   it.skipIf(!mockupDir)(mockupDir ? `walks the iLO 6 DL380a mockup (${MOCKUP})` : skipReason(MOCKUP), async () => {
     const run = await start({ mockupDir });
-    const r = await run(['--concurrency', '8']);
-    expect(r.code).toBe(0);
+    // The mockup holds links the iLO answers 404 for (sessions, certificates): named, but allowed here.
+    const r = await run(['--concurrency', '8', '--allow-partial']);
+    expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(Object.keys(result).length).toBeGreaterThan(1500);
     expect(sim.sessions()).toEqual([]);

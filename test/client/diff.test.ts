@@ -1,7 +1,7 @@
 // The pure desired-state module behind `ilo-agent set`: parsing key=value, building the desired
 // object, comparing it with a resource, and what a PATCH would leave.
 import { describe, expect, it } from 'vitest';
-import { applyPatch, buildDesired, deepEqual, diffResource, isWriteOnly, masked, parseAssignment, project, writeOnlyPaths, type JsonObject } from '../../src/client/index.js';
+import { applyPatch, buildDesired, deepEqual, diffResource, isWriteOnly, masked, missingProperties, parseAssignment, project, writeOnlyPaths, type JsonObject } from '../../src/client/index.js';
 import { inexactNumber } from '../../src/client/exact-numbers.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { seededRandom } from '../helpers/random.js';
@@ -281,3 +281,24 @@ function thrown(fn: () => unknown): Error {
   }
   throw new Error('expected a throw');
 }
+
+describe('missingProperties', () => {
+  const resource = { AssetTag: '', Boot: { BootSourceOverrideTarget: 'None', BootSourceOverrideEnabled: 'Disabled' }, Oem: null, Attributes: { WorkloadProfile: 'GeneralPowerEfficientCompute' } };
+
+  it('names what the resource lacks, nested, with the key a typo most likely meant', () => {
+    expect(missingProperties(resource, { AssetTag: 'x', Boot: { BootSourceOverideTarget: 'Pxe' } })).toEqual([{ path: 'Boot.BootSourceOverideTarget', near: 'Boot.BootSourceOverrideTarget' }]);
+    expect(missingProperties(resource, { assettag: 'x', Attributes: { WorkloadProfle: 'Virtualization' }, Frobnicate: 1 })).toEqual([
+      { path: 'assettag', near: 'AssetTag' },
+      { path: 'Attributes.WorkloadProfle', near: 'Attributes.WorkloadProfile' },
+      { path: 'Frobnicate' },
+    ]);
+  });
+
+  it('a present property is never missing, whatever its value (null, a non-object where an object is asked)', () => {
+    expect(missingProperties(resource, { Oem: { Hpe: { X: 1 } }, AssetTag: { a: 1 }, Boot: { BootSourceOverrideTarget: 'Pxe' } })).toEqual([]);
+  });
+
+  it('inherited names are not properties', () => {
+    expect(missingProperties({}, JSON.parse('{"constructor":1,"__proto__":{"a":1}}') as JsonObject).map((m) => m.path).sort()).toEqual(['__proto__', 'constructor']);
+  });
+});

@@ -24,7 +24,7 @@ export interface Running {
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Written to the child's stdin (then closed); without it stdin is /dev/null. */
-  stdin?: string;
+  stdin?: string | Buffer;
   cwd?: string;
   /** Run as this user and group (needs root). */
   uid?: number;

@@ -4,6 +4,7 @@ import { checkMethod, checkNotSessionPost, checkPath, parseJsonInput, toRedfishE
 import { InvalidInputError, UsageError } from '../../errors.js';
 import { parseJsonBody } from '../../session/index.js';
 import type { CommandContext } from '../context.js';
+import { readDataFile } from '../data-file.js';
 import { outputFormat, printResult } from '../output.js';
 import { printBody, refuseWithInclude, valueOptions, withValueOptions, type Shown } from './show-body.js';
 
@@ -37,10 +38,7 @@ export function rawCommand(ctx: CommandContext): Command {
     if (flags.data !== undefined && flags.dataFile !== undefined) throw new UsageError('give the body with --data or --data-file, not both');
     let body: unknown;
     if (flags.data !== undefined) body = parseJsonInput(flags.data, '--data');
-    if (flags.dataFile !== undefined) {
-      const text = flags.dataFile === '-' ? await ctx.connector.readStdin('the request body (--data-file -)') : readBodyFile(flags.dataFile, '--data-file');
-      body = parseJsonInput(text, flags.dataFile === '-' ? 'the body on standard input' : flags.dataFile);
-    }
+    if (flags.dataFile !== undefined) body = await readDataFile(ctx.connector, flags.dataFile, 'the request body');
     if (body !== undefined && !['POST', 'PATCH', 'PUT'].includes(verb)) throw new UsageError(`${verb} takes no body`);
     await sendRaw(ctx, command, verb, path, body, flags.include ? 'include' : shown);
   });

@@ -2,14 +2,16 @@
 // only what differs, read back. `--check` changes nothing and says by its exit status (0 / 10)
 // whether a run would change anything.
 import { Command } from 'commander';
-import { applyPatch, buildDesired, checkPath, diffResource, isPlainObject, masked, parseAssignment, parseJsonInput, project, writeOnlyPaths, type JsonObject } from '../../client/index.js';
-import { InvalidInputError, UsageError } from '../../errors.js';
+import { applyPatch, buildDesired, checkPath, diffResource, isPlainObject, masked, missingProperties, parseAssignment, parseJsonInput, project, writeOnlyPaths, type JsonObject } from '../../client/index.js';
+import { IloAgentError, InvalidInputError, UsageError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
+import { readDataFile } from '../data-file.js';
 import { CommandOutcome, EXIT_WOULD_CHANGE } from '../exit-codes.js';
 import { outputFormat, printResult } from '../output.js';
 
 interface SetFlags {
   data?: string;
+  dataFile?: string;
   check?: boolean;
 }
 
@@ -25,21 +27,24 @@ export function setCommand(ctx: CommandContext): Command {
     .argument('<path>', 'a Redfish path, e.g. /redfish/v1/Systems/1')
     .argument('[assignments...]', 'key=value; the key may be dotted (Boot.BootSourceOverrideTarget=Pxe), the value is JSON if it parses, else a string')
     .option('--data <json>', 'the desired properties as a JSON object (key=value pairs apply on top)')
-    .option('--check', 'change nothing: exit 0 when the resource matches, 10 when a run would change it')
+    .option('--data-file <file>', 'the same JSON object from FILE, or from standard input with -')
+    .option('--check', 'change nothing: exit 0 when the resource matches, 10 when a run would change it, 6 when it lacks a property named')
     .action(async (path: string, assignments: string[], flags: SetFlags, command: Command) => {
       // Everything is checked before the login: nothing half-validated is sent.
       checkPath(path);
-      if (assignments.length === 0 && flags.data === undefined) {
-        throw new UsageError('nothing to set: give key=value pairs (e.g. Boot.BootSourceOverrideTarget=Pxe) and/or --data JSON');
+      if (flags.data !== undefined && flags.dataFile !== undefined) throw new UsageError('give the properties with --data or --data-file, not both');
+      if (assignments.length === 0 && flags.data === undefined && flags.dataFile === undefined) {
+        throw new UsageError('nothing to set: give key=value pairs (e.g. Boot.BootSourceOverrideTarget=Pxe) and/or --data JSON (--data-file FILE)');
       }
       let base: JsonObject | undefined;
-      if (flags.data !== undefined) {
-        const data = parseJsonInput(flags.data, '--data');
-        if (!isPlainObject(data)) throw new InvalidInputError('--data must be a JSON object of the properties to set, e.g. {"AssetTag":"rack-42"}');
+      if (flags.data !== undefined || flags.dataFile !== undefined) {
+        const option = flags.data !== undefined ? '--data' : '--data-file';
+        const data = flags.data !== undefined ? parseJsonInput(flags.data, '--data') : await readDataFile(ctx.connector, flags.dataFile as string, 'the properties');
+        if (!isPlainObject(data)) throw new InvalidInputError(`${option} must be a JSON object of the properties to set, e.g. {"AssetTag":"rack-42"}`);
         base = data;
       }
       const desired = buildDesired(base, assignments.map(parseAssignment));
-      if (Object.keys(desired).length === 0) throw new InvalidInputError('nothing to set: --data is an empty object');
+      if (Object.keys(desired).length === 0) throw new InvalidInputError(`nothing to set: ${flags.dataFile !== undefined ? '--data-file' : '--data'} is an empty object`);
       const writeOnly = writeOnlyPaths(desired);
       if (flags.check && writeOnly.length > 0) {
         // It would never match, and a guard that always says "would change" re-sets it every run.
@@ -51,6 +56,15 @@ export function setCommand(ctx: CommandContext): Command {
 
       const { result, pending } = await ctx.connector.withClient(command, async (client) => {
         const current = await client.get(path);
+        if (flags.check) {
+          // A property the resource lacks can never match: a typo would read "would change" on
+          // every run of a guard, and the real `set` would then fail. An error, not a drift.
+          const missing = missingProperties(current, desired);
+          if (missing.length > 0) {
+            const named = missing.map((m) => (m.near ? `${m.path} (did you mean ${m.near}?)` : m.path)).join(', ');
+            throw new IloAgentError(`${path} has no ${named}: --check cannot match a property the resource lacks (misspelt, or not on this iLO)`, 'E_REDFISH');
+          }
+        }
         const difference = diffResource(current, desired);
         if (difference.matches) return { result: { changed: false, before: difference.before, after: difference.before }, pending: [] };
         if (flags.check) {
