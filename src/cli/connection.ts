@@ -49,6 +49,11 @@ export interface Connector {
   withOwnSession<T>(command: Command, work: (client: IloClient) => Promise<T>): Promise<T>;
   /** Reads all of stdin once (for a body or a password); a second reader is a usage error. */
   readStdin(purpose: string): Promise<string>;
+  /**
+   * The options of a command about this host's own iLO and secrets (`appaccount`): in-band only
+   * (--url / ILO_URL and --agent refused), and a password never from argv (-p refused).
+   */
+  localOptions(command: Command, what: string): Promise<ConnectOptions>;
 }
 
 export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: () => Logger; lifecycle: Lifecycle }): Connector {
@@ -156,6 +161,17 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       } finally {
         await client.close();
       }
+    },
+    async localOptions(command, what) {
+      const flags = command.optsWithGlobals<GlobalFlags>();
+      if (flags.password !== undefined) {
+        throw new UsageError(`${what} takes no password on the command line (-p/--password: other users see argv): use ILO_PASSWORD, --password-file FILE or --password-stdin`);
+      }
+      if (flags.url || deps.env.ILO_URL) {
+        throw new UsageError(`${what} works on this host's own iLO only (its TPM operations are local): --url / ILO_URL do not go with it`);
+      }
+      if (flags.agent) throw new UsageError(`${what} opens its own session: --agent does not go with it`);
+      return connectOptions(flags);
     },
     async withOwnSession(command, work) {
       return withSession(await connectOptions(command.optsWithGlobals<GlobalFlags>()), work);

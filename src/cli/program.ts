@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import type { Logger } from '../log/logger.js';
+import { appAccountCommand } from './commands/appaccount.js';
 import { batchCommand } from './commands/batch.js';
 import { crawlCommand } from './commands/crawl.js';
 import { getCommand } from './commands/get.js';
@@ -55,7 +56,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycl
     (logger ??= createLogger((program.opts<{ logLevel?: LevelWithSilent }>().logLevel ?? defaultLevel) as LevelWithSilent, { pretty: io.stderr.isTTY === true }));
 
   const ctx: CommandContext = { io, lifecycle, logger: getLogger, connector: createConnector({ io, env, logger: () => getLogger(), lifecycle }) };
-  for (const command of [getCommand(ctx), rawCommand(ctx), batchCommand(ctx), setCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), crawlCommand(ctx), serveCommand(ctx), simulateCommand(ctx)]) {
+  for (const command of [getCommand(ctx), rawCommand(ctx), batchCommand(ctx), setCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), crawlCommand(ctx), serveCommand(ctx), appAccountCommand(ctx), simulateCommand(ctx)]) {
     program.addCommand(command);
   }
   configureAll(program, io);

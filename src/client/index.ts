@@ -9,3 +9,5 @@ export { applyPatch, buildDesired, deepEqual, diffResource, isPlainObject, isWri
 export type { Assignment, Difference, JsonObject, JsonValue } from './diff.js';
 export { crawl, linksOf, DEFAULT_MAX_RESOURCES } from './crawl.js';
 export type { CrawlOptions, CrawlError } from './crawl.js';
+export { appAccountStatus, createAppAccount, deleteAppAccount, maskAppId, requireRoot, APP_ACCOUNTS_PATH } from './app-accounts.js';
+export type { AppAccountStatus, CreateResult, DeleteResult, StatusVerdict } from './app-accounts.js';
