@@ -9,9 +9,10 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { client } from '../helpers/https-client.js';
-import { killLive, runToEnd, type RunOptions } from '../helpers/cli.js';
+import { killLive, runCli, runToEnd, type RunOptions } from '../helpers/cli.js';
 import { AS_ROOT, plantLibrary } from '../helpers/planted-library.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
+import { until } from '../helpers/wait.js';
 
 const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 const PASSWORD = 'appaccount-S3cret!';
@@ -31,6 +32,7 @@ afterAll(() => {
 });
 afterEach(async () => {
   killLive();
+  sim?.faults.release();
   try {
     // Every case: the one password session (if any) was deleted.
     expect(sim?.sessions() ?? []).toEqual([]);
@@ -379,4 +381,37 @@ describe('appaccount as a user other than root', () => {
     }
   });
   it.skipIf(AS_ROOT)('SKIPPED: not root, so the CLI cannot be spawned as nobody', () => undefined);
+});
+
+describe('appaccount and signals: the one session is deleted', () => {
+  it.each([
+    ['status', 'SIGTERM', 143],
+    ['create', 'SIGINT', 130],
+    ['delete', 'SIGHUP', 129],
+  ] as const)('%s stopped by %s while the iLO holds the AppAccounts GET: exit %i, no session left', async (sub, signal, exit) => {
+    const s = await start(sub === 'create' ? { appAccount: 'absent' } : {});
+    const before = s.app.accounts();
+    s.faults.inject({ type: 'hang', method: 'GET', path: APP_ACCOUNTS });
+    const args = sub === 'status' ? [sub] : [sub, CONFIRM];
+    const r = runCli([...trust(s), '-u', 'Administrator', 'appaccount', ...args], { env: env(s, creds) });
+    await until(() => s.faults.held === 1 || r.child.exitCode !== null, 'the AppAccounts GET is held', 20_000);
+    expect(s.faults.held, r.stderr()).toBe(1);
+    expect(s.sessions()).toEqual([expect.objectContaining({ user: 'Administrator', transport: 'vnic' })]);
+    r.signal(signal);
+    const { code } = await r.exited;
+    expect(code).toBe(exit);
+    expect(r.stdout()).toBe('');
+    expect(r.stderr()).not.toMatch(NO_STACK);
+    // Deleted by the CLI itself while the GET is still held.
+    expect(s.faults.held).toBe(1);
+    expect(s.sessions()).toEqual([]);
+    if (sub === 'delete') {
+      // The token goes first (as iLOrest does); the iLO's member was not reached.
+      expect(s.app.accounts()).toEqual({ tpm: [], ilo: before.ilo });
+      expect(s.app.counters()).toMatchObject({ deleteWithCreds: 1 });
+    } else {
+      expect(s.app.accounts()).toEqual(before);
+      expect(s.app.counters()).toMatchObject({ generate: 0, delete: 0, deleteWithCreds: 0 });
+    }
+  }, 60_000);
 });
