@@ -7,6 +7,7 @@ import { openAgentClient } from '../agent/index.js';
 import { protectSecrets, withSession, type ConnectedClient, type ConnectOptions, type IloClient } from '../client/index.js';
 import { InvalidInputError, UsageError } from '../errors.js';
 import type { Lifecycle } from './lifecycle.js';
+import { canPrompt, promptPassword } from './password-prompt.js';
 
 export interface GlobalFlags {
   url?: string;
@@ -76,7 +77,7 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
     const passwordGiven = flags.passwordStdin || flags.passwordFile !== undefined || flags.password !== undefined;
     if (!username && passwordGiven) throw new UsageError('a password was given without a user name (--username)');
     // In-band in the production state needs no credentials; when a user is named, a password is too.
-    const password = username ? await readPassword(flags) : undefined;
+    const password = username ? await readPassword(flags, username) : undefined;
     // From here the process holds secrets (the password, soon a token): out of environ, no core
     // files. Not awaited: its costly part runs while the login is on the wire.
     void protectSecrets().then(({ failed }) => {
@@ -121,7 +122,7 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
     };
   };
 
-  const readPassword = async (flags: GlobalFlags): Promise<string> => {
+  const readPassword = async (flags: GlobalFlags, username: string): Promise<string> => {
     const explicit = [flags.passwordStdin && '--password-stdin', flags.passwordFile && '--password-file', flags.password !== undefined && '--password'].filter(Boolean);
     if (explicit.length > 1) throw new UsageError(`give the password one way only (got ${explicit.join(' and ')})`);
     const fromEnv = deps.env.ILO_PASSWORD;
@@ -139,11 +140,14 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
     } else if (flags.password !== undefined) {
       deps.io.stderr.write('ilo-agent: warning: a password on the command line is visible to other users of this machine; prefer ILO_PASSWORD, --password-file or --password-stdin\n');
       password = flags.password;
-    } else {
+    } else if (fromEnv) {
       password = fromEnv;
+    } else if (canPrompt(deps.io)) {
+      // A person at a terminal: asked, without echo (stdin and stderr are both the terminal).
+      password = await promptPassword(deps.io, `Password for ${username}: `, deps.lifecycle.signal);
     }
     if (password === undefined || password === '') {
-      throw new UsageError('no password: set ILO_PASSWORD, or use --password-file FILE or --password-stdin');
+      throw new UsageError('no password: set ILO_PASSWORD, or use --password-file FILE or --password-stdin (or run on a terminal to be asked)');
     }
     return password;
   };
