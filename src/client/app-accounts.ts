@@ -259,6 +259,7 @@ export async function createAppAccount(options: ConnectOptions): Promise<CreateR
     if (tpm.rc !== 0) throw new AppAccountError(`HPE's library could not check the TPM for iLOrest's application account (AppIdExistsinTPM answered ${tpm.rc}); nothing was changed`, { libraryCode: tpm.rc });
     let orphanDeleted: string | null = null;
     const before = ilorestIn(await iloAccounts(client));
+    if (tpm.exists) await refuseUnusable(manage, before !== undefined);
     if (!tpm.exists && before) {
       log?.info({ member: before.path }, 'deleting the orphaned iLOrest application account in the iLO (no token in the TPM)');
       await client.delete(before.path);
@@ -275,8 +276,7 @@ export async function createAppAccount(options: ConnectOptions): Promise<CreateR
     }
     const after = ilorestIn(await iloAccounts(client)) ?? null;
     if (rc === RC.alreadyExists) {
-      const stale = after ? '' : '; but the iLO has no iLOrest account: remove the token with "ilo-agent appaccount delete --confirm-ilorest-account", then create again';
-      return { result: 'already-exists', libraryCode: rc, message: `iLOrest's application account already exists on this host (GenerateAppToken answered -55): nothing was changed${stale}`, orphanDeleted, ilo: after };
+      return { result: 'already-exists', libraryCode: rc, message: 'iLOrest\'s application account already exists on this host (GenerateAppToken answered -55): nothing was changed', orphanDeleted, ilo: after };
     }
     const auto = rc === RC.autoProvisioning ? ' (GenerateAppToken answered +1: TPM auto-provisioning, the OS manages the TPM owner key)' : '';
     return {
@@ -287,6 +287,26 @@ export async function createAppAccount(options: ConnectOptions): Promise<CreateR
       ilo: after,
     };
   });
+}
+
+/**
+ * A token that is there but cannot log in is no "already exists": an inactive one (CompareAppIds
+ * -62), or one whose iLO account is gone. Said before anything is changed.
+ */
+async function refuseUnusable(manage: AppAccountManagement, inIlo: boolean): Promise<void> {
+  if (!inIlo) {
+    throw new AppAccountError(
+      'this host\'s TPM holds iLOrest\'s token but the iLO has no account for it: remove the token with "ilo-agent appaccount delete --confirm-ilorest-account -u USER", then create again; nothing was changed',
+    );
+  }
+  if (manage.missing.includes('CompareAppIds')) return;
+  const { rc } = await manage.compareAppIds(APPID, APPNAME, SALT);
+  if (rc === RC.inactive) {
+    throw new AppAccountError(
+      'iLOrest\'s application account exists but its token is inactive or expired (CompareAppIds answered -62): reactivate it with "ilorest appaccount reactivate --self -u USER -p PASSWORD", or delete it ("ilo-agent appaccount delete --confirm-ilorest-account -u USER") and create it again; nothing was changed',
+      { libraryCode: rc },
+    );
+  }
 }
 
 // ---- delete ---------------------------------------------------------------------------------

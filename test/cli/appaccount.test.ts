@@ -165,6 +165,14 @@ describe('appaccount status (read-only)', () => {
     expect(s.state().counters.requests).toBe(0);
   });
 
+  it('an iLO 6: verdict not-ilo7 with the generation; nothing else asked', async () => {
+    const s = await start({ profile: 'ilo6' });
+    const r = await appaccount(s, ['status']);
+    expect(r.code).toBe(0);
+    expect(json(r.stdout)).toMatchObject({ verdict: 'not-ilo7', generation: 6, detectIlo: { rc: 0, iloType: 6 }, tokenInTpm: null });
+    expect(s.app.counters()).toMatchObject({ detect: 1, exists: 0, compare: 0 });
+  });
+
   it('the vNIC listener down (ReadyToUse fails): verdict vnic-not-ready; the iLO side not tried', async () => {
     const s = await start({ appFaults: { vnicDown: true } });
     const r = await appaccount(s, ['status'], { user: true });
@@ -202,6 +210,35 @@ describe('appaccount create', () => {
     expect(json(r.stdout)).toMatchObject({ result: 'already-exists', libraryCode: -55 });
     expect(json(r.stdout).message).toMatch(/already exists.*-55/);
     expect(s.app.accounts()).toEqual(before);
+  });
+
+  it('an inactive token: exit 8, says to reactivate (CompareAppIds -62); GenerateAppToken not called, nothing changed', async () => {
+    const s = await start({ appAccount: 'inactive' });
+    const before = s.app.accounts();
+    const r = await appaccount(s, ['create', CONFIRM], { user: true });
+    expect(r.code).toBe(8);
+    expect(r.stderr).toMatch(/token is inactive or expired \(CompareAppIds answered -62\): reactivate it.*nothing was changed/);
+    expect(s.app.counters().generate).toBe(0);
+    expect(s.app.accounts()).toEqual(before);
+  });
+
+  it('a token whose iLO account is gone: exit 8, says to delete it first; nothing changed', async () => {
+    const s = await start();
+    const member = s.app.accounts().ilo[0]?.memberId as string;
+    expect((await client({ url: s.url, ca: s.ca }).call('DELETE', `${APP_ACCOUNTS}/${member}`, { basic: ['Administrator', PASSWORD] })).status).toBe(200);
+    const r = await appaccount(s, ['create', CONFIRM], { user: true });
+    expect(r.code).toBe(8);
+    expect(r.stderr).toMatch(/TPM holds iLOrest's token but the iLO has no account for it: remove the token with "ilo-agent appaccount delete/);
+    expect(s.app.counters().generate).toBe(0);
+    expect(s.app.accounts().tpm).toHaveLength(1);
+  });
+
+  it('on an iLO 6: exit 7, application accounts exist from iLO 7 on; no session', async () => {
+    const s = await start({ profile: 'ilo6' });
+    const r = await appaccount(s, ['create', CONFIRM], { user: true });
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/application accounts exist from iLO 7 on; HPE's DetectILO answered 0, type 6/);
+    expect(s.state().counters.requests).toBe(0);
   });
 
   it('a wrong password: exit 3 like a refused login, nothing created, GenerateAppToken not called', async () => {
