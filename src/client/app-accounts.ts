@@ -5,9 +5,9 @@
 // happens (withSession). HPE allows application accounts only for its own tools, so the only
 // account handled is iLOrest's (the `self_register` triple).
 import type { Logger } from 'pino';
-import { AbortedError, AppAccountError, IloAgentError, RedfishError, UsageError, VnicError } from '../errors.js';
+import { AbortedError, AppAccountError, IloAgentError, RedfishError, TimeoutError, UsageError, VnicError } from '../errors.js';
 import { isJsonObject } from '../session/index.js';
-import { ILOREST_APP_ACCOUNT, loadChifLibrary, type AppAccountBinding, type AppAccountManagement, type ChifLibrary } from '../transport/index.js';
+import { DEFAULT_TIMEOUT_MS, ILOREST_APP_ACCOUNT, loadChifLibrary, type AppAccountBinding, type AppAccountManagement, type ChifLibrary } from '../transport/index.js';
 import { withSession, type ConnectOptions, type IloClient } from './open-session.js';
 
 export const APP_ACCOUNTS_PATH = '/redfish/v1/AccountService/Oem/Hpe/AppAccounts';
@@ -118,36 +118,50 @@ function need(manage: AppAccountManagement, names: string[]): void {
   if (lacking.length > 0) throw new VnicError(`HPE's library has no ${lacking.join(', ')} (an older library: install iLOrest 7's library for application-account management)`);
 }
 
-/** A native call cannot be cut: a stop only ends the wait (the call finishes on its worker thread). */
-function stoppable<T>(call: Promise<T>, signal: AbortSignal | undefined, log: Logger | undefined, name: string, aftermath: string): Promise<T> {
-  if (!signal) return call;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      log?.warn(`stopped while HPE's ${name} ran: ${aftermath}; "ilo-agent appaccount status" shows what is there`);
-      reject(signal.reason instanceof AbortedError ? signal.reason : new AbortedError(`stopped while HPE's ${name} ran`));
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    const settle = () => signal.removeEventListener('abort', onAbort);
-    call.then(
-      (value) => {
-        settle();
-        resolve(value);
-      },
-      (error: unknown) => {
-        settle();
-        reject(error);
-      },
-    );
-  });
+/** How a command waits for HPE's library: `call(name, promise, aftermath)`. */
+type LibraryCall = <T>(name: string, call: Promise<T>, aftermath?: string) => Promise<T>;
+
+/**
+ * A native call cannot be cut: a stop or the request timeout (--timeout; the library's own
+ * timeouts are unknown) only ends the wait, and the call finishes on its worker thread. So the
+ * session is deleted at once on a signal, and what the call may have changed is said.
+ */
+function libraryCalls(options: ConnectOptions): LibraryCall {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return <T>(name: string, call: Promise<T>, aftermath = 'it changes nothing'): Promise<T> => {
+    const expired = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, expired]) : expired;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        const stopped = options.signal?.aborted === true;
+        const said = `HPE's ${name} ${stopped ? 'was still running when ilo-agent was stopped' : `gave no answer within ${Math.ceil(timeoutMs / 1000)} s`}: ${aftermath}; "ilo-agent appaccount status" shows what is there`;
+        if (!stopped) return reject(new TimeoutError(said));
+        options.logger?.warn(said);
+        reject(options.signal?.reason instanceof AbortedError ? options.signal.reason : new AbortedError(said));
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const settle = () => signal.removeEventListener('abort', onAbort);
+      call.then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
+    });
+  };
 }
 
 /** DetectILO; anything but an iLO 7 (or later) with its vNIC up is an error for create/delete. */
-async function requireIlo7(login: AppAccountBinding): Promise<void> {
-  const { rc, iloType } = await login.detectIlo(APPID);
+async function requireIlo7(login: AppAccountBinding, lib: LibraryCall): Promise<void> {
+  const { rc, iloType } = await lib('DetectILO', login.detectIlo(APPID));
   if (rc === VNIC_DISABLED.rc && iloType === VNIC_DISABLED.type) throw new VnicError(`the local iLO 7's virtual NIC is disabled (DetectILO answered ${rc}, type ${iloType}): ${ENABLE_VNIC}`, rc);
   if (rc !== 0 || iloType < 7) throw new VnicError(`application accounts exist from iLO 7 on; HPE's DetectILO answered ${rc}, type ${iloType}`, rc);
-  const ready = await login.readyToUse();
+  const ready = await lib('ReadyToUse', login.readyToUse());
   if (ready !== 0) throw new VnicError(`the iLO's virtual NIC is not ready (ReadyToUse answered ${ready}): ${ENABLE_VNIC}`, ready);
 }
 
@@ -177,7 +191,8 @@ function passwordSession<T>(options: ConnectOptions, work: (client: IloClient) =
 export async function appAccountStatus(options: ConnectOptions): Promise<AppAccountStatus> {
   const { login, manage } = await load(options);
   need(manage, ['CompareAppIds']);
-  const detect = await login.detectIlo(APPID);
+  const lib = libraryCalls(options);
+  const detect = await lib('DetectILO', login.detectIlo(APPID));
   const status: AppAccountStatus = {
     verdict: 'ready',
     explanation: '',
@@ -196,12 +211,12 @@ export async function appAccountStatus(options: ConnectOptions): Promise<AppAcco
   if (detect.rc !== 0 || detect.iloType < 7) {
     return verdict(status, 'not-ilo7', `application accounts exist from iLO 7 on; HPE's DetectILO answered ${detect.rc}, type ${detect.iloType}`);
   }
-  status.readyToUse = await login.readyToUse();
+  status.readyToUse = await lib('ReadyToUse', login.readyToUse());
   status.vnicReady = status.readyToUse === 0;
-  const tpm = await login.appIdExistsInTpm(APPID);
+  const tpm = await lib('AppIdExistsinTPM', login.appIdExistsInTpm(APPID));
   if (tpm.rc !== 0) throw new AppAccountError(`HPE's library could not check the TPM for iLOrest's application account (AppIdExistsinTPM answered ${tpm.rc})`, { libraryCode: tpm.rc });
   status.tokenInTpm = tpm.exists;
-  const compared = await manage.compareAppIds(APPID, APPNAME, SALT);
+  const compared = await lib('CompareAppIds', manage.compareAppIds(APPID, APPNAME, SALT));
   if (compared.rc !== 0 && compared.rc !== RC.noAccounts && compared.rc !== RC.inactive) {
     throw new AppAccountError(`HPE's CompareAppIds failed (it answered ${compared.rc})`, { libraryCode: compared.rc });
   }
@@ -252,20 +267,21 @@ export async function createAppAccount(options: ConnectOptions): Promise<CreateR
   if (username === undefined || password === undefined) throw new UsageError('appaccount create needs credentials: --username NAME with ILO_PASSWORD, --password-file or --password-stdin');
   const { login, manage } = await load(options);
   need(manage, ['GenerateAppToken']);
-  await requireIlo7(login);
+  const lib = libraryCalls(options);
+  await requireIlo7(login, lib);
   const log = options.logger;
   return passwordSession(options, async (client) => {
-    const tpm = await login.appIdExistsInTpm(APPID);
+    const tpm = await lib('AppIdExistsinTPM', login.appIdExistsInTpm(APPID));
     if (tpm.rc !== 0) throw new AppAccountError(`HPE's library could not check the TPM for iLOrest's application account (AppIdExistsinTPM answered ${tpm.rc}); nothing was changed`, { libraryCode: tpm.rc });
     let orphanDeleted: string | null = null;
     const before = ilorestIn(await iloAccounts(client));
-    if (tpm.exists) await refuseUnusable(manage, before !== undefined);
+    if (tpm.exists) await refuseUnusable(manage, before !== undefined, lib);
     if (!tpm.exists && before) {
       log?.info({ member: before.path }, 'deleting the orphaned iLOrest application account in the iLO (no token in the TPM)');
       await client.delete(before.path);
       orphanDeleted = before.path;
     }
-    const rc = await stoppable(manage.generateAppToken(APPID, APPNAME, SALT, username, password), options.signal, log, 'GenerateAppToken', 'the account may or may not have been created');
+    const rc = await lib('GenerateAppToken', manage.generateAppToken(APPID, APPNAME, SALT, username, password), `the account may or may not have been created${orphanDeleted ? ` (the orphan ${orphanDeleted} was deleted in the iLO before)` : ''}`);
     if (rc === RC.invalidCredentials) {
       throw new IloAgentError(`HPE's GenerateAppToken refused the user name or password (it answered -8, InvalidCredentialsError); nothing was created`, 'E_AUTH');
     }
@@ -293,14 +309,14 @@ export async function createAppAccount(options: ConnectOptions): Promise<CreateR
  * A token that is there but cannot log in is no "already exists": an inactive one (CompareAppIds
  * -62), or one whose iLO account is gone. Said before anything is changed.
  */
-async function refuseUnusable(manage: AppAccountManagement, inIlo: boolean): Promise<void> {
+async function refuseUnusable(manage: AppAccountManagement, inIlo: boolean, lib: LibraryCall): Promise<void> {
   if (!inIlo) {
     throw new AppAccountError(
       'this host\'s TPM holds iLOrest\'s token but the iLO has no account for it: remove the token with "ilo-agent appaccount delete --confirm-ilorest-account -u USER", then create again; nothing was changed',
     );
   }
   if (manage.missing.includes('CompareAppIds')) return;
-  const { rc } = await manage.compareAppIds(APPID, APPNAME, SALT);
+  const { rc } = await lib('CompareAppIds', manage.compareAppIds(APPID, APPNAME, SALT));
   if (rc === RC.inactive) {
     throw new AppAccountError(
       'iLOrest\'s application account exists but its token is inactive or expired (CompareAppIds answered -62): reactivate it with "ilorest appaccount reactivate --self -u USER -p PASSWORD", or delete it ("ilo-agent appaccount delete --confirm-ilorest-account -u USER") and create it again; nothing was changed',
@@ -320,10 +336,11 @@ export async function deleteAppAccount(options: ConnectOptions): Promise<DeleteR
   requireRoot('appaccount delete');
   const { login, manage } = await load(options);
   need(manage, [options.username === undefined ? 'DeleteAppToken' : 'DeleteAppTokenUsingCreds']);
-  await requireIlo7(login);
+  const lib = libraryCalls(options);
+  await requireIlo7(login, lib);
   const log = options.logger;
   const tpmExists = async () => {
-    const tpm = await login.appIdExistsInTpm(APPID);
+    const tpm = await lib('AppIdExistsinTPM', login.appIdExistsInTpm(APPID));
     if (tpm.rc !== 0) throw new AppAccountError(`HPE's library could not check the TPM for iLOrest's application account (AppIdExistsinTPM answered ${tpm.rc})`, { libraryCode: tpm.rc });
     return tpm.exists;
   };
@@ -331,7 +348,7 @@ export async function deleteAppAccount(options: ConnectOptions): Promise<DeleteR
     const { username, password } = options;
     const name = withCreds ? 'DeleteAppTokenUsingCreds' : 'DeleteAppToken';
     const call = withCreds ? manage.deleteAppTokenUsingCreds(APPID, username as string, password as string) : manage.deleteAppToken(APPID, APPNAME, SALT);
-    const rc = await stoppable(call, options.signal, log, name, 'the token may or may not have been removed');
+    const rc = await lib(name, call, 'the token may or may not have been removed');
     if (rc === RC.invalidCredentials) throw new IloAgentError(`HPE's ${name} refused the user name or password (it answered -8); nothing was removed`, 'E_AUTH');
     if (rc !== 0) throw new AppAccountError(`HPE's ${name} failed (it answered ${rc}, RemoveAccountError); the token is still in the TPM`, { libraryCode: rc });
   };
@@ -340,7 +357,8 @@ export async function deleteAppAccount(options: ConnectOptions): Promise<DeleteR
     const inTpm = await tpmExists();
     if (inTpm) await deleteToken(false);
     // CompareAppIds needs no credentials: it says whether the iLO still holds the account.
-    const compared = await manage.compareAppIds(APPID, APPNAME, SALT).catch((error: unknown) => {
+    const compared = await lib('CompareAppIds', manage.compareAppIds(APPID, APPNAME, SALT)).catch((error: unknown) => {
+      if (error instanceof AbortedError) throw error;
       log?.debug({ err: error }, 'CompareAppIds failed after the delete');
       return { rc: -1, accounts: [] };
     });

@@ -4,10 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { bindAppAccountManagement, type NativeLibrary } from '../../src/binding/app-account.js';
 import { appAccountStatus, createAppAccount, deleteAppAccount, maskAppId } from '../../src/client/index.js';
-import { VnicError } from '../../src/errors.js';
+import { AbortedError, TimeoutError, VnicError } from '../../src/errors.js';
+import { startSimulator } from '../../src/simulator/index.js';
 import type { AppAccountBinding, AppAccountManagement, ChifLibrary } from '../../src/transport/index.js';
 import { requireRoot } from '../helpers/planted-library.js';
-import { rejectionOf } from '../helpers/wait.js';
+import { rejectionOf, until } from '../helpers/wait.js';
 
 /** A library object that exports `present`; func() answers the declaration it was given. */
 function fakeLibrary(present: string[]): { lib: NativeLibrary; has: (name: string) => boolean } {
@@ -128,6 +129,61 @@ describe('appaccount functions with a library lacking a management symbol', () =
     expect(error).toBeInstanceOf(VnicError);
     expect(error.message).toMatch(/need HPE's library with DetectILO, which \/opt\/hpe\/older\.so lacks/);
   });
+});
+
+describe('a library call that does not return, inside the password session', () => {
+  const calls: string[] = [];
+  const hanging = (): (() => Promise<ChifLibrary>) => {
+    const login: AppAccountBinding = {
+      detectIlo: async () => ({ rc: 0, iloType: 7, securityState: 0 }),
+      readyToUse: async () => 0,
+      appIdExistsInTpm: async () => ({ rc: 0, exists: false }),
+      getSessionId: async () => ({ rc: 1, token: null, location: null }),
+    };
+    const manage: AppAccountManagement = {
+      missing: [],
+      generateAppToken: () => (calls.push('GenerateAppToken'), new Promise<number>(() => undefined)),
+      deleteAppToken: async () => 0,
+      deleteAppTokenUsingCreds: async () => 0,
+      compareAppIds: async () => ({ rc: -8, accounts: [] }),
+    };
+    return async () => ({ path: '/opt/hpe/slow.so', appAccount: login, appAccountMissing: [], appAccountManagement: manage }) as unknown as ChifLibrary;
+  };
+  const runnable = requireRoot('the create cases with a hanging GenerateAppToken');
+  if (!runnable) it('SKIPPED: create needs root (it checks euid 0 first)', () => undefined);
+
+  it.skipIf(!runnable).each(['stop', 'timeout'] as const)('%s while GenerateAppToken runs: the wait ends, the session is deleted, the message says the account may exist', async (how) => {
+    calls.length = 0;
+    const s = await startSimulator({ profile: 'ilo7', loginFailureDelayMs: 0, users: { Administrator: 'pw' } });
+    try {
+      const stop = new AbortController();
+      const create = createAppAccount({
+        loadLibrary: hanging(),
+        vnicUrl: s.vnicUrl as string,
+        insecure: true,
+        username: 'Administrator',
+        password: 'pw',
+        signal: stop.signal,
+        timeoutMs: how === 'timeout' ? 1500 : 60_000,
+      });
+      if (how === 'stop') {
+        await until(() => calls.length === 1, 'GenerateAppToken was called', 20_000);
+        expect(s.sessions()).toHaveLength(1);
+        stop.abort(new AbortedError('stopped by SIGTERM', 'SIGTERM'));
+      }
+      const error = await rejectionOf(create);
+      if (how === 'stop') {
+        expect(error).toBeInstanceOf(AbortedError);
+        expect((error as AbortedError).signal).toBe('SIGTERM');
+      } else {
+        expect(error).toBeInstanceOf(TimeoutError);
+        expect(error.message).toMatch(/^HPE's GenerateAppToken gave no answer within 2 s: the account may or may not have been created/);
+      }
+      expect(s.sessions()).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  }, 60_000);
 });
 
 describe('maskAppId', () => {
