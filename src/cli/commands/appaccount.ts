@@ -35,7 +35,7 @@ export function appAccountCommand(ctx: CommandContext): Command {
   appaccount
     .command('create')
     .description(`as root, with -u and a password: create iLOrest's account (deletes an orphan left in the iLO first; GenerateAppToken). Needs ${CONFIRM}`)
-    .option(CONFIRM, 'confirm that iLOrest\'s shared account is to be created')
+    .option(CONFIRM, 'confirm: this creates iLOrest\'s account, shared with iLOrest (its password-less login on this host changes too)')
     .action(async (flags: { confirmIlorestAccount?: boolean }, command: Command) => {
       requireConfirmation(flags, 'appaccount create', 'creates');
       requireRoot('appaccount create'); // before a password is read or the library loaded
@@ -47,7 +47,7 @@ export function appAccountCommand(ctx: CommandContext): Command {
   appaccount
     .command('delete')
     .description(`as root: delete iLOrest's account (the TPM token; with -u also the iLO's account over one session). Needs ${CONFIRM}`)
-    .option(CONFIRM, 'confirm that iLOrest\'s shared account is to be deleted')
+    .option(CONFIRM, 'confirm: this deletes iLOrest\'s account, shared with iLOrest (its password-less login on this host stops working)')
     .action(async (flags: { confirmIlorestAccount?: boolean }, command: Command) => {
       requireConfirmation(flags, 'appaccount delete', 'deletes');
       requireRoot('appaccount delete');
