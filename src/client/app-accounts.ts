@@ -205,6 +205,8 @@ export async function appAccountStatus(options: ConnectOptions): Promise<AppAcco
     compareAppIds: null,
     ilo: null,
   };
+  // With credentials, the iLO side is said to be unchecked rather than left null.
+  if (options.username !== undefined) status.ilo = { checked: false, reason: `no session: DetectILO answered ${detect.rc}, type ${detect.iloType}` };
   if (detect.rc === VNIC_DISABLED.rc && detect.iloType === VNIC_DISABLED.type) {
     return verdict(status, 'vnic-disabled', `the iLO 7's virtual NIC is disabled (DetectILO answered ${detect.rc}, type ${detect.iloType}): ${ENABLE_VNIC}`);
   }

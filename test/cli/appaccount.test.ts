@@ -159,7 +159,7 @@ describe('appaccount status (read-only)', () => {
     const r = await appaccount(s, ['status'], { user: true });
     expect(r.code).toBe(0);
     const st = json(r.stdout);
-    expect(st).toMatchObject({ verdict: 'vnic-disabled', detectIlo: { rc: -50, iloType: 101 }, generation: null, tokenInTpm: null });
+    expect(st).toMatchObject({ verdict: 'vnic-disabled', detectIlo: { rc: -50, iloType: 101 }, generation: null, tokenInTpm: null, ilo: { checked: false, reason: 'no session: DetectILO answered -50, type 101' } });
     expect(st.explanation).toMatch(/InterfaceEnabled/);
     expect(s.app.counters()).toMatchObject({ detect: 1, exists: 0, compare: 0 });
     expect(s.state().counters.requests).toBe(0);
