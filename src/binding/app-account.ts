@@ -27,6 +27,39 @@ export interface AppAccountBinding {
 /** The symbols the app-token login needs; a library without one of them is an older, CHIF-only one. */
 export const APP_ACCOUNT_SYMBOLS = ['DetectILO', 'ReadyToUse', 'AppIdExistsinTPM', 'GetSessionID'] as const;
 
+/** One entry of `CompareAppIds`: an application account as the TPM and the iLO know it. */
+export interface ComparedAppId {
+  id: string;
+  name: string;
+  inTpm: boolean;
+  inIlo: boolean;
+}
+
+/**
+ * The management functions (`ilo-agent appaccount`), optional: a library that lacks one answers
+ * with a rejected promise naming the symbol (`missing`), never a crash at load.
+ */
+export interface AppAccountManagement {
+  /** The symbols this library lacks (empty: all there). */
+  readonly missing: readonly string[];
+  /**
+   * `int GenerateAppToken(appid, appname, salt, user, password, ownerAuth)`: always called with 6
+   * arguments, ownerAuth "" (ilorest 7.x passes b""; a 5-parameter library ignores the 6th).
+   */
+  generateAppToken(appid: string, appname: string, salt: string, user: string, password: string): Promise<number>;
+  /** `int DeleteAppToken(appid, appname, salt)`: the TPM token, no credentials. */
+  deleteAppToken(appid: string, appname: string, salt: string): Promise<number>;
+  /** `int DeleteAppTokenUsingCreds(appid, user, password)`. */
+  deleteAppTokenUsingCreds(appid: string, user: string, password: string): Promise<number>;
+  /** `int CompareAppIds(appid, appname, salt, char ***ids, char ***names, int *count, uint8_t **inTpm, uint8_t **inIlo)`. */
+  compareAppIds(appid: string, appname: string, salt: string): Promise<{ rc: number; accounts: ComparedAppId[] }>;
+}
+
+export const APP_ACCOUNT_MANAGEMENT_SYMBOLS = ['GenerateAppToken', 'DeleteAppToken', 'DeleteAppTokenUsingCreds', 'CompareAppIds'] as const;
+
+/** Copies `count` elements of `type` from a pointer the library returned (never freed: HPE's clients do not). */
+export type DecodeArray = (pointer: unknown, type: 'const char *' | 'uint8_t', count: number) => unknown[];
+
 /** A loaded library, as far as this file needs it (koffi's library object). */
 export interface NativeLibrary {
   func(declaration: string): unknown;
@@ -65,6 +98,64 @@ export function bindAppAccount(lib: NativeLibrary, callAsync: AsyncFn): AppAccou
       const rc = Number(await callAsync(GetSessionID, appid, appname, salt, id, loc));
       return { rc, token: typeof id[0] === 'string' ? id[0] : null, location: typeof loc[0] === 'string' ? loc[0] : null };
     },
+  };
+}
+
+/**
+ * The management functions, each looked up on its own. `has` says whether the library exports a
+ * symbol; `missingError` makes the error for one it lacks. Arrays out of CompareAppIds are copied
+ * with `decode` (the §2.4 way: `_Out_ void **` then a typed array; a bare char* must never be decoded).
+ */
+export function bindAppAccountManagement(
+  lib: NativeLibrary,
+  callAsync: AsyncFn,
+  decode: DecodeArray,
+  has: (name: string) => boolean,
+  missingError: (name: string) => Error,
+): AppAccountManagement {
+  const missing = APP_ACCOUNT_MANAGEMENT_SYMBOLS.filter((name) => !has(name));
+  const declare = (name: (typeof APP_ACCOUNT_MANAGEMENT_SYMBOLS)[number], declaration: string): never | undefined =>
+    missing.includes(name) ? undefined : (lib.func(declaration) as never);
+  const GenerateAppToken = declare('GenerateAppToken', 'int GenerateAppToken(const char *appid, const char *appname, const char *salt, const char *user, const char *password, const char *ownerAuth)');
+  const DeleteAppToken = declare('DeleteAppToken', 'int DeleteAppToken(const char *appid, const char *appname, const char *salt)');
+  const DeleteAppTokenUsingCreds = declare('DeleteAppTokenUsingCreds', 'int DeleteAppTokenUsingCreds(const char *appid, const char *user, const char *password)');
+  const CompareAppIds = declare(
+    'CompareAppIds',
+    'int CompareAppIds(const char *appid, const char *appname, const char *salt, _Out_ void **ids, _Out_ void **names, _Out_ int *count, _Out_ void **inTpm, _Out_ void **inIlo)',
+  );
+  const call = async (fn: never | undefined, name: string, ...args: unknown[]): Promise<number> => {
+    if (fn === undefined) throw missingError(name);
+    return Number(await callAsync(fn, ...args));
+  };
+  return {
+    missing,
+    generateAppToken: (appid, appname, salt, user, password) => call(GenerateAppToken, 'GenerateAppToken', appid, appname, salt, user, password, ''),
+    deleteAppToken: (appid, appname, salt) => call(DeleteAppToken, 'DeleteAppToken', appid, appname, salt),
+    deleteAppTokenUsingCreds: (appid, user, password) => call(DeleteAppTokenUsingCreds, 'DeleteAppTokenUsingCreds', appid, user, password),
+    async compareAppIds(appid, appname, salt) {
+      const ids: unknown[] = [null];
+      const names: unknown[] = [null];
+      const count: unknown[] = [0];
+      const inTpm: unknown[] = [null];
+      const inIlo: unknown[] = [null];
+      const rc = await call(CompareAppIds, 'CompareAppIds', appid, appname, salt, ids, names, count, inTpm, inIlo);
+      const n = Number(count[0]);
+      if (rc !== 0 || !Number.isInteger(n) || n <= 0 || !ids[0] || !names[0] || !inTpm[0] || !inIlo[0]) return { rc, accounts: [] };
+      const [i, m, t, l] = [decode(ids[0], 'const char *', n), decode(names[0], 'const char *', n), decode(inTpm[0], 'uint8_t', n), decode(inIlo[0], 'uint8_t', n)];
+      const text = (v: unknown) => (typeof v === 'string' ? v : '');
+      return { rc, accounts: i.map((id, k) => ({ id: text(id), name: text(m[k]), inTpm: Number(t[k]) !== 0, inIlo: Number(l[k]) !== 0 })) };
+    },
+  };
+}
+
+/** The management functions through the same queue as the login ones (one TPM user at a time). */
+export function serialisedManagement(management: AppAccountManagement, queue: SerialQueue): AppAccountManagement {
+  return {
+    missing: management.missing,
+    generateAppToken: (...args) => queue.run(() => management.generateAppToken(...args)),
+    deleteAppToken: (...args) => queue.run(() => management.deleteAppToken(...args)),
+    deleteAppTokenUsingCreds: (...args) => queue.run(() => management.deleteAppTokenUsingCreds(...args)),
+    compareAppIds: (...args) => queue.run(() => management.compareAppIds(...args)),
   };
 }
 

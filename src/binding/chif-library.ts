@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ChifLibraryError } from '../errors.js';
-import { APP_ACCOUNT_SYMBOLS, bindAppAccount, serialised, SerialQueue, type AppAccountBinding } from './app-account.js';
+import { APP_ACCOUNT_SYMBOLS, bindAppAccount, bindAppAccountManagement, serialised, serialisedManagement, SerialQueue, type AppAccountBinding, type AppAccountManagement } from './app-account.js';
 import { checkTrustedPath, type PathVerdict } from './trusted-path.js';
 
 export type Koffi = typeof import('koffi');
@@ -41,6 +41,8 @@ export interface ChifLibrary {
    */
   readonly appAccount: AppAccountBinding | null;
   readonly appAccountMissing: readonly string[];
+  /** The management functions (`ilo-agent appaccount`); each one the library lacks rejects naming it. */
+  readonly appAccountManagement: AppAccountManagement;
   initialize(): void;
   /** >0 credentials required, 0 not, <0 the query failed; 0 when the library predates it. */
   isSecurityRequired(): Promise<number>;
@@ -376,12 +378,23 @@ function bind(koffi: Koffi, lib: ReturnType<Koffi['load']>, path: string): ChifL
 
   const appAccountMissing = APP_ACCOUNT_SYMBOLS.filter((name) => !has(name));
   const appAccount = appAccountMissing.length === 0 ? serialised(bindAppAccount(lib, callAsync as never), APP_ACCOUNT_QUEUE) : null;
+  const appAccountManagement = serialisedManagement(
+    bindAppAccountManagement(
+      lib,
+      callAsync as never,
+      (pointer, type, count) => koffi.decode(pointer, koffi.array(type, count)) as unknown[],
+      has,
+      (name) => new ChifLibraryError(`HPE's library ${path} has no ${name} (an older library: install iLOrest 7's library for application-account management)`),
+    ),
+    APP_ACCOUNT_QUEUE,
+  );
 
   return {
     path,
     sizes,
     appAccount,
     appAccountMissing,
+    appAccountManagement,
     initialize: () => void ChifInitialize(null),
     isSecurityRequired: async () => (ChifIsSecurityRequired ? Number(await callAsync(ChifIsSecurityRequired)) : 0),
     disableSecurity: () => void ChifDisableSecurity?.(),

@@ -4,5 +4,5 @@ export type { ChifLibrary, ChifHandle, ChifSizes } from './chif-library.js';
 export { peerUid } from './peer-credentials.js';
 export { protectSecrets, refuseDebugSignal, type Protection } from './process-hardening.js';
 export { formatSid, pipeServer, type PipeServer } from './pipe-server.js';
-export { APP_ACCOUNT_SYMBOLS, bindAppAccount, serialised, SerialQueue } from './app-account.js';
-export type { AppAccountBinding, DetectIloResult } from './app-account.js';
+export { APP_ACCOUNT_SYMBOLS, APP_ACCOUNT_MANAGEMENT_SYMBOLS, bindAppAccount, bindAppAccountManagement, serialised, serialisedManagement, SerialQueue } from './app-account.js';
+export type { AppAccountBinding, AppAccountManagement, ComparedAppId, DetectIloResult } from './app-account.js';

@@ -8,6 +8,7 @@ import { protectSecrets, withSession, type ConnectedClient, type ConnectOptions,
 import { InvalidInputError, UsageError } from '../errors.js';
 import type { Lifecycle } from './lifecycle.js';
 import { decodePasswordText } from './password-text.js';
+import { canPrompt, promptPassword } from './password-prompt.js';
 
 export interface GlobalFlags {
   url?: string;
@@ -53,6 +54,11 @@ export interface Connector {
   readStdin(purpose: string): Promise<string>;
   /** What a run would connect with (checked and read: the password, the CA), for `doctor`. */
   connectOptions(command: Command): Promise<ConnectOptions>;
+  /**
+   * The options of a command about this host's own iLO and secrets (`appaccount`): in-band only
+   * (--url / ILO_URL and --agent refused), and a password never from argv (-p refused).
+   */
+  localOptions(command: Command, what: string): Promise<ConnectOptions>;
 }
 
 export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: () => Logger; lifecycle: Lifecycle }): Connector {
@@ -76,7 +82,7 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
     const passwordGiven = flags.passwordStdin || flags.passwordFile !== undefined || flags.password !== undefined;
     if (!username && passwordGiven) throw new UsageError('a password was given without a user name (--username)');
     // In-band in the production state needs no credentials; when a user is named, a password is too.
-    const password = username ? await readPassword(flags) : undefined;
+    const password = username ? await readPassword(flags, username) : undefined;
     // From here the process holds secrets (the password, soon a token): out of environ, no core
     // files. Not awaited: its costly part runs while the login is on the wire.
     void protectSecrets().then(({ failed }) => {
@@ -122,7 +128,7 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
     };
   };
 
-  const readPassword = async (flags: GlobalFlags): Promise<string> => {
+  const readPassword = async (flags: GlobalFlags, username: string): Promise<string> => {
     const explicit = [flags.passwordStdin && '--password-stdin', flags.passwordFile && '--password-file', flags.password !== undefined && '--password'].filter(Boolean);
     if (explicit.length > 1) throw new UsageError(`give the password one way only (got ${explicit.join(' and ')})`);
     const fromEnv = deps.env.ILO_PASSWORD;
@@ -142,11 +148,14 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
     } else if (flags.password !== undefined) {
       deps.io.stderr.write('ilo-agent: warning: a password on the command line is visible to other users of this machine; prefer ILO_PASSWORD, --password-file or --password-stdin\n');
       password = flags.password;
-    } else {
+    } else if (fromEnv) {
       password = fromEnv;
+    } else if (canPrompt(deps.io)) {
+      // A person at a terminal: asked, without echo (stdin and stderr are both the terminal).
+      password = await promptPassword(deps.io, `Password for ${username}: `, deps.lifecycle.signal);
     }
     if (password === undefined || password === '') {
-      throw new UsageError('no password: set ILO_PASSWORD, or use --password-file FILE or --password-stdin');
+      throw new UsageError('no password: set ILO_PASSWORD, or use --password-file FILE or --password-stdin (or run on a terminal to be asked)');
     }
     return password;
   };
@@ -170,6 +179,17 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       } finally {
         await client.close();
       }
+    },
+    async localOptions(command, what) {
+      const flags = command.optsWithGlobals<GlobalFlags>();
+      if (flags.password !== undefined) {
+        throw new UsageError(`${what} takes no password on the command line (-p/--password: other users see argv): use ILO_PASSWORD, --password-file FILE or --password-stdin`);
+      }
+      if (flags.url || deps.env.ILO_URL) {
+        throw new UsageError(`${what} works on this host's own iLO only (its TPM operations are local): --url / ILO_URL do not go with it`);
+      }
+      if (flags.agent) throw new UsageError(`${what} opens its own session: --agent does not go with it`);
+      return connectOptions(flags);
     },
     async withOwnSession(command, work) {
       const flags = command.optsWithGlobals<GlobalFlags>();

@@ -20,3 +20,5 @@ export { applyPlan } from './apply.js';
 export type { ApplyOptions, ApplyReport, ResourceOutcome, ResourceStatus } from './apply.js';
 export { parseApplyFile } from './apply-file.js';
 export type { ApplyPlan, DesiredResource } from './apply-file.js';
+export { appAccountStatus, createAppAccount, deleteAppAccount, maskAppId, requireRoot, APP_ACCOUNTS_PATH } from './app-accounts.js';
+export type { AppAccountStatus, CreateResult, DeleteResult, StatusVerdict } from './app-accounts.js';

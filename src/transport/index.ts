@@ -15,4 +15,4 @@ export type { VnicPlan, VnicTrust, TlsMode } from './vnic/open-vnic.js';
 export { findVnicLink } from './vnic/link.js';
 export type { InterfaceAddress, VnicLink } from './vnic/link.js';
 export { loadChifLibrary } from '../binding/index.js';
-export type { ChifLibrary, AppAccountBinding, DetectIloResult } from '../binding/index.js';
+export type { ChifLibrary, AppAccountBinding, AppAccountManagement, ComparedAppId, DetectIloResult } from '../binding/index.js';

@@ -196,6 +196,7 @@ describe('iLO 7 app-token failures, end to end', () => {
     const r = await runToEnd([...caTrust(s), 'get', SYSTEM], { env: inbandEnv(s) });
     expect(r.code).toBe(8);
     expect(r.stderr).toMatch(/TPM holds no application account for iLOrest/);
+    expect(r.stderr).toMatch(/ilo-agent appaccount create --confirm-ilorest-account -u USER/);
     expect(r.stderr).toMatch(/ilorest appaccount create --self/);
     expect(r.stderr).toMatch(/--username NAME/);
     expect(r.stderr).not.toMatch(NO_STACK);

@@ -60,7 +60,7 @@ export function appTokenLogin(binding: AppAccountBinding, options: AppTokenOptio
       if (tpm.rc !== 0) throw new AppAccountError(`HPE's library could not check the TPM for iLOrest's application account (AppIdExistsinTPM answered ${tpm.rc}); ${withU}`, { libraryCode: tpm.rc });
       if (!tpm.exists) {
         throw new AppAccountError(
-          `this host's TPM holds no application account for iLOrest (ilo-agent logs in with iLOrest's account): create it as root with "ilorest appaccount create --self -u USER -p PASSWORD", ${withU}`,
+          `this host's TPM holds no application account for iLOrest (ilo-agent logs in with iLOrest's account): create it as root with "ilo-agent appaccount create --confirm-ilorest-account -u USER" (or "ilorest appaccount create --self -u USER -p PASSWORD"), ${withU}`,
         );
       }
       for (let attempt = 1; ; attempt++) {
