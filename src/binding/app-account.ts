@@ -104,7 +104,7 @@ export function bindAppAccount(lib: NativeLibrary, callAsync: AsyncFn): AppAccou
 /**
  * The management functions, each looked up on its own. `has` says whether the library exports a
  * symbol; `missingError` makes the error for one it lacks. Arrays out of CompareAppIds are copied
- * with `decode` (the §2.4 way: `_Out_ void **` then a typed array; a bare char* must never be decoded).
+ * with `decode` (docs/reference/ilo7-inband.md §2.4: `_Out_ void **` then a typed array; a bare char* must never be decoded).
  */
 export function bindAppAccountManagement(
   lib: NativeLibrary,
