@@ -295,6 +295,8 @@ export interface ChifCoreOptions {
   app?: AppEndpoint;
   /** False on iLO 7, which has no CHIF: PING and CREATE answer 19 (no driver), SECURITY -1. Default true. */
   chifPresent?: boolean;
+  /** Answers framed with Content-Length instead of chunked transfer coding. */
+  contentLength?: boolean;
 }
 
 interface PacketHeader {
@@ -562,7 +564,7 @@ export class ChifCore {
       }
     }
     if (signal.aborted || fault?.type === 'drop') throw new Drop();
-    const bytes = serializeHttpResponse(response, { truncate: fault?.type === 'truncate' });
+    const bytes = serializeHttpResponse(response, { truncate: fault?.type === 'truncate', contentLength: this.#o.contentLength });
     if (REST_FIXED + bytes.length <= Math.min(MAX_BUFFER, recvSize)) {
       const out = respond(h, REST_FIXED + bytes.length);
       out.writeUInt32LE(0, 12);

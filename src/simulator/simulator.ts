@@ -78,6 +78,11 @@ export interface SimulatorOptions {
   appAccount?: AppAccountState;
   /** App-account / vNIC fault knobs armed at start (see {@link AppFaults}). */
   appFaults?: AppFaults;
+  /**
+   * Frame answers with Content-Length (over HTTPS and CHIF) instead of chunked transfer coding,
+   * which iLO 5 and later use and which is the default.
+   */
+  contentLength?: boolean;
   logger?: Logger;
   /** Clock for session times and expiry (tests); default Date.now. */
   clock?: () => number;
@@ -264,6 +269,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     origin: () => origin,
     app,
     chifPresent: profile.inband === 'chif',
+    contentLength: options.contentLength === true,
     log: log.child({ component: 'chif' }),
   });
   if (options.chifFaults) chif.knobs.set(options.chifFaults);
@@ -319,6 +325,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     log,
     control: async (request) => control(request, controlToken, controls),
     handle: (request) => service.handle(request),
+    contentLength: options.contentLength === true,
+    unknownMethod: () => service.unknownMethodResponse(),
   });
   origin = front.url;
   let vnicCert: { cert: string; key: string } | undefined;
@@ -337,6 +345,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       gate: () => (appKnobs.vnicHang ? 'hold' : appKnobs.vnicTlsFail ? 'garbage' : 'pass'),
       control: async (request) => control(request, controlToken, controls),
       handle: (request) => service.handle(request),
+      contentLength: options.contentLength === true,
+      unknownMethod: () => service.unknownMethodResponse(),
     });
     vnicPort = Number(new URL(vnicFront.url).port); // re-enabled later: the same port
     if (appKnobs.vnicDown) await vnicFront.setListening(false);
