@@ -5,6 +5,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { client, messageIds } from '../helpers/https-client.js';
+import { requireRoot } from '../helpers/planted-library.js';
 import { sharedPath, skipReason } from '../helpers/shared.js';
 
 let sim: Simulator;
@@ -256,6 +257,24 @@ describe('the rest of iLO’s HTTP', () => {
     } finally {
       oc.close();
       await other.close();
+    }
+  });
+});
+
+describe.runIf(requireRoot('listening on port 443'))('on port 443 (SKIPPED when not root: the port is privileged)', () => {
+  it('Location carries no :443, as an iLO on 443 writes it', async () => {
+    // A loopback address of its own, so that parallel runs do not fight over 127.0.0.1:443.
+    const host = `127.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
+    const s = await startSimulator({ host, port: 443, loginFailureDelayMs: 0 });
+    const sc = client(s);
+    try {
+      expect(s.url).toBe(`https://${host}`);
+      const { res, token: t } = await sc.login();
+      expect(res.headers.location).toMatch(new RegExp(`^https://${host.replaceAll('.', '\\.')}/redfish/v1/SessionService/Sessions/[^/:]+$`));
+      await sc.call('DELETE', new URL(String(res.headers.location)).pathname, { token: t });
+    } finally {
+      sc.close();
+      await s.close();
     }
   });
 });
