@@ -118,9 +118,9 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
   // Node refuses a method it does not know with its own 400 before any handler runs; iLO
   // answers 405 (DMTF: unsupported methods get 405 or 501).
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    const answer = options.unknownMethod?.();
-    if (error.code !== 'HPE_INVALID_METHOD' || !answer || !socket.writable) {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    const answer = error.code === 'HPE_INVALID_METHOD' && socket.writable ? options.unknownMethod?.() : undefined;
+    if (!answer) {
+      if (socket.writable && error.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
       return;
     }
