@@ -314,6 +314,8 @@ export class ChifCore {
   readonly blobs: BlobStore;
   readonly securityState: SecurityState;
   readonly #o: ChifCoreOptions;
+  /** True while an iLO reset keeps the service away. */
+  resetting = false;
 
   constructor(options: ChifCoreOptions) {
     this.#o = options;
@@ -398,6 +400,9 @@ export class ChifCore {
     const packet = payload.subarray(at, at + length);
     const header: PacketHeader = { seq: packet.readUInt16LE(2), command: packet.readUInt16LE(4), service: packet.readUInt16LE(6) };
 
+    // An iLO reset in progress: the driver flags every channel and read/write fail with ENODEV
+    // (chif-abi.md, the hpilo driver) until the iLO is back.
+    if (this.resetting) return u32(RC_NO_DRIVER);
     const faultRc = this.knobs.takeExchange();
     if (faultRc !== undefined) {
       this.counters.faulted++;

@@ -41,8 +41,11 @@ export interface HttpsFrontOptions {
 
 export interface HttpsFront {
   readonly url: string;
-  /** Gated fronts only: stop accepting (connects are refused) or accept again on the same port. */
-  setListening(on: boolean): Promise<void>;
+  /**
+   * Gated fronts only: stop accepting (connects are refused; open connections are cut, after
+   * `graceMs` so that answers in flight get out) or accept again on the same port.
+   */
+  setListening(on: boolean, graceMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -165,13 +168,14 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
 
   return {
     url: origin,
-    async setListening(on: boolean) {
+    async setListening(on: boolean, graceMs = 0) {
       if (!gate) throw new Error('setListening needs a gated front');
       if (closed || on === listener.listening) return;
       if (on) await listen(address.port);
       else {
         // A link that goes down takes its connections with it.
         const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
+        if (graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
         for (const socket of raw) socket.destroy();
         await stopped;
       }

@@ -62,7 +62,7 @@ export interface RedfishServiceOptions {
   inbandLocation?: InbandLocation;
   /** iLO 7: the application accounts served under `AccountService/Oem/Hpe/AppAccounts`. */
   appAccounts?: AppAccountStore;
-  /** Called after `Manager.Reset` has ended the sessions (iLO 7: pending vNIC settings apply). */
+  /** An accepted `Manager.Reset`: the iLO resets once the answer is out (sessions end, the service goes away, iLO 7's pending vNIC setting applies). */
   onManagerReset?: () => void;
   /** iLO 7: a PATCH that changed the vNIC setting; the service answers ResetRequired. */
   onVnicPatch?: (enabled: boolean) => void;
@@ -663,11 +663,10 @@ export class RedfishService {
       const next = type === 'On' ? 'On' : type === 'ForceOff' || type === 'GracefulShutdown' ? 'Off' : type === 'PushPowerButton' ? (current === 'On' ? 'Off' : 'On') : current;
       this.#o.store.replace(action.resource, { ...action.resource.json, PowerState: next });
     } else if (action.name === 'Manager.Reset') {
-      // An iLO reset ends every session (reference §1.3: one of the documented recovery paths).
-      setImmediate(() => {
-        this.#o.log.info({ ended: this.#o.sessions.expireAll() }, 'iLO reset: all sessions ended');
-        this.#o.onManagerReset?.();
-      });
+      // An iLO reset ends every session (HPE: one of the documented ways to clear them); the
+      // simulator also takes the service away for a while (onManagerReset), once this answer is out.
+      if (this.#o.onManagerReset) this.#o.onManagerReset();
+      else setImmediate(() => this.#o.log.info({ ended: this.#o.sessions.expireAll() }, 'iLO reset: all sessions ended'));
     }
   }
 
