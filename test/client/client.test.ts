@@ -931,3 +931,28 @@ describe('answers as an iLO frames them, and a 412', () => {
     expect(s.state().counters.logins).toBe(1);
   });
 });
+
+describe('an iLO reset from the session’s own requests', () => {
+  it('an accepted Manager.Reset ended the session: close() sends no DELETE and resolves', async () => {
+    const s = await sim({ resetSeconds: 30 });
+    const c = await open(s);
+    expect(await c.post('/redfish/v1/Managers/1/Actions/Manager.Reset', { ResetType: 'GracefulRestart' })).toMatchObject({ error: expect.anything() });
+    await until(() => s.resetting, 'the reset to start');
+    const before = s.state().counters.requests;
+    await c.close();
+    expect(s.state().counters.requests).toBe(before);
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it('a refused Manager.Reset (or ComputerSystem.Reset) changes nothing: the session is deleted as usual', async () => {
+    const s = await sim();
+    const c = await open(s);
+    const error = await rejectionOf(c.post('/redfish/v1/Managers/1/Actions/Manager.Reset', { ResetType: 'Explode' }));
+    expect(error).toBeInstanceOf(RedfishError);
+    await c.post('/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { ResetType: 'On' });
+    const deletes = s.state().counters.requests;
+    await c.close();
+    expect(s.state().counters.requests).toBeGreaterThan(deletes);
+    expect(s.sessions()).toEqual([]);
+  });
+});

@@ -163,6 +163,21 @@ describe('answers as an iLO frames them, and a 412, in-band', () => {
   });
 });
 
+describe('an iLO reset, in-band', () => {
+  it('a one-shot that resets the iLO: the reset ended the session, no DELETE is sent; during the reset an exchange fails with ENODEV', async () => {
+    const s = await start({ resetSeconds: 30 });
+    await withSession(inband(), async (client) => {
+      await client.post('/redfish/v1/Managers/1/Actions/Manager.Reset', { ResetType: 'GracefulRestart' });
+    });
+    await until(() => s.resetting, 'the reset to start');
+    expect(s.sessions()).toEqual([]);
+    const error = await rejectionOf(withSession(inband({ timeoutMs: 3_000 }), async (client) => client.get('/redfish/v1/Systems/1')));
+    expect(error.code).toBe('E_CHIF');
+    expect(error.message).toMatch(/status 19/);
+    expect(s.sessions()).toEqual([]);
+  });
+});
+
 describe('security states', () => {
   it.each(['highsecurity', 'fips'] as const)('%s without credentials: ChifCredentialsError (exit 8), no session', async (securityState) => {
     const s = await start({ securityState });
