@@ -139,6 +139,8 @@ export class Session {
   #lastLoginError: unknown;
   #backoffLogged = false;
   #generation = 0;
+  /** The generation whose session an accepted iLO reset (Manager.Reset) ended, if any. */
+  #resetGeneration: number | undefined;
   #opening: Promise<void> | undefined;
   #relogin: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -238,6 +240,8 @@ export class Session {
     return sent.then((response) => {
       if (response.status !== 401) {
         if (generation === this.#generation) this.#streak = 0; // the iLO accepts this token
+        // An iLO reset ends every session (HPE documents it as a way to clear them all).
+        if (response.status < 300 && request.method === 'POST' && MANAGER_RESET.test(request.path)) this.#resetGeneration = generation;
         return response;
       }
       if (!mayRelogin || this.#state !== 'open') return response;
@@ -321,7 +325,12 @@ export class Session {
       await this.#relogin?.catch(() => undefined);
       // Sessions an earlier re-login could not delete go first: the current one's error wins.
       const leftoverError = await this.#deleteLeftovers();
-      if (this.#path !== null || this.#token !== null) {
+      if (this.#resetGeneration !== undefined && this.#resetGeneration === this.#generation && this.#path !== null) {
+        // Nothing to delete, and the iLO may be away for tens of seconds: no DELETE is sent.
+        this.#log?.warn({ session: this.#path }, 'the iLO reset (Manager.Reset) ended the session: nothing left to delete');
+        this.#deleted = true;
+        released = true;
+      } else if (this.#path !== null || this.#token !== null) {
         await this.#logout();
         // A token without a path (the iLO named no session) was not deleted: not released.
         released = this.#deleted;
@@ -655,6 +664,9 @@ export class Session {
     });
   }
 }
+
+/** `POST …/Managers/<id>/Actions/Manager.Reset`: the iLO resets and ends every session. */
+const MANAGER_RESET = /^\/redfish\/v1\/Managers\/[^/?#]+\/Actions\/Manager\.Reset\/?(?:[?#].*)?$/i;
 
 function retryAfterMs(header: string | undefined): number {
   const seconds = Number(header);

@@ -295,6 +295,8 @@ export interface ChifCoreOptions {
   app?: AppEndpoint;
   /** False on iLO 7, which has no CHIF: PING and CREATE answer 19 (no driver), SECURITY -1. Default true. */
   chifPresent?: boolean;
+  /** Answers framed with Content-Length instead of chunked transfer coding. */
+  contentLength?: boolean;
 }
 
 interface PacketHeader {
@@ -312,6 +314,8 @@ export class ChifCore {
   readonly blobs: BlobStore;
   readonly securityState: SecurityState;
   readonly #o: ChifCoreOptions;
+  /** True while an iLO reset keeps the service away. */
+  resetting = false;
 
   constructor(options: ChifCoreOptions) {
     this.#o = options;
@@ -396,6 +400,9 @@ export class ChifCore {
     const packet = payload.subarray(at, at + length);
     const header: PacketHeader = { seq: packet.readUInt16LE(2), command: packet.readUInt16LE(4), service: packet.readUInt16LE(6) };
 
+    // An iLO reset in progress: the driver flags every channel and read/write fail with ENODEV
+    // (chif-abi.md, the hpilo driver) until the iLO is back.
+    if (this.resetting) return u32(RC_NO_DRIVER);
     const faultRc = this.knobs.takeExchange();
     if (faultRc !== undefined) {
       this.counters.faulted++;
@@ -562,7 +569,7 @@ export class ChifCore {
       }
     }
     if (signal.aborted || fault?.type === 'drop') throw new Drop();
-    const bytes = serializeHttpResponse(response, { truncate: fault?.type === 'truncate' });
+    const bytes = serializeHttpResponse(response, { truncate: fault?.type === 'truncate', contentLength: this.#o.contentLength });
     if (REST_FIXED + bytes.length <= Math.min(MAX_BUFFER, recvSize)) {
       const out = respond(h, REST_FIXED + bytes.length);
       out.writeUInt32LE(0, 12);

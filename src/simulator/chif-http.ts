@@ -124,13 +124,16 @@ function dechunk(bytes: Buffer, maxBody: number): Buffer | HttpParseResult {
   }
 }
 
+/** Bytes per chunk of a chunked answer (a choice: several chunks for any sizeable body). */
+export const CHUNK_BYTES = 4096;
+
 /**
- * `HTTP/1.1 <status> <reason>`, the response's headers, a `Content-Length` equal to the body
- * bytes that follow, and the body. A HEAD answer therefore says `Content-Length: 0` (over CHIF
- * a reader has nothing else to go by). With `truncate`, `Content-Length` announces the whole
- * body but only the first half follows (the `truncate` fault).
+ * `HTTP/1.1 <status> <reason>`, the response's headers, then the body: chunked (default, as
+ * iLO 5 and later answer) or after a `Content-Length` equal to its bytes. An empty body, a HEAD
+ * answer's included, always says `Content-Length: 0` (over CHIF a reader has nothing else to go
+ * by). With `truncate`, only the first half of the framed body follows (the `truncate` fault).
  */
-export function serializeHttpResponse(response: SimResponse, options: { truncate?: boolean } = {}): Buffer {
+export function serializeHttpResponse(response: SimResponse, options: { truncate?: boolean; contentLength?: boolean } = {}): Buffer {
   const reason = STATUS_CODES[response.status] ?? 'Unknown';
   const lines = [`HTTP/1.1 ${response.status} ${reason}`];
   for (const [name, value] of Object.entries(response.headers)) {
@@ -138,8 +141,20 @@ export function serializeHttpResponse(response: SimResponse, options: { truncate
     if (lower === 'content-length' || lower === 'transfer-encoding' || lower === 'content-encoding' || lower === 'connection') continue;
     lines.push(`${name}: ${String(value).replace(/[\r\n]+/g, ' ')}`);
   }
-  lines.push(`Content-Length: ${response.body.length}`);
+  const chunked = !options.contentLength && response.body.length > 0;
+  lines.push(chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${response.body.length}`);
   const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-  const body = options.truncate ? response.body.subarray(0, Math.floor(response.body.length / 2)) : response.body;
-  return Buffer.concat([head, body]);
+  const body = chunked ? chunk(response.body) : response.body;
+  return Buffer.concat([head, options.truncate ? body.subarray(0, Math.floor(body.length / 2)) : body]);
+}
+
+/** A body in chunked transfer coding: chunks of {@link CHUNK_BYTES}, then the last chunk. */
+export function chunk(body: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let at = 0; at < body.length; at += CHUNK_BYTES) {
+    const piece = body.subarray(at, at + CHUNK_BYTES);
+    parts.push(Buffer.from(`${piece.length.toString(16)}\r\n`, 'latin1'), piece, Buffer.from('\r\n', 'latin1'));
+  }
+  parts.push(Buffer.from('0\r\n\r\n', 'latin1'));
+  return Buffer.concat(parts);
 }

@@ -2,10 +2,12 @@
 // Redfish service, and writes the answer, corrupting or holding it when a fault says so.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { InvalidInputError } from '../errors.js';
 import type { FaultController } from './faults.js';
+import { CHUNK_BYTES } from './chif-http.js';
 import type { SimRequest, SimResponse } from './redfish-service.js';
 import type { SessionTransport } from './sessions.js';
 
@@ -31,12 +33,19 @@ export interface HttpsFrontOptions {
    * It also makes {@link HttpsFront.setListening} available.
    */
   gate?: () => 'pass' | 'hold' | 'garbage';
+  /** Answers framed with Content-Length instead of chunked transfer coding (the default, as iLO). */
+  contentLength?: boolean;
+  /** The answer to a request whose method Node's parser does not know (iLO answers 405). */
+  unknownMethod?: () => SimResponse;
 }
 
 export interface HttpsFront {
   readonly url: string;
-  /** Gated fronts only: stop accepting (connects are refused) or accept again on the same port. */
-  setListening(on: boolean): Promise<void>;
+  /**
+   * Gated fronts only: stop accepting (connects are refused; open connections are cut, after
+   * `graceMs` so that answers in flight get out) or accept again on the same port.
+   */
+  setListening(on: boolean, graceMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,10 +82,10 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
       origin,
     };
     const response = (await options.control(request)) ?? (await options.handle(request));
-    await write(res, response);
+    await write(res, response, request.method.toUpperCase() === 'HEAD');
   }
 
-  async function write(res: ServerResponse, response: SimResponse): Promise<void> {
+  async function write(res: ServerResponse, response: SimResponse, head: boolean): Promise<void> {
     const { fault } = response;
     if (fault?.type === 'hang') {
       try {
@@ -86,16 +95,43 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
         return;
       }
     }
-    res.writeHead(response.status, response.headers);
+    const headers = { ...response.headers };
+    // iLO 5 and later answer with chunked transfer coding; an empty body keeps Content-Length: 0.
+    // A HEAD answer is framed as its GET would be.
+    const chunked = !options.contentLength && (response.body.length > 0 || (head && response.headers['Content-Length'] !== '0'));
+    if (chunked) {
+      delete headers['Content-Length'];
+      headers['Transfer-Encoding'] = 'chunked';
+    }
+    res.writeHead(response.status, headers);
     if (fault?.type === 'drop') {
       res.flushHeaders();
       res.socket?.write('', () => res.destroy());
     } else if (fault?.type === 'truncate') {
       res.write(response.body.subarray(0, Math.floor(response.body.length / 2)), () => res.destroy());
+    } else if (chunked) {
+      // Several chunks for a sizeable body, so that a client's chunk parser is exercised.
+      for (let at = 0; at < response.body.length; at += CHUNK_BYTES) res.write(response.body.subarray(at, at + CHUNK_BYTES));
+      res.end();
     } else {
       res.end(response.body);
     }
   }
+
+  // Node refuses a method it does not know with its own 400 before any handler runs; iLO
+  // answers 405 (DMTF: unsupported methods get 405 or 501).
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const answer = error.code === 'HPE_INVALID_METHOD' && socket.writable ? options.unknownMethod?.() : undefined;
+    if (!answer) {
+      if (socket.writable && error.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+      return;
+    }
+    const head = [`HTTP/1.1 ${answer.status} Method Not Allowed`, 'Connection: close'];
+    for (const [name, value] of Object.entries(answer.headers)) if (name.toLowerCase() !== 'content-length') head.push(`${name}: ${value}`);
+    head.push(`Content-Length: ${answer.body.length}`);
+    socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), answer.body]));
+  });
 
   // Gated: TCP lands on a plain listener; TLS sees only the connections the gate passes.
   const gate = options.gate;
@@ -126,18 +162,20 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
   // A wildcard listener is reached on loopback; the URL names an address a client can dial.
   const ip = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
   const host = ip.includes(':') ? `[${ip}]` : ip;
-  origin = `https://${host}:${address.port}`;
+  // As iLO writes it: no port when it is HTTPS's own (an iLO on 443 sends none in Location).
+  origin = address.port === 443 ? `https://${host}` : `https://${host}:${address.port}`;
   let closed = false;
 
   return {
     url: origin,
-    async setListening(on: boolean) {
+    async setListening(on: boolean, graceMs = 0) {
       if (!gate) throw new Error('setListening needs a gated front');
       if (closed || on === listener.listening) return;
       if (on) await listen(address.port);
       else {
         // A link that goes down takes its connections with it.
         const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
+        if (graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
         for (const socket of raw) socket.destroy();
         await stopped;
       }

@@ -14,10 +14,11 @@ import type { Logger } from 'pino';
 import { APP_ACCOUNTS, type AppAccountStore } from './app-accounts.js';
 import { envelope, type Envelope } from './envelopes.js';
 import type { ActiveFault, FaultController, RequestKind } from './faults.js';
-import { parseTarget, type RequestPath, SERVICE_ROOT, SESSION_SERVICE, SESSIONS, SESSIONS_ALIAS } from './paths.js';
+import { keyOf, parseTarget, type RequestPath, SERVICE_ROOT, SESSION_SERVICE, SESSIONS, SESSIONS_ALIAS } from './paths.js';
 import type { Profile } from './profiles.js';
 import type { JsonObject, ResourceStore, StoredResource } from './resource-store.js';
 import { isoSeconds, type SessionTable, type SessionTransport, type SimSession } from './sessions.js';
+import { schemaOf, writability, type SchemaNode } from './writability.js';
 
 export interface SimRequest {
   method: string;
@@ -61,7 +62,7 @@ export interface RedfishServiceOptions {
   inbandLocation?: InbandLocation;
   /** iLO 7: the application accounts served under `AccountService/Oem/Hpe/AppAccounts`. */
   appAccounts?: AppAccountStore;
-  /** Called after `Manager.Reset` has ended the sessions (iLO 7: pending vNIC settings apply). */
+  /** An accepted `Manager.Reset`: the iLO resets once the answer is out (sessions end, the service goes away, iLO 7's pending vNIC setting applies). */
   onManagerReset?: () => void;
   /** iLO 7: a PATCH that changed the vNIC setting; the service answers ResetRequired. */
   onVnicPatch?: (enabled: boolean) => void;
@@ -75,8 +76,13 @@ export const SYSTEM_ADMINISTRATOR = 'system administrator';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE']);
 const READ = ['GET', 'HEAD'];
-/** Properties no PATCH may set, on any resource. */
-const READ_ONLY = new Set(['Id', 'Actions', 'Links', 'Members', 'Members@odata.count', 'Status']);
+/** What a stored resource can be asked to do (POST and DELETE act only on sessions, accounts, actions). */
+const STORED_METHODS = ['GET', 'HEAD', 'PUT', 'PATCH'];
+const RESOURCE_DIRECTORY = '/redfish/v1/resourcedirectory';
+/** A request that only reads, for answers computed on the side (ETags, the directory). */
+const DIRECTORY_READ: SimRequest = { method: 'GET', target: '/', headers: {}, body: Buffer.alloc(0), transport: 'https', remoteAddress: '', origin: '' };
+/** iLO refuses a longer ETag in If-Match / If-None-Match (its registry's `ETagTooLong`). */
+const MAX_ETAG_BYTES = 63;
 /** Subtrees that are documents, not settings. */
 const READ_ONLY_TREES = ['/redfish/v1/registries', '/redfish/v1/registrystore', '/redfish/v1/jsonschemas', '/redfish/v1/schemastore', '/redfish/v1/$metadata', '/redfish/v1/odata'];
 
@@ -85,6 +91,8 @@ class HttpAnswer {
     readonly status: number,
     readonly body: unknown,
     readonly headers: Record<string, string> = {},
+    /** What the ETag is computed from when not the whole body (fields that change on every read left out). */
+    readonly etagBasis?: JsonObject,
   ) {}
 }
 
@@ -119,6 +127,12 @@ export class RedfishService {
   /** An error answer in iLO's envelope, for a front that refuses a request before it reaches handle(). */
   errorResponse(status: number, key: string, args?: readonly string[]): SimResponse {
     return this.#render('GET', this.#error(status, 'Base', key, args));
+  }
+
+  /** 405 to a method the HTTP parser does not know (before any path is read). */
+  unknownMethodResponse(): SimResponse {
+    this.counters.requests++;
+    return this.#render('GET', this.#notAllowed([...KNOWN_METHODS].filter((m) => m !== 'PUT')));
   }
 
   async handle(request: SimRequest): Promise<SimResponse> {
@@ -178,7 +192,9 @@ export class RedfishService {
     if (key === '/redfish' || key === SERVICE_ROOT.toLowerCase()) {
       await this.#latency(0);
       if (!READ.includes(method)) return { answer: this.#notAllowed(READ) };
-      return { answer: key === '/redfish' ? new HttpAnswer(200, { v1: '/redfish/v1/' }) : this.#resource(target) };
+      const answer = key === '/redfish' ? new HttpAnswer(200, { v1: '/redfish/v1/' }) : this.#resource(target);
+      answer.headers.Allow = READ.join(', ');
+      return { answer };
     }
     if (method === 'POST' && this.#isSessionsCollection(key)) {
       return { answer: await this.#login(request) };
@@ -194,27 +210,69 @@ export class RedfishService {
     const transient = auth?.transient ? auth : undefined;
     await this.#latency(0);
     if (!KNOWN_METHODS.has(method)) return { answer: this.#notAllowed(this.#allowed(target)), transient };
+    const precondition = this.#precondition(method, target, request, auth);
+    if (precondition) return { answer: precondition, transient };
+    const answer = this.#dispatch(method, target, request, auth);
+    // iLO lists the methods a resource takes on its reads too (DMTF: Allow on GET and HEAD).
+    if (READ.includes(method) && answer.status === 200) answer.headers.Allow ??= this.#allowed(target).join(', ');
+    return { answer, transient };
+  }
 
+  #dispatch(method: string, target: RequestPath, request: SimRequest, auth: SimSession | undefined): HttpAnswer {
+    const { key } = target;
     if (this.#isSessionsCollection(key)) {
-      return { answer: READ.includes(method) ? this.#sessionCollection(auth) : this.#notAllowed(['GET', 'HEAD', 'POST']), transient };
+      return READ.includes(method) ? this.#sessionCollection(auth) : this.#notAllowed(['GET', 'HEAD', 'POST']);
     }
     const sessionId = this.#sessionIdOf(target);
-    if (sessionId !== undefined) return { answer: this.#sessionMember(method, target, sessionId, auth), transient };
-    if (key === SESSION_SERVICE.toLowerCase() && method === 'PATCH') return { answer: this.#patchSessionService(request.body), transient };
+    if (sessionId !== undefined) return this.#sessionMember(method, target, sessionId, auth);
+    if (key === SESSION_SERVICE.toLowerCase() && method === 'PATCH') return this.#patchSessionService(request.body);
 
     const apps = this.#appAccounts(method, target);
-    if (apps) return { answer: apps, transient };
+    if (apps) return apps;
 
     const action = this.#actionOf(target);
     if (action) {
-      return { answer: method === 'POST' ? this.#runAction(action, request.body) : this.#notAllowed(['POST']), transient };
+      return method === 'POST' ? this.#runAction(action, request.body) : this.#notAllowed(['POST']);
     }
     if (!this.#o.store.get(key) && !this.#o.store.raw(key)) {
-      return { answer: this.#error(404, 'Base', 'ResourceMissingAtURI', [target.path]), transient };
+      return this.#error(404, 'Base', 'ResourceMissingAtURI', [target.path]);
     }
-    if (READ.includes(method)) return { answer: this.#resource(target), transient };
-    if (method === 'PATCH' && this.#allowed(target).includes('PATCH')) return { answer: this.#patch(target, request.body), transient };
-    return { answer: this.#notAllowed(this.#allowed(target)), transient };
+    if (READ.includes(method)) return this.#resource(target, auth);
+    // PUT is taken as PATCH where iLO allows it (settings objects): a choice, unverified.
+    if ((method === 'PATCH' || method === 'PUT') && this.#allowed(target).includes(method)) return this.#patch(target, request.body);
+    return this.#notAllowed(this.#allowed(target));
+  }
+
+  // ---- conditional requests ----------------------------------------------------------------
+
+  /**
+   * `If-Match` / `If-None-Match` against the target's current ETag, before anything is done:
+   * a stale If-Match, or an If-None-Match that matches on a write, is 412 with nothing applied;
+   * an If-None-Match that matches on a read is 304. Entity tags compare weakly (iLO's are all
+   * weak, `W/"…"`, and clients send them back as they got them, with or without `W/`). A target
+   * with no representation (actions, missing paths) is answered as without the headers.
+   */
+  #precondition(method: string, target: RequestPath, request: SimRequest, auth: SimSession | undefined): HttpAnswer | undefined {
+    const ifMatch = request.headers['if-match'];
+    const ifNoneMatch = request.headers['if-none-match'];
+    if (ifMatch === undefined && ifNoneMatch === undefined) return undefined;
+    const lists = [ifMatch, ifNoneMatch].map((header) => (header === undefined ? undefined : entityTags(header)));
+    if (lists.some((tags) => tags?.some((tag) => Buffer.byteLength(tag) > MAX_ETAG_BYTES))) return this.#error(400, 'iLO', 'ETagTooLong');
+    const current = this.#currentEtag(target, auth);
+    if (current === undefined) return undefined;
+    const [matchList, noneList] = lists;
+    if (matchList && !matches(matchList, current)) return this.#error(412, 'Base', 'PreconditionFailed');
+    if (noneList && matches(noneList, current)) {
+      return READ.includes(method) ? new HttpAnswer(304, Buffer.alloc(0), { ETag: current }) : this.#error(412, 'Base', 'PreconditionFailed');
+    }
+    return undefined;
+  }
+
+  /** The ETag a GET of the target would carry now, or undefined if it has none. */
+  #currentEtag(target: RequestPath, auth: SimSession | undefined): string | undefined {
+    if (this.#actionOf(target)) return undefined;
+    const answer = this.#dispatch('GET', target, DIRECTORY_READ, auth);
+    return answer.status === 200 ? this.#render('GET', answer).headers.ETag : undefined;
   }
 
   // ---- authentication and sessions -------------------------------------------------------
@@ -363,7 +421,7 @@ export class RedfishService {
     const members = this.#o.sessions.list().map((s) => ({ '@odata.id': this.#sessionUri(s) }));
     // A request trusted at channel level has no session, hence no MySession link.
     const links = caller ? { MySession: { '@odata.id': this.#sessionUri(caller) } } : {};
-    return new HttpAnswer(200, {
+    const body = (links: JsonObject): JsonObject => ({
       '@odata.context': '/redfish/v1/$metadata#SessionCollection.SessionCollection',
       '@odata.id': this.#slash(SESSIONS),
       '@odata.type': '#SessionCollection.SessionCollection',
@@ -379,12 +437,19 @@ export class RedfishService {
       Members: members,
       'Members@odata.count': members.length,
     });
+    // The ETag follows the members, not who asks.
+    return new HttpAnswer(200, body(links), {}, body({}));
   }
 
   #sessionMember(method: string, target: RequestPath, id: string, caller: SimSession | undefined): HttpAnswer {
     const session = this.#o.sessions.find(id);
     if (!session) return this.#error(404, 'Base', 'ResourceMissingAtURI', [target.path]);
-    if (READ.includes(method)) return new HttpAnswer(200, this.#sessionBody(session, caller));
+    if (READ.includes(method)) {
+      const body = this.#sessionBody(session, caller);
+      // Stable while the session lives: AccessTime/UserExpires move on every request and
+      // MySession/Privileges depend on who asks (a choice, unverified).
+      return new HttpAnswer(200, body, {}, this.#sessionBody({ ...session, accessTime: session.loginTime, timeoutMs: 0 }, undefined));
+    }
     if (method === 'DELETE') {
       this.#o.sessions.remove(session.id);
       this.#o.log.info({ id: session.id }, 'session deleted');
@@ -430,13 +495,29 @@ export class RedfishService {
 
   // ---- resources, PATCH and actions -----------------------------------------------------
 
-  #resource(target: RequestPath): HttpAnswer {
+  #resource(target: RequestPath, caller?: SimSession): HttpAnswer {
     const raw = this.#o.store.raw(target.key);
     if (raw) return new HttpAnswer(200, raw.body, { 'Content-Type': raw.contentType });
     const stored = this.#o.store.get(target.key);
     if (!stored) return this.#error(404, 'Base', 'ResourceMissingAtURI', [target.path]);
     if (target.key === SESSION_SERVICE.toLowerCase()) return new HttpAnswer(200, this.#liveSessionService(stored.json));
+    if (target.key === SERVICE_ROOT.toLowerCase()) return new HttpAnswer(200, this.#liveServiceRoot(stored.json));
+    if (target.key === RESOURCE_DIRECTORY) return new HttpAnswer(200, this.#liveDirectory(stored.json, caller));
     return new HttpAnswer(200, stored);
+  }
+
+  /**
+   * The service root as stored, with `Oem.Hpe.Sessions.LoginFailureDelay` the delay (seconds) the
+   * next refused login gets: the configured one once `loginFailuresBeforeDelay` refusals in a row
+   * have been answered, until a good login; else 0 (a choice, unverified: HPE documents the name only).
+   */
+  #liveServiceRoot(json: JsonObject): JsonObject {
+    const hpe = isObject(json.Oem) && isObject(json.Oem.Hpe) ? json.Oem.Hpe : undefined;
+    const sessions = hpe && isObject(hpe.Sessions) ? hpe.Sessions : undefined;
+    if (!hpe || !sessions || !('LoginFailureDelay' in sessions)) return json;
+    const enforced = this.#failedLogins >= this.#o.loginFailuresBeforeDelay;
+    const delay = enforced ? Math.ceil(this.#o.loginFailureDelayMs / 1000) : 0;
+    return { ...json, Oem: { ...(json.Oem as JsonObject), Hpe: { ...hpe, Sessions: { ...sessions, LoginFailureDelay: delay } } } };
   }
 
   /** SessionService as stored, with SessionTimeout showing the live setting (in minutes, as iLO). */
@@ -457,9 +538,62 @@ export class RedfishService {
     if (this.#sessionIdOf(target) !== undefined) return ['GET', 'HEAD', 'DELETE'];
     if (this.#actionOf(target)) return ['POST'];
     if (READ_ONLY_TREES.some((tree) => key === tree || key.startsWith(`${tree}/`))) return READ;
+    const apps = this.#o.appAccounts ? APP_ACCOUNTS.toLowerCase() : undefined;
+    if (apps && key === apps) return READ;
+    if (apps && key.startsWith(`${apps}/`)) return ['GET', 'HEAD', 'DELETE'];
     const stored = this.#o.store.get(key);
-    if (!stored || Array.isArray(stored.json.Members)) return READ;
-    return ['GET', 'HEAD', 'PATCH'];
+    if (!stored) return READ;
+    // The tree's own ResourceDirectory says what iLO allows on each resource (its HttpMethods),
+    // kept to what the simulator does with a stored resource.
+    const listed = this.#directoryMethods().get(key);
+    if (listed) return listed.filter((m) => STORED_METHODS.includes(m));
+    // Else: a resource with `@Redfish.Settings` shows what is in effect and is read-only, its
+    // settings object takes PUT and PATCH (as iLO's directories list them); collections are read-only.
+    if (Array.isArray(stored.json.Members) || '@Redfish.Settings' in stored.json) return READ;
+    return key.endsWith('/settings') ? ['GET', 'HEAD', 'PUT', 'PATCH'] : ['GET', 'HEAD', 'PATCH'];
+  }
+
+  #directory?: Map<string, string[]>;
+
+  /** `HttpMethods` of every instance of the tree's ResourceDirectory (iLO's own), by key. */
+  #directoryMethods(): Map<string, string[]> {
+    if (this.#directory) return this.#directory;
+    this.#directory = new Map();
+    const instances = this.#o.store.get(RESOURCE_DIRECTORY)?.json.Instances;
+    for (const instance of Array.isArray(instances) ? instances : []) {
+      if (isObject(instance) && typeof instance['@odata.id'] === 'string' && Array.isArray(instance.HttpMethods)) {
+        this.#directory.set(keyOf(instance['@odata.id']), instance.HttpMethods.filter((m): m is string => typeof m === 'string'));
+      }
+    }
+    return this.#directory;
+  }
+
+  /**
+   * The ResourceDirectory as it is now: the captured sessions are gone, the live ones listed,
+   * and every ETag the one a GET would carry.
+   */
+  #liveDirectory(json: JsonObject, caller: SimSession | undefined): JsonObject {
+    const instances: JsonObject[] = [];
+    for (const instance of Array.isArray(json.Instances) ? json.Instances : []) {
+      if (!isObject(instance) || typeof instance['@odata.id'] !== 'string') continue;
+      const target = parseTarget(instance['@odata.id']);
+      if (!target || this.#sessionIdOf(target) !== undefined) continue;
+      if (target.key === RESOURCE_DIRECTORY) {
+        instances.push(instance);
+        continue;
+      }
+      const answer = this.#dispatch('GET', target, DIRECTORY_READ, caller);
+      if (answer.status !== 200) continue;
+      const etag = this.#render('GET', answer).headers.ETag;
+      instances.push(etag ? { ...instance, ETag: etag } : instance);
+    }
+    for (const session of this.#o.sessions.list()) {
+      const uri = this.#sessionUri(session);
+      const target = parseTarget(uri) as RequestPath;
+      const etag = this.#render('GET', this.#sessionMember('GET', target, session.id, caller)).headers.ETag;
+      instances.push({ '@odata.id': uri, '@odata.type': '#Session.v1_0_0.Session', ETag: etag, HttpMethods: ['GET', 'HEAD', 'DELETE'] });
+    }
+    return { ...json, Instances: instances };
   }
 
   #patch(target: RequestPath, body: Buffer): HttpAnswer {
@@ -467,7 +601,8 @@ export class RedfishService {
     const changes = parseJson(body);
     if (changes === undefined || !isObject(changes)) return this.#error(400, 'Base', 'MalformedJSON');
     const errors: Envelope['error']['@Message.ExtendedInfo'] = [];
-    const merged = mergePatch(stored.json, changes, '', (registry, key, args) => errors.push(this.#info(registry, key, args)));
+    const schema = schemaOf(this.#o.store, stored.json);
+    const merged = mergePatch(stored.json, changes, '', schema, (registry, key, args) => errors.push(this.#info(registry, key, args)));
     if (errors.length > 0) return this.#errors(400, errors);
     this.#o.store.replace(stored, merged);
     const vnic = this.#vnicChange(target.key, changes);
@@ -528,11 +663,10 @@ export class RedfishService {
       const next = type === 'On' ? 'On' : type === 'ForceOff' || type === 'GracefulShutdown' ? 'Off' : type === 'PushPowerButton' ? (current === 'On' ? 'Off' : 'On') : current;
       this.#o.store.replace(action.resource, { ...action.resource.json, PowerState: next });
     } else if (action.name === 'Manager.Reset') {
-      // An iLO reset ends every session (docs/reference/ilo-sessions.md §1.3: one of the documented recovery paths).
-      setImmediate(() => {
-        this.#o.log.info({ ended: this.#o.sessions.expireAll() }, 'iLO reset: all sessions ended');
-        this.#o.onManagerReset?.();
-      });
+      // An iLO reset ends every session (HPE: one of the documented ways to clear them); the
+      // simulator also takes the service away for a while (onManagerReset), once this answer is out.
+      if (this.#o.onManagerReset) this.#o.onManagerReset();
+      else setImmediate(() => this.#o.log.info({ ended: this.#o.sessions.expireAll() }, 'iLO reset: all sessions ended'));
     }
   }
 
@@ -584,7 +718,7 @@ export class RedfishService {
       body = stored.rendered.body;
       headers.ETag = stored.rendered.etag;
     } else if (answer.status < 300 && isObject(answer.body) && '@odata.id' in answer.body) {
-      const rendered = this.#withEtag(answer.body);
+      const rendered = this.#withEtag(answer.body, answer.etagBasis);
       body = rendered.body;
       headers.ETag = rendered.etag;
     } else {
@@ -595,16 +729,29 @@ export class RedfishService {
   }
 
   /** Serialises a resource with a fresh `@odata.etag` (after @odata.context, as iLO orders it). */
-  #withEtag(json: JsonObject): { body: Buffer; etag: string } {
+  #withEtag(json: JsonObject, basis: JsonObject = json): { body: Buffer; etag: string } {
     const { '@odata.etag': _old, ...rest } = json;
     void _old;
-    const digest = createHash('sha1').update(JSON.stringify(rest)).digest().readUInt32BE(0);
+    const { '@odata.etag': _basisOld, ...hashed } = basis;
+    void _basisOld;
+    const digest = createHash('sha1').update(JSON.stringify(hashed)).digest().readUInt32BE(0);
     const etag = this.#o.profile.etagStyle === 'hex' ? `W/"${digest.toString(16).toUpperCase().padStart(8, '0')}"` : `W/"${digest}"`;
     const ordered: JsonObject = {};
     if ('@odata.context' in rest) ordered['@odata.context'] = rest['@odata.context'];
     ordered['@odata.etag'] = etag;
     return { body: Buffer.from(JSON.stringify(Object.assign(ordered, rest))), etag };
   }
+}
+
+/** The entity tags of an If-Match / If-None-Match value (`*` stays `*`). */
+function entityTags(header: string): string[] {
+  return header.split(',').map((tag) => tag.trim()).filter((tag) => tag.length > 0);
+}
+
+/** Weak comparison (RFC 9110 §8.8.3.2): `W/"x"` and `"x"` match; `*` matches any current tag. */
+function matches(tags: readonly string[], current: string): boolean {
+  const opaque = (tag: string) => tag.replace(/^W\//, '');
+  return tags.some((tag) => tag === '*' || opaque(tag) === opaque(current));
 }
 
 /** In-band sessions are iLO's "Rest Host" sessions (docs/reference/ilo-sessions.md §3.2). */
@@ -643,12 +790,14 @@ function mergePatch(
   current: JsonObject,
   changes: JsonObject,
   prefix: string,
+  schema: SchemaNode,
   fail: (registry: 'Base' | 'iLO', key: string, args: string[]) => void,
 ): JsonObject {
   const merged: JsonObject = { ...current };
   for (const [name, value] of Object.entries(changes)) {
     const path = prefix + name;
-    if (!(name in current) || name.startsWith('@') || name.includes('@odata.') || (prefix === '' && READ_ONLY.has(name))) {
+    const rule = writability(schema, name, prefix === '' ? 0 : 1);
+    if (!(name in current) || !rule.writable) {
       fail('iLO', 'PropertyNotWritableOrUnknown', [path]);
       continue;
     }
@@ -656,7 +805,7 @@ function mergePatch(
     if (existing !== null && typeName(existing) !== typeName(value)) {
       fail('Base', 'PropertyValueTypeError', [JSON.stringify(value), path]);
     } else if (isObject(existing) && isObject(value)) {
-      merged[name] = mergePatch(existing, value, `${path}/`, fail);
+      merged[name] = mergePatch(existing, value, `${path}/`, rule.child, fail);
     } else {
       merged[name] = value;
     }

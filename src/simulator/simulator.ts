@@ -78,6 +78,17 @@ export interface SimulatorOptions {
   appAccount?: AppAccountState;
   /** App-account / vNIC fault knobs armed at start (see {@link AppFaults}). */
   appFaults?: AppFaults;
+  /**
+   * Frame answers with Content-Length (over HTTPS and CHIF) instead of chunked transfer coding,
+   * which iLO 5 and later use and which is the default.
+   */
+  contentLength?: boolean;
+  /**
+   * How long an iLO reset (`Manager.Reset`, the control view's `POST /__sim/reset`, or
+   * {@link Simulator.resetIlo}) takes the service away: connections refused, CHIF exchanges
+   * answered 19 (ENODEV). Default 0 here (sessions end, nothing else); `ilo-agent simulate` says 30.
+   */
+  resetSeconds?: number;
   logger?: Logger;
   /** Clock for session times and expiry (tests); default Date.now. */
   clock?: () => number;
@@ -179,6 +190,10 @@ export interface Simulator {
   expireSessions(): number;
   /** Throws, listing them, when any session is left in the table. */
   assertNoSessions(): void;
+  /** An iLO reset now: every session ends, the service is away for `seconds` (default the option's). */
+  resetIlo(seconds?: number): void;
+  /** True while a reset keeps the service away. */
+  readonly resetting: boolean;
   close(): Promise<void>;
 }
 
@@ -235,9 +250,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     loginFailureDelayMs: checkWhole('loginFailureDelayMs', options.loginFailureDelayMs ?? 10_000, 0),
     loginFailuresBeforeDelay: checkWhole('loginFailuresBeforeDelay', options.loginFailuresBeforeDelay ?? 1, 0),
     inbandLocation,
-    ...(profile.inband === 'vnic'
-      ? { appAccounts, onManagerReset: () => void applyVnicSetting(), onVnicPatch: (enabled: boolean) => writeVnicSetting(store, enabled) }
-      : {}),
+    onManagerReset: () => resetIlo(),
+    ...(profile.inband === 'vnic' ? { appAccounts, onVnicPatch: (enabled: boolean) => writeVnicSetting(store, enabled) } : {}),
     log,
   });
   // A mockup's captured setting yields to the option; from here on it changes by PATCH + reset.
@@ -264,6 +278,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     origin: () => origin,
     app,
     chifPresent: profile.inband === 'chif',
+    contentLength: options.contentLength === true,
     log: log.child({ component: 'chif' }),
   });
   if (options.chifFaults) chif.knobs.set(options.chifFaults);
@@ -308,7 +323,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     appKnobs.clear();
     await vnicFront?.setListening(true);
   };
-  const controls = { state, faults, setLatency, expireSessions, chif, setAppFaults, clearAppFaults, setAccount: (s: AppAccountState) => appAccounts.setSelf(s) };
+  const controls = { state, faults, setLatency, expireSessions, resetIlo: (seconds?: number) => resetIlo(seconds), chif, setAppFaults, clearAppFaults, setAccount: (s: AppAccountState) => appAccounts.setSelf(s) };
 
   const front = await startHttpsFront({
     host,
@@ -319,6 +334,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     log,
     control: async (request) => control(request, controlToken, controls),
     handle: (request) => service.handle(request),
+    contentLength: options.contentLength === true,
+    unknownMethod: () => service.unknownMethodResponse(),
+    // Gated so that an iLO reset can refuse connections on the same port.
+    gate: () => 'pass',
   });
   origin = front.url;
   let vnicCert: { cert: string; key: string } | undefined;
@@ -337,6 +356,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       gate: () => (appKnobs.vnicHang ? 'hold' : appKnobs.vnicTlsFail ? 'garbage' : 'pass'),
       control: async (request) => control(request, controlToken, controls),
       handle: (request) => service.handle(request),
+      contentLength: options.contentLength === true,
+      unknownMethod: () => service.unknownMethodResponse(),
     });
     vnicPort = Number(new URL(vnicFront.url).port); // re-enabled later: the same port
     if (appKnobs.vnicDown) await vnicFront.setListening(false);
@@ -361,6 +382,41 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     } catch (error) {
       log.error({ err: error }, 'the vNIC listener could not follow the iLO reset');
     }
+  };
+  // An iLO reset: every session ends at once; with resetSeconds > 0 the service is away that
+  // long (new connections refused, open ones cut once the reset's own answer is out, CHIF
+  // exchanges answered ENODEV), then serves again with an empty table.
+  const resetDefault = checkWhole('resetSeconds', options.resetSeconds ?? 0, 0);
+  let resetTimer: NodeJS.Timeout | undefined;
+  let resetEnd: (() => Promise<void>) | undefined;
+  const resetIlo = (seconds: number = resetDefault) => {
+    checkWhole('seconds', seconds, 0);
+    setImmediate(() => {
+      log.info({ ended: sessions.expireAll(), seconds }, 'iLO reset: all sessions ended');
+      if (seconds === 0 || closing) {
+        if (!resetEnd) void applyVnicSetting();
+        return;
+      }
+      chif.resetting = true;
+      if (resetTimer) clearTimeout(resetTimer); // a reset during a reset starts the wait again
+      else {
+        void front.setListening(false, RESET_GRACE_MS);
+        void vnicFront?.setListening(false, RESET_GRACE_MS);
+      }
+      resetEnd = async () => {
+        resetTimer = undefined;
+        resetEnd = undefined;
+        chif.resetting = false;
+        if (closing) return;
+        sessions.expireAll();
+        await front.setListening(true);
+        if (!appKnobs.vnicDown) await vnicFront?.setListening(true);
+        log.info('iLO reset over: serving again');
+        void applyVnicSetting();
+      };
+      const end = resetEnd;
+      resetTimer = setTimeout(() => void end().catch((error: unknown) => log.error({ err: error }, 'the iLO reset could not end')), seconds * 1000);
+    });
   };
   let endpoint: ChifEndpoint | undefined;
   try {
@@ -418,6 +474,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       counters: () => ({ ...app.counters }),
     },
     expireSessions,
+    resetIlo,
+    get resetting() {
+      return resetEnd !== undefined;
+    },
     assertNoSessions() {
       const left = state().sessions;
       if (left.length > 0) {
@@ -428,6 +488,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     close: () =>
       (closed ??= (async () => {
         closing = true;
+        if (resetTimer) clearTimeout(resetTimer);
+        resetEnd = undefined;
         await endpoint?.close();
         await vnicChange;
         await vnicFront?.close();
@@ -438,6 +500,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 }
 
 const MANAGER = '/redfish/v1/managers/1';
+/** How long connections open at a reset live on: the reset's own answer gets out first. */
+const RESET_GRACE_MS = 250;
 const HOST_INTERFACE = '/redfish/v1/managers/1/hostinterfaces/1';
 
 /** The vNIC setting as stored: Managers/1 `Oem.Hpe.VirtualNICEnabled` (mirrored in HostInterfaces/1). */
@@ -467,6 +531,7 @@ interface Controls {
   faults: FaultController;
   setLatency(latency: { requestMs?: number; loginMs?: number }): void;
   expireSessions(): number;
+  resetIlo(seconds?: number): void;
   chif: ChifCore;
   setAppFaults(faults: AppFaults): Promise<AppFaultsView>;
   clearAppFaults(): Promise<void>;
@@ -510,6 +575,14 @@ async function control(request: SimRequest, token: string, controls: Controls): 
         return json(200, controls.state().latency);
       case 'POST /__sim/expire':
         return json(200, { expired: controls.expireSessions() });
+      case 'POST /__sim/reset': {
+        const seconds = input && typeof input === 'object' && !Array.isArray(input) ? (input as { seconds?: unknown }).seconds : undefined;
+        if (seconds !== undefined && (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0)) {
+          return json(400, { error: 'seconds must be a whole number of seconds, 0 or more' });
+        }
+        controls.resetIlo(seconds as number | undefined);
+        return json(200, { resetting: true });
+      }
       case 'POST /__sim/release':
         return json(200, { released: controls.faults.release() });
       case 'GET /__sim/chif-faults':

@@ -13,6 +13,7 @@ import { makeSelfSignedCertificate } from '../../src/simulator/certificate.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { killLive, runToEnd, type RunOptions } from '../helpers/cli.js';
 import { client, messageIds } from '../helpers/https-client.js';
+import { until } from '../helpers/wait.js';
 
 // ---- running the CLI -------------------------------------------------------------------------
 
@@ -924,5 +925,21 @@ describe('the session token is never shown', () => {
     // the error line is plain text (not a log record); check the token only
     for (const token of [...spy.tokens, other.token]) expect(failed.stdout + failed.stderr).not.toContain(token);
     expectSessionsLeft(f.sim, [other.id]);
+  });
+});
+
+describe('a one-shot that resets the iLO', () => {
+  const f = simulatorFor({ resetSeconds: 3 });
+
+  it('exits 0 and says the reset ended the session (no DELETE, no exit 6); after the reset, sessions list works', async () => {
+    const r = await cli([...f.target(), 'raw', 'post', '/redfish/v1/Managers/1/Actions/Manager.Reset', '--data', '{"ResetType":"GracefulRestart"}'], { env: ADMIN });
+    expect(r.stderr).toMatch(/the iLO reset \(Manager\.Reset\) ended the session/);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).error['@Message.ExtendedInfo'][0].MessageId).toBe('Base.1.18.Success');
+    expectSessionsLeft(f.sim);
+    await until(() => !f.sim.resetting, 'the reset to end', 20_000);
+    const list = await cli([...f.target(), 'sessions', 'list'], { env: ADMIN });
+    expect(list.code).toBe(0);
+    expectSessionsLeft(f.sim);
   });
 });

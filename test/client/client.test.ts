@@ -19,6 +19,7 @@ import {
 } from '../../src/errors.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { openHttpsTransport, type Transport, type TransportRequest, type TransportResponse } from '../../src/transport/index.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { client as httpsClient } from '../helpers/https-client.js';
 import { until, rejectionOf } from '../helpers/wait.js';
 
@@ -908,5 +909,63 @@ describe('without a guardian, a login whose answer never came', () => {
     expect(s.sessions()).toHaveLength(1);
     expect((await other.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(200);
     s.faults.release();
+  });
+});
+
+describe('answers as an iLO frames them, and a 412', () => {
+  it.each([
+    ['chunked (iLO 5 and later)', false, 'chunked'],
+    ['with Content-Length', true, undefined],
+  ] as const)('reads a large answer %s whole', async (_name, contentLength, transferEncoding) => {
+    const s = await sim({ contentLength });
+    const c = await open(s);
+    const tag = 'y'.repeat(20_000);
+    await c.patch('/redfish/v1/Systems/1', { AssetTag: tag });
+    const raw = await c.request('GET', '/redfish/v1/Systems/1');
+    expect(raw.headers['transfer-encoding']).toBe(transferEncoding);
+    expect((await c.get('/redfish/v1/Systems/1')).AssetTag).toBe(tag);
+  });
+
+  it('a stale If-Match is a RedfishError 412 naming PreconditionFailed (exit 6); nothing applied, the session goes on', async () => {
+    const s = await sim();
+    const c = await open(s);
+    const etag = (await c.head('/redfish/v1/Systems/1')).etag as string;
+    await c.patch('/redfish/v1/Systems/1', { AssetTag: 'first' });
+    const error = await rejectionOf(c.patch('/redfish/v1/Systems/1', { AssetTag: 'second' }, { headers: { 'If-Match': etag } }));
+    expect(error).toBeInstanceOf(RedfishError);
+    expect((error as RedfishError).status).toBe(412);
+    expect((error as RedfishError).messageIds).toEqual(['Base.1.18.PreconditionFailed']);
+    expect(error.message).toBe('PATCH /redfish/v1/Systems/1 answered 412 (Base.1.18.PreconditionFailed)');
+    expect(exitCodeFor(error)).toBe(6);
+    expect((await c.get('/redfish/v1/Systems/1')).AssetTag).toBe('first');
+    const fresh = (await c.head('/redfish/v1/Systems/1')).etag as string;
+    await c.patch('/redfish/v1/Systems/1', { AssetTag: 'second' }, { headers: { 'If-Match': fresh } });
+    expect((await c.get('/redfish/v1/Systems/1')).AssetTag).toBe('second');
+    expect(s.state().counters.logins).toBe(1);
+  });
+});
+
+describe('an iLO reset from the session’s own requests', () => {
+  it('an accepted Manager.Reset ended the session: close() sends no DELETE and resolves', async () => {
+    const s = await sim({ resetSeconds: 30 });
+    const c = await open(s);
+    expect(await c.post('/redfish/v1/Managers/1/Actions/Manager.Reset', { ResetType: 'GracefulRestart' })).toMatchObject({ error: expect.anything() });
+    await until(() => s.resetting, 'the reset to start');
+    const before = s.state().counters.requests;
+    await c.close();
+    expect(s.state().counters.requests).toBe(before);
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it('a refused Manager.Reset (or ComputerSystem.Reset) changes nothing: the session is deleted as usual', async () => {
+    const s = await sim();
+    const c = await open(s);
+    const error = await rejectionOf(c.post('/redfish/v1/Managers/1/Actions/Manager.Reset', { ResetType: 'Explode' }));
+    expect(error).toBeInstanceOf(RedfishError);
+    await c.post('/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { ResetType: 'On' });
+    const deletes = s.state().counters.requests;
+    await c.close();
+    expect(s.state().counters.requests).toBeGreaterThan(deletes);
+    expect(s.sessions()).toEqual([]);
   });
 });

@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, withSession, type ConnectOptions } from '../../src/client/index.js';
 import { blobKey } from '../../src/transport/chif/chif-transport.js';
 import { loadChifLibrary, type AppAccountBinding } from '../../src/transport/index.js';
-import { InvalidInputError, ProtocolError } from '../../src/errors.js';
+import { InvalidInputError, ProtocolError, RedfishError } from '../../src/errors.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { rejectionOf } from '../helpers/wait.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
@@ -123,6 +124,57 @@ describe('in-band requests', () => {
       bodies.forEach((b, i) => expect(b['@odata.id']).toBe(paths[i]));
       expect(s.sessions()).toHaveLength(1);
     });
+    expect(s.sessions()).toEqual([]);
+  });
+});
+
+describe('answers as an iLO frames them, and a 412, in-band', () => {
+  it.each([
+    ['chunked (iLO 5 and later)', false, 'chunked'],
+    ['with Content-Length', true, undefined],
+  ] as const)('reads answers %s, a large one included (request and response blobs)', async (_name, contentLength, transferEncoding) => {
+    const s = await start({ contentLength });
+    const tag = 'z'.repeat(20_000);
+    await withSession(inband(), async (client) => {
+      await client.patch('/redfish/v1/Systems/1', { AssetTag: tag });
+      const raw = await client.request('GET', '/redfish/v1/Systems/1');
+      expect(raw.headers['transfer-encoding']).toBe(transferEncoding);
+      expect((await client.get('/redfish/v1/Systems/1')).AssetTag).toBe(tag);
+      expect((await client.head('/redfish/v1/Systems/1')).allow).toBe('GET, HEAD, PATCH');
+    });
+    expect(s.sessions()).toEqual([]);
+    expect(s.chif.blobCount).toBe(0);
+  });
+
+  it('a stale If-Match is a RedfishError 412 (exit 6), nothing applied, and the session is still deleted', async () => {
+    const s = await start();
+    const error = await rejectionOf(
+      withSession(inband(), async (client) => {
+        const etag = (await client.head('/redfish/v1/Systems/1')).etag as string;
+        await client.patch('/redfish/v1/Systems/1', { AssetTag: 'first' });
+        await client.patch('/redfish/v1/Systems/1', { AssetTag: 'second' }, { headers: { 'If-Match': etag } });
+      }),
+    );
+    expect(error).toBeInstanceOf(RedfishError);
+    expect((error as RedfishError).status).toBe(412);
+    expect((error as RedfishError).messageIds).toEqual(['Base.1.18.PreconditionFailed']);
+    expect(exitCodeFor(error)).toBe(6);
+    expect(s.sessions()).toEqual([]);
+    await withSession(inband(), async (client) => expect((await client.get('/redfish/v1/Systems/1')).AssetTag).toBe('first'));
+  });
+});
+
+describe('an iLO reset, in-band', () => {
+  it('a one-shot that resets the iLO: the reset ended the session, no DELETE is sent; during the reset an exchange fails with ENODEV', async () => {
+    const s = await start({ resetSeconds: 30 });
+    await withSession(inband(), async (client) => {
+      await client.post('/redfish/v1/Managers/1/Actions/Manager.Reset', { ResetType: 'GracefulRestart' });
+    });
+    await until(() => s.resetting, 'the reset to start');
+    expect(s.sessions()).toEqual([]);
+    const error = await rejectionOf(withSession(inband({ timeoutMs: 3_000 }), async (client) => client.get('/redfish/v1/Systems/1')));
+    expect(error.code).toBe('E_CHIF');
+    expect(error.message).toMatch(/status 19/);
     expect(s.sessions()).toEqual([]);
   });
 });

@@ -240,8 +240,11 @@ function parseHttpResponse(bytes: Buffer) {
     const colon = line.indexOf(':');
     headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
   }
-  const body = bytes.subarray(end + 4);
-  expect(Number(headers['content-length'])).toBe(body.length);
+  const framed = bytes.subarray(end + 4);
+  // iLO 5 and later answer chunked; an empty body says Content-Length: 0.
+  const body = headers['transfer-encoding'] === 'chunked' ? dechunk(framed) : framed;
+  if (headers['transfer-encoding'] === undefined) expect(Number(headers['content-length'])).toBe(body.length);
+  else expect(headers['content-length']).toBeUndefined();
   let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   try {
     json = body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined;
@@ -249,6 +252,25 @@ function parseHttpResponse(bytes: Buffer) {
     json = undefined;
   }
   return { status: Number(m?.[1]), reason: m?.[2], headers, body, json };
+}
+
+/** A whole chunked body, every chunk checked. */
+function dechunk(framed: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const eol = framed.indexOf('\r\n', at);
+    expect(eol).toBeGreaterThan(at);
+    const size = parseInt(framed.subarray(at, eol).toString('latin1'), 16);
+    at = eol + 2;
+    if (size === 0) {
+      expect(framed.subarray(at).toString('latin1')).toBe('\r\n');
+      return Buffer.concat(parts);
+    }
+    parts.push(framed.subarray(at, at + size));
+    expect(framed.subarray(at + size, at + size + 2).toString('latin1')).toBe('\r\n');
+    at += size + 2;
+  }
 }
 
 const elapsed = async <T>(fn: () => Promise<T>) => {

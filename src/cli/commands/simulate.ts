@@ -29,6 +29,8 @@ interface SimulateFlags {
   vnicHost: string;
   vnicPort: number;
   appAccount?: AppAccountState;
+  contentLength?: boolean;
+  resetSeconds: number;
 }
 
 export function simulateCommand(ctx: CommandContext): Command {
@@ -60,6 +62,8 @@ export function simulateCommand(ctx: CommandContext): Command {
       new Option('--app-account <state>', "iLO 7: iLOrest's application account (in TPM and iLO, neither, inactive token, or in iLO only); default present")
         .choices(['present', 'absent', 'inactive', 'orphan']),
     )
+    .option('--reset-seconds <s>', 'how long an iLO reset (Manager.Reset) takes the service away: connections refused, CHIF exchanges failing', parseWholeNumber(0, 3600), 30)
+    .option('--content-length', 'frame answers with Content-Length instead of chunked transfer coding (iLO 5 and later answer chunked)')
     .addOption(new Option('--inband-location <form>', 'Location of sessions made in-band: path only, or absolute').choices(['path', 'absolute']).default('path'))
     .action(async (flags: SimulateFlags) => {
       const log = ctx.logger('info');
@@ -87,6 +91,8 @@ export function simulateCommand(ctx: CommandContext): Command {
         vnic: parseChoice(['on', 'off'] as const)(flags.vnic),
         vnicHost: flags.vnicHost,
         vnicPort: flags.vnicPort,
+        contentLength: flags.contentLength === true,
+        resetSeconds: flags.resetSeconds,
         ...(flags.appAccount ? { appAccount: parseChoice(['present', 'absent', 'inactive', 'orphan'] as const)(flags.appAccount) } : {}),
         logger: log.child({ component: 'simulator' }),
       });
