@@ -37,6 +37,8 @@ export interface ResourceOutcome {
   iloResetRequired: boolean;
   /** MessageIds of the iLO's answer to the write. */
   messages?: string[];
+  /** Someone changed it between apply's read and write (412): it was read and compared again. */
+  reread?: true;
   error?: { code: string; message: string; messageIds?: string[] };
 }
 
@@ -123,7 +125,7 @@ async function applyOne(client: RedfishClient, desired: DesiredResource, options
   for (let attempt = 0; ; attempt++) {
     const current = await read(client, path, signal);
     const now = diffResource(current.body, properties);
-    const base = { path, before: now.before, pending: null, rebootRequired: false, iloResetRequired: false };
+    const base = { path, before: now.before, pending: null, rebootRequired: false, iloResetRequired: false, ...(attempt > 0 ? { reread: true as const } : {}) };
     if (now.matches) return { ...base, status: 'unchanged', changed: false, after: now.before };
 
     const settingsPath = settingsObjectOf(current.body);

@@ -9,6 +9,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { killLive, runToEnd } from '../helpers/cli.js';
 import { client } from '../helpers/https-client.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
+import { until } from '../helpers/wait.js';
 
 const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 const SYSTEM = '/redfish/v1/Systems/1';
@@ -122,6 +123,31 @@ describe.each(['https', 'chif'] as const)('apply over %s', (transport) => {
     expect(r.report?.resources[1]?.error?.messageIds?.[0]).toMatch(/ResourceMissingAtURI$/);
     expect((await direct(SYSTEM)).AssetTag).toBe('first');
     expect((await direct('/redfish/v1/Managers/1')).Description).not.toBe('never');
+    expect(sim.sessions()).toEqual([]);
+  }, 30_000);
+
+  it('a property the iLO refuses stops the run with its MessageId; nothing after it is applied', async () => {
+    const r = await cli(['apply', file(plan({ path: SYSTEM, properties: { PowerState: 'Off' } }, { path: '/redfish/v1/Managers/1', properties: { Description: 'never' } }))]);
+    expect(r.code).toBe(6);
+    expect(r.report?.resources.map((x) => x.status)).toEqual(['failed', 'not-run']);
+    expect(r.report?.resources[0]?.error?.messageIds?.[0]).toMatch(/PropertyNotWritableOrUnknown$/);
+    expect(r.stderr).toContain('PropertyNotWritableOrUnknown');
+    expect((await direct(SYSTEM)).PowerState).toBe('On');
+    expect(sim.sessions()).toEqual([]);
+  }, 30_000);
+
+  it('a concurrent writer between the read and the write: the stale If-Match gets 412, apply reads again and applies once more', async () => {
+    sim.faults.inject({ type: 'hang', on: 'request', method: 'PATCH', path: SYSTEM });
+    const run = cli(['apply', file(plan({ path: SYSTEM, properties: { AssetTag: 'mine' } }))]);
+    await until(() => sim.faults.held === 1, 'the PATCH is held', 20_000);
+    // Someone else changes the resource meanwhile: its ETag moves on.
+    const other = await http.call('PATCH', SYSTEM, { basic: ['Administrator', 'password'], body: { AssetTag: 'theirs' } });
+    expect(other.status).toBe(200);
+    sim.faults.release();
+    const r = await run;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.report?.resources[0]).toMatchObject({ status: 'changed', reread: true, before: { AssetTag: 'theirs' } });
+    expect((await direct(SYSTEM)).AssetTag).toBe('mine');
     expect(sim.sessions()).toEqual([]);
   }, 30_000);
 
