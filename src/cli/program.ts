@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { applyCommand } from './commands/apply.js';
 import { appAccountCommand } from './commands/appaccount.js';
 import { batchCommand } from './commands/batch.js';
+import { captureCommand } from './commands/capture.js';
 import { crawlCommand } from './commands/crawl.js';
 import { doctorCommand } from './commands/doctor.js';
 import { getCommand } from './commands/get.js';
@@ -61,7 +62,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycl
     (logger ??= createLogger((program.opts<{ logLevel?: LevelWithSilent }>().logLevel ?? defaultLevel) as LevelWithSilent, { pretty: io.stderr.isTTY === true }));
 
   const ctx: CommandContext = { io, lifecycle, logger: getLogger, connector: createConnector({ io, env, logger: () => getLogger(), lifecycle }) };
-  for (const command of [getCommand(ctx), rawCommand(ctx), batchCommand(ctx), setCommand(ctx), applyCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), doctorCommand(ctx), crawlCommand(ctx), waitCommand(ctx), serveCommand(ctx), appAccountCommand(ctx), simulateCommand(ctx), ...rawAliasCommands(ctx)]) {
+  for (const command of [getCommand(ctx), rawCommand(ctx), batchCommand(ctx), setCommand(ctx), applyCommand(ctx), captureCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), doctorCommand(ctx), crawlCommand(ctx), waitCommand(ctx), serveCommand(ctx), appAccountCommand(ctx), simulateCommand(ctx), ...rawAliasCommands(ctx)]) {
     program.addCommand(command);
   }
   configureAll(program, io);

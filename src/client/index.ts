@@ -22,3 +22,5 @@ export { parseApplyFile } from './apply-file.js';
 export type { ApplyPlan, DesiredResource } from './apply-file.js';
 export { appAccountStatus, createAppAccount, deleteAppAccount, maskAppId, requireRoot, APP_ACCOUNTS_PATH } from './app-accounts.js';
 export type { AppAccountStatus, CreateResult, DeleteResult, StatusVerdict } from './app-accounts.js';
+export { captureResources } from './capture.js';
+export type { CaptureResult } from './capture.js';

@@ -18,7 +18,7 @@ import { keyOf, parseTarget, type RequestPath, SERVICE_ROOT, SESSION_SERVICE, SE
 import type { Profile } from './profiles.js';
 import type { JsonObject, ResourceStore, StoredResource } from './resource-store.js';
 import { isoSeconds, type SessionTable, type SessionTransport, type SimSession } from './sessions.js';
-import { schemaOf, writability, type SchemaNode } from './writability.js';
+import { schemaAt, schemaOf, writability, type SchemaNode } from './writability.js';
 
 export interface SimRequest {
   method: string;
@@ -602,7 +602,7 @@ export class RedfishService {
     if (changes === undefined || !isObject(changes)) return this.#error(400, 'Base', 'MalformedJSON');
     const errors: Envelope['error']['@Message.ExtendedInfo'] = [];
     const schema = schemaOf(this.#o.store, stored.json);
-    const merged = mergePatch(stored.json, changes, '', schema, (registry, key, args) => errors.push(this.#info(registry, key, args)));
+    const merged = mergePatch(stored.json, changes, '', schema, (registry, key, args) => errors.push(this.#info(registry, key, args)), (ref) => schemaAt(this.#o.store, ref));
     if (errors.length > 0) return this.#errors(400, errors);
     this.#o.store.replace(stored, merged);
     const vnic = this.#vnicChange(target.key, changes);
@@ -792,6 +792,7 @@ function mergePatch(
   prefix: string,
   schema: SchemaNode,
   fail: (registry: 'Base' | 'iLO', key: string, args: string[]) => void,
+  resolve: (ref: string) => SchemaNode,
 ): JsonObject {
   const merged: JsonObject = { ...current };
   for (const [name, value] of Object.entries(changes)) {
@@ -805,7 +806,7 @@ function mergePatch(
     if (existing !== null && typeName(existing) !== typeName(value)) {
       fail('Base', 'PropertyValueTypeError', [JSON.stringify(value), path]);
     } else if (isObject(existing) && isObject(value)) {
-      merged[name] = mergePatch(existing, value, `${path}/`, rule.child, fail);
+      merged[name] = mergePatch(existing, value, `${path}/`, rule.child ?? (rule.ref ? resolve(rule.ref) : undefined), fail, resolve);
     } else {
       merged[name] = value;
     }
