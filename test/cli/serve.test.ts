@@ -62,6 +62,21 @@ describe.each(['https', 'chif'] as const)('serve over %s', (transport) => {
     expect(sim.sessions()).toHaveLength(1);
   });
 
+  it('apply and capture through the agent: no login of their own, the agent\'s one session', async () => {
+    await startAgent();
+    const logins = sim.state().counters.logins;
+    const file = join(dir, `plan${n}.json`);
+    writeFileSync(file, JSON.stringify({ resources: [{ path: '/redfish/v1/Systems/1', properties: { AssetTag: 'through-serve' } }] }));
+    const applied = await client(['apply', file]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(JSON.parse(applied.stdout)).toMatchObject({ changed: true, failed: 0 });
+    const captured = await client(['capture', '/redfish/v1/Systems/1', '--output', 'json']);
+    expect(captured.code, captured.stderr).toBe(0);
+    expect(JSON.parse(captured.stdout).resources[0].properties.AssetTag).toBe('through-serve');
+    expect(sim.state().counters.logins).toBe(logins);
+    expect(sim.sessions()).toHaveLength(1);
+  });
+
   it('stops cleanly on SIGTERM: deletes its session and its socket, exit 0', async () => {
     await startAgent();
     agent?.signal('SIGTERM');
