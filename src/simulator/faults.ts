@@ -3,7 +3,7 @@
 import { InvalidInputError } from '../errors.js';
 import { keyOf } from './paths.js';
 
-export const FAULT_TYPES = ['status503', 'status401', 'status404', 'drop', 'truncate', 'hang', 'garble', 'strip-location', 'rewrite-location'] as const;
+export const FAULT_TYPES = ['status503', 'status401', 'status404', 'drop', 'truncate', 'hang', 'garble', 'strip-location', 'rewrite-location', 'task', 'task-fail'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /** Which requests a rule applies to: session POSTs, session DELETEs, everything else, or all. */
@@ -24,7 +24,10 @@ export interface FaultRule {
    *   as for a wrong password; anything else: NoValidSession, as for a token the iLO refuses),
    *   whatever the credentials: the session, if any, lives on;
    * - `status404`: answer 404 ResourceMissingAtURI without doing the request;
-   * - `rewrite-location`: do the request, answer with `location` as its Location header.
+   * - `rewrite-location`: do the request, answer with `location` as its Location header;
+   * - `task`: do the request, and if it succeeds answer 202 with a task monitor instead; the
+   *   monitor gives the real answer once the task has run (`taskMs`);
+   * - `task-fail`: the same, but the task ends in an Exception and the monitor answers an error.
    */
   type: FaultType;
   /** `rewrite-location` only: the Location to send; `{path}` stands for the real one's path. */

@@ -18,6 +18,7 @@ import { keyOf, parseTarget, type RequestPath, SERVICE_ROOT, SESSION_SERVICE, SE
 import type { Profile } from './profiles.js';
 import type { JsonObject, ResourceStore, StoredResource } from './resource-store.js';
 import { isoSeconds, type SessionTable, type SessionTransport, type SimSession } from './sessions.js';
+import type { TaskAnswer, TaskBoard } from './tasks.js';
 import { schemaAt, schemaOf, writability, type SchemaNode } from './writability.js';
 
 export interface SimRequest {
@@ -66,6 +67,8 @@ export interface RedfishServiceOptions {
   onManagerReset?: () => void;
   /** iLO 7: a PATCH that changed the vNIC setting; the service answers ResetRequired. */
   onVnicPatch?: (enabled: boolean) => void;
+  /** Operations run as tasks (the `task` faults) and their monitors. */
+  tasks: TaskBoard;
   log: Logger;
 }
 
@@ -94,6 +97,10 @@ class HttpAnswer {
     /** What the ETag is computed from when not the whole body (fields that change on every read left out). */
     readonly etagBasis?: JsonObject,
   ) {}
+}
+
+function fromTask(answer: TaskAnswer): HttpAnswer {
+  return answer instanceof HttpAnswer ? answer : new HttpAnswer(answer.status, answer.body, answer.headers);
 }
 
 export class RedfishService {
@@ -164,6 +171,8 @@ export class RedfishService {
     } finally {
       if (transient) this.#o.sessions.remove(transient.id);
     }
+    // Done, and answered as a long operation: 202 and a task monitor that gives this answer later.
+    if ((fault?.type === 'task' || fault?.type === 'task-fail') && answer.status < 400) answer = fromTask(this.#o.tasks.start(answer, fault.type === 'task-fail'));
     this.#o.log.debug({ method, path: target?.path ?? request.target, status: answer.status, transport: request.transport }, 'request');
     const response = this.#render(method, answer);
     if (fault?.type === 'garble') {
@@ -229,6 +238,9 @@ export class RedfishService {
 
     const apps = this.#appAccounts(method, target);
     if (apps) return apps;
+
+    const task = READ.includes(method) ? (this.#o.tasks.monitor(key) ?? this.#o.tasks.task(key)) : undefined;
+    if (task) return fromTask(task);
 
     const action = this.#actionOf(target);
     if (action) {

@@ -27,6 +27,8 @@ import { isProfileName, PROFILES, type ProfileName } from './profiles.js';
 import { RedfishService, type InbandLocation, type SimRequest, type SimResponse } from './redfish-service.js';
 import { ResourceStore } from './resource-store.js';
 import { SessionTable, type SessionView } from './sessions.js';
+import { TaskBoard } from './tasks.js';
+import { envelope } from './envelopes.js';
 
 export interface SimulatorOptions {
   /** Listen address; default 127.0.0.1. */
@@ -37,6 +39,8 @@ export interface SimulatorOptions {
   profile?: ProfileName;
   /** The global session cap; default 10 (unverified: HPE publishes no figure). */
   maxSessions?: number;
+  /** How long an operation turned into a task (the `task` faults) runs; default 2000 ms. */
+  taskMs?: number;
   /** Idle timeout; default 30 minutes; 0 = sessions never expire. */
   sessionTimeoutMs?: number;
   /** Status of a session POST at the cap; default 503. */
@@ -251,6 +255,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     loginFailuresBeforeDelay: checkWhole('loginFailuresBeforeDelay', options.loginFailuresBeforeDelay ?? 1, 0),
     inbandLocation,
     onManagerReset: () => resetIlo(),
+    tasks: new TaskBoard(checkWhole('taskMs', options.taskMs ?? 2_000, 0), () => ({ status: 500, body: envelope(profile, 'Base', 'InternalError'), headers: {} }), options.clock),
     ...(profile.inband === 'vnic' ? { appAccounts, onVnicPatch: (enabled: boolean) => writeVnicSetting(store, enabled) } : {}),
     log,
   });
