@@ -57,6 +57,11 @@ export interface AppFaults {
   sessionCreateThenFail?: { rc: number; times?: number } | number | null;
   /** GetSessionID answers after this delay. */
   sessionDelayMs?: number | null;
+  /**
+   * The next GetSessionID is held until the simulator's `faults.release()` (it counts in
+   * `faults.held`): `before` making its session, or `after` (the session made, the answer pending).
+   */
+  sessionHold?: 'before' | 'after' | null;
   /** The next GenerateAppToken or ReactivateAppToken answers this code and does nothing (e.g. -53, -54, -63, 1). */
   generateRc?: number | null;
   /** AppIdExistsinTPM answers this code until cleared (a call error). */
@@ -72,12 +77,13 @@ export interface AppFaultsView {
   sessionContention?: number;
   sessionCreateThenFail?: { rc: number; times: number };
   sessionDelayMs?: number;
+  sessionHold?: 'before' | 'after';
   generateRc?: number;
   existsRc?: number;
   deleteRemovesIlo?: true;
 }
 
-const KNOBS = ['vnicDown', 'vnicHang', 'vnicTlsFail', 'sessionContention', 'sessionCreateThenFail', 'sessionDelayMs', 'generateRc', 'existsRc', 'deleteRemovesIlo'];
+const KNOBS = ['vnicDown', 'vnicHang', 'vnicTlsFail', 'sessionContention', 'sessionCreateThenFail', 'sessionDelayMs', 'sessionHold', 'generateRc', 'existsRc', 'deleteRemovesIlo'];
 const I32_MIN = -0x80000000;
 const I32_MAX = 0x7fffffff;
 
@@ -116,6 +122,11 @@ export class AppFaultKnobs {
     else if (input.sessionContention !== undefined) next.sessionContention = whole('sessionContention', input.sessionContention, 0, 1000);
     if (input.sessionDelayMs === null) delete next.sessionDelayMs;
     else if (input.sessionDelayMs !== undefined) next.sessionDelayMs = whole('sessionDelayMs', input.sessionDelayMs, 0, 600_000);
+    if (input.sessionHold === null) delete next.sessionHold;
+    else if (input.sessionHold !== undefined) {
+      if (input.sessionHold !== 'before' && input.sessionHold !== 'after') throw new InvalidInputError('app fault sessionHold must be before, after or null');
+      next.sessionHold = input.sessionHold;
+    }
     const leak = input.sessionCreateThenFail;
     if (leak === null) {
       delete next.sessionCreateThenFail;
@@ -172,6 +183,12 @@ export class AppFaultKnobs {
     return armed.rc;
   }
 
+  takeHold(): 'before' | 'after' | undefined {
+    const stage = this.#v.sessionHold;
+    delete this.#v.sessionHold;
+    return stage;
+  }
+
   takeGenerateRc(): number | undefined {
     const rc = this.#v.generateRc;
     delete this.#v.generateRc;
@@ -193,6 +210,8 @@ export interface AppEndpointOptions {
   securityStateByte(): number;
   /** DetectILO on iLO 5/6: true when a CHIF knob says "no driver" (19). */
   chifMissing(): boolean;
+  /** Waits until the simulator's faults are released (the `sessionHold` knob). */
+  hold(): Promise<void>;
   log: Logger;
 }
 
@@ -374,6 +393,8 @@ export class AppEndpoint {
     const fail = (rc: number) => Buffer.concat([i32(rc), str(null), str(null)]);
     if (appid === null || appname === null || salt === null) return fail(APP_RC.invalidParameters);
     if (knobs.sessionDelayMs > 0) await sleep(knobs.sessionDelayMs, undefined, { signal });
+    const hold = knobs.takeHold();
+    if (hold === 'before') await this.#o.hold();
     if (knobs.takeContention()) return Buffer.concat([i32(APP_RC.ok), str(null), str(null)]);
     const id = store.resolve(appid);
     const entry = id === undefined ? undefined : store.tpm(id);
@@ -389,6 +410,7 @@ export class AppEndpoint {
       log.info({ id: made.id }, 'GetSessionID fault: session made, failure answered');
       return fail(leak);
     }
+    if (hold === 'after') await this.#o.hold();
     return Buffer.concat([i32(APP_RC.ok), str(made.token), str(`${origin}${made.uri}`)]);
   }
 

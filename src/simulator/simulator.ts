@@ -254,6 +254,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     vnicUrl: () => vnicFront?.url ?? null,
     securityStateByte: () => ({ production: 3, highsecurity: 4, fips: 5 })[securityState],
     chifMissing: (): boolean => chif.knobs.ping === 19 || chif.knobs.create === 19,
+    hold: () => faults.hold(),
     log: log.child({ component: 'app-accounts' }),
   });
   const chif: ChifCore = new ChifCore({

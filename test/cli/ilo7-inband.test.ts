@@ -270,23 +270,8 @@ describe('iLO 7 app-token failures, end to end', () => {
   }, 60_000);
 });
 
+// SIGINT/SIGTERM/SIGHUP at each moment: ilo7-signals.test.ts.
 describe('iLO 7 app-token sessions and signals, end to end', () => {
-  it('SIGTERM while the simulator holds a request: exit 143, the session deleted over the vNIC', async () => {
-    const s = await start();
-    s.faults.inject({ type: 'hang', method: 'GET', path: SYSTEM });
-    const r = runCli([...caTrust(s), 'get', SYSTEM], { env: inbandEnv(s) });
-    await held(s, r);
-    expect(s.sessions()).toEqual([expect.objectContaining({ user: APP_USER, transport: 'vnic' })]);
-    r.signal('SIGTERM');
-    const { code } = await r.exited;
-    expect(code).toBe(143);
-    expect(r.stdout()).toBe('');
-    expect(r.stderr()).not.toMatch(NO_STACK);
-    // Deleted by the CLI itself before it left (the held GET is still held).
-    expect(s.faults.held).toBe(1);
-    expect(s.sessions()).toEqual([]);
-  }, 60_000);
-
   it('SIGKILL of the CLI\'s process group mid-request: its guardian deletes the app-token session over the vNIC', async () => {
     const s = await start();
     s.faults.inject({ type: 'hang', method: 'GET', path: SYSTEM });
