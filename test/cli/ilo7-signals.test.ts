@@ -12,6 +12,8 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type FaultRule, type Simulator } from '../../src/simulator/index.js';
 import { killLive, runCli, type Running } from '../helpers/cli.js';
+import { guardiansTagged } from '../helpers/proc.js';
+import { seededRandom } from '../helpers/random.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 import { until } from '../helpers/wait.js';
 
@@ -53,10 +55,10 @@ async function start(faults: FaultRule[] = [], sessionHold?: 'before' | 'after')
 }
 
 /** The built CLI in-band (no --url, no credentials: the app token), trusting the vNIC by its CA and name. */
-function agent(s: Simulator): Running & { exitedWith: Promise<{ code: number | null; sessionsAtExit: number }> } {
+function agent(s: Simulator, command = ['get', SYSTEM], extraEnv: NodeJS.ProcessEnv = {}): Running & { exitedWith: Promise<{ code: number | null; sessionsAtExit: number }> } {
   const ca = join(dir, `vnic-ca-${count++}.pem`);
   writeFileSync(ca, s.vnicCa as string);
-  const r = runCli(['--ca-cert', ca, '--tls-servername', 'ilo-simulator.local', '--log-level', 'info', 'get', SYSTEM], {
+  const r = runCli(['--ca-cert', ca, '--tls-servername', 'ilo-simulator.local', '--log-level', 'info', ...command], {
     env: {
       ILO_URL: '',
       ILO_USERNAME: '',
@@ -65,6 +67,7 @@ function agent(s: Simulator): Running & { exitedWith: Promise<{ code: number | n
       ILO_CHIF_LIB: EMULATOR,
       ILO_CHIF_EMULATOR_SOCKET: s.chifSocket as string,
       ILO_VNIC_URL: s.vnicUrl as string,
+      ...extraEnv,
     },
   });
   // The table as it is when the CLI's process has gone (its guardian, which only acts after that,
@@ -158,4 +161,46 @@ describe.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('iLO 7 app token, %s', (
     await deletedByTheCli(r, signal, s);
     expect(JSON.parse(r.stdout()).Id).toBe('1'); // the work was done before the signal
   }, 60_000);
+});
+
+// SIGKILL runs no handler: the guardian deletes the session. It can only once GetSessionID has
+// answered (the token is what it deletes with; the app-token login has no password to look for
+// a session it was not told of: README, "Login with the app token"), so the kills fall at random
+// moments from the CLI's "session created" on: requests, the logout, after it.
+describe('iLO 7 app token, SIGKILL of the process group at random moments after GetSessionID answered', () => {
+  it('the guardian deletes the session each time: the table is empty within 2.5 s, every guardian exits', async () => {
+    const kills = Number(process.env.GUARDIAN_KILLS ?? 30);
+    const seed = Number(process.env.GUARDIAN_SEED ?? Date.now() % 2 ** 31);
+    const random = seededRandom(seed);
+    const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
+    const repeat = `GUARDIAN_SEED=${seed} npx vitest run test/cli/ilo7-signals.test.ts`;
+    console.info(`app-token guardian stress: seed ${seed} (repeat: ${repeat})`);
+    const s = await start();
+    const commands = [['get', SYSTEM], ['list', '--expand', '/redfish/v1/Systems'], ['sessions', 'list'], ['info']];
+    const phases: Record<string, number> = {};
+    let done = 0;
+    for (let round = 0; done < kills; round++) {
+      s.faults.setLatency({ requestMs: between(5, 30), loginMs: 0 });
+      const tag = `ilo7-stress-${seed}-${round}`;
+      const r = agent(s, commands[between(0, commands.length - 1)] as string[], { GUARDIAN_TEST_TAG: tag });
+      await until(() => r.stderr().includes('"msg":"session created"') || r.child.exitCode !== null, 'the session was adopted', 20_000);
+      await Promise.race([r.exitedWith, new Promise((res) => setTimeout(res, between(0, 200)))]);
+      if (r.child.exitCode !== null) continue; // it finished first: nothing to kill
+      const phase = r.stderr().includes('"msg":"session deleted"') ? 'after logout' : 'session open (requests, logout)';
+      phases[phase] = (phases[phase] ?? 0) + 1;
+      const killedAt = Date.now();
+      r.signal('SIGKILL');
+      await r.exitedWith;
+      done++;
+      await until(() => s.sessions().length === 0, 'the table is empty', Math.max(0, killedAt + 2_500 - Date.now())).catch(() => {
+        throw new Error(`round ${round}: ${s.sessions().length} session(s) left 2.5 s after the kill (${repeat})\n${r.stderr()}`);
+      });
+      await until(() => guardiansTagged(tag).length === 0, 'the guardian exited', 15_000);
+    }
+    console.info(`app-token guardian stress: ${done} kills; moments: ${JSON.stringify(phases)}`);
+    expect(phases['session open (requests, logout)'] ?? 0).toBeGreaterThan(0);
+    // Every session was one GetSessionID made, and no kill left one.
+    expect(s.state().counters.logins).toBe(s.app.counters().session);
+    expect(s.sessions()).toEqual([]);
+  }, 300_000);
 });
