@@ -62,6 +62,8 @@ export interface AppFaults {
    * `faults.held`): `before` making its session, or `after` (the session made, the answer pending).
    */
   sessionHold?: 'before' | 'after' | null;
+  /** What GetIPAddress answers instead of the vNIC listener's host ('' for an empty string). */
+  ipAddress?: string | null;
   /** The next GenerateAppToken or ReactivateAppToken answers this code and does nothing (e.g. -53, -54, -63, 1). */
   generateRc?: number | null;
   /** AppIdExistsinTPM answers this code until cleared (a call error). */
@@ -78,12 +80,13 @@ export interface AppFaultsView {
   sessionCreateThenFail?: { rc: number; times: number };
   sessionDelayMs?: number;
   sessionHold?: 'before' | 'after';
+  ipAddress?: string;
   generateRc?: number;
   existsRc?: number;
   deleteRemovesIlo?: true;
 }
 
-const KNOBS = ['vnicDown', 'vnicHang', 'vnicTlsFail', 'sessionContention', 'sessionCreateThenFail', 'sessionDelayMs', 'sessionHold', 'generateRc', 'existsRc', 'deleteRemovesIlo'];
+const KNOBS = ['vnicDown', 'vnicHang', 'vnicTlsFail', 'sessionContention', 'sessionCreateThenFail', 'sessionDelayMs', 'sessionHold', 'ipAddress', 'generateRc', 'existsRc', 'deleteRemovesIlo'];
 const I32_MIN = -0x80000000;
 const I32_MAX = 0x7fffffff;
 
@@ -127,6 +130,11 @@ export class AppFaultKnobs {
       if (input.sessionHold !== 'before' && input.sessionHold !== 'after') throw new InvalidInputError('app fault sessionHold must be before, after or null');
       next.sessionHold = input.sessionHold;
     }
+    if (input.ipAddress === null) delete next.ipAddress;
+    else if (input.ipAddress !== undefined) {
+      if (typeof input.ipAddress !== 'string' || input.ipAddress.length > 255) throw new InvalidInputError('app fault ipAddress must be a string of at most 255 characters, or null');
+      next.ipAddress = input.ipAddress;
+    }
     const leak = input.sessionCreateThenFail;
     if (leak === null) {
       delete next.sessionCreateThenFail;
@@ -162,6 +170,9 @@ export class AppFaultKnobs {
   }
   get sessionDelayMs(): number {
     return this.#v.sessionDelayMs ?? 0;
+  }
+  get ipAddress(): string | undefined {
+    return this.#v.ipAddress;
   }
   get existsRc(): number | undefined {
     return this.#v.existsRc;
@@ -297,6 +308,8 @@ export class AppEndpoint {
         case 'expand':
           return this.#expand(r.string());
         case 'address': {
+          const forced = this.#o.knobs.ipAddress;
+          if (forced !== undefined) return Buffer.concat([i32(APP_RC.ok), str(forced)]);
           const url = this.#o.vnicUrl();
           return url === null ? Buffer.concat([i32(APP_RC.failed), str(null)]) : Buffer.concat([i32(APP_RC.ok), str(new URL(url).hostname.replace(/^\[|\]$/g, ''))]);
         }

@@ -94,7 +94,10 @@ describe('iLO 7 in-band through the emulator library and the simulator', () => {
       generation: 7,
       selection: 'iLO 7: DetectILO answered 0, type 7',
       tls: `pinned: the leaf certificate ${pinOf(s.vnicCa as string)}`,
+      // HPE's GetIPAddress (here the emulator's: the vNIC listener's host)
+      libraryAddress: '127.0.0.1',
     });
+    expect(r.stderr).not.toMatch(/GetIPAddress/); // the same host as --vnic-url: nothing to say
     expect(info.connection.login).toMatch(/^app token: .*user iLORest/);
     expect(info.transport).toBe(`https ${s.vnicUrl}`);
     expect(r.stderr).toMatch(/in-band path: vNIC \(iLO 7: DetectILO answered 0, type 7\)/);
@@ -136,6 +139,24 @@ describe('iLO 7 in-band through the emulator library and the simulator', () => {
     // DetectILO chose the path; the login was a POST with the password, not HPE's GetSessionID.
     expect(s.app.counters()).toMatchObject({ detect: 1, session: 0 });
     expect(chifExchanges(s)).toBe(0);
+    expect(s.sessions()).toEqual([]);
+  }, 60_000);
+
+  it('GetIPAddress reporting another address than the vNIC URL: a warning naming both, the run goes on at the URL; an empty answer says nothing', async () => {
+    const s = await start({ appFaults: { ipAddress: '16.1.15.1' } });
+    const r = await runToEnd([...caTrust(s), 'info'], { env: inbandEnv(s) });
+    expect(r.stderr).not.toMatch(NO_STACK);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`HPE's library reports the vNIC at 16.1.15.1 (GetIPAddress), but requests go to ${s.vnicUrl} (--vnic-url / ILO_VNIC_URL); if the vNIC does not answer, try --vnic-url https://16.1.15.1`);
+    expect(JSON.parse(r.stdout).connection.libraryAddress).toBe('16.1.15.1');
+    expect(s.app.counters().address).toBe(1);
+    expect(s.sessions()).toEqual([]);
+
+    await s.app.setFaults({ ipAddress: '' });
+    const empty = await runToEnd([...caTrust(s), 'info'], { env: inbandEnv(s) });
+    expect(empty.code).toBe(0);
+    expect(empty.stderr).not.toMatch(/GetIPAddress/);
+    expect(JSON.parse(empty.stdout).connection.libraryAddress).toBeNull();
     expect(s.sessions()).toEqual([]);
   }, 60_000);
 

@@ -192,6 +192,7 @@ describe('the vNIC listener (ilo7)', () => {
       { generateRc: 1.5 },
       { sessionDelayMs: 10_000_000 },
       { sessionHold: 'during' },
+      { ipAddress: 7 },
       { vnicDown: true, nonsense: 1 },
     ]) {
       await expect(sim.app.setFaults(bad as never), JSON.stringify(bad)).rejects.toThrow(/app fault/);
