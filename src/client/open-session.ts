@@ -277,10 +277,14 @@ async function openInband(options: ConnectOptions, credentials: Credentials | nu
   const libraryAddress = binding
     ? await checkVnicAddress(binding, plan.https.url, { source: options.vnicUrl ? '--vnic-url / ILO_VNIC_URL' : 'the default', logger: log, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS })
     : null;
-  const externalLogin = appToken && binding ? appTokenLogin(binding, { logger: log, vnicHost: new URL(plan.https.url).hostname, retryPauseMs: options.appTokenRetryPauseMs, timeoutMs: options.timeoutMs }) : undefined;
-  if (appToken && !externalLogin) throw new ChifLibraryError('the app-token login needs HPE\'s library, and none is loaded; log in with a password: --username NAME');
-  log?.info({ login: externalLogin ? 'app-token' : 'password' }, externalLogin ? `vNIC login: app token (iLOrest's application account, ${ILOREST_APP_ACCOUNT.appid})` : 'vNIC login: password');
+  if (appToken && !binding) throw new ChifLibraryError('the app-token login needs HPE\'s library, and none is loaded; log in with a password: --username NAME');
   const transport = openVnicTransport(plan);
+  const reachable = async (signal: AbortSignal) => void (await transport.request({ method: 'GET', path: '/redfish/v1/', signal }));
+  const externalLogin =
+    appToken && binding
+      ? appTokenLogin(binding, { logger: log, vnicHost: new URL(plan.https.url).hostname, retryPauseMs: options.appTokenRetryPauseMs, timeoutMs: options.timeoutMs, reachable })
+      : undefined;
+  log?.info({ login: externalLogin ? 'app-token' : 'password' }, externalLogin ? `vNIC login: app token (iLOrest's application account, ${ILOREST_APP_ACCOUNT.appid})` : 'vNIC login: password');
   return { transport, externalLogin, vnic: plan, facts: { path: 'vnic', ...facts, login: loginWords(credentials, externalLogin), tls: plan.tls, libraryAddress } };
 }
 

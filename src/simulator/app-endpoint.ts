@@ -51,6 +51,12 @@ export interface AppFaults {
   vnicHang?: boolean | null;
   /** The vNIC listener answers the TLS ClientHello with bytes that are not TLS and closes (a handshake failure). */
   vnicTlsFail?: boolean | null;
+  /**
+   * The vNIC listener speaks TLS but accepts only TLS 1.0, which clients no longer offer: their
+   * ClientHello is refused with an alert (a server stricter than the client, as an iLO whose
+   * security state requires what the client lacks).
+   */
+  vnicTlsRefuse?: boolean | null;
   /** The next N GetSessionID calls answer 0 with NULL outputs and make no session (TPM contention). */
   sessionContention?: number | null;
   /** The next `times` GetSessionID calls (default 1) make a session, then answer `rc` with NULL outputs (leak test). A number is `{ rc }`. */
@@ -76,6 +82,7 @@ export interface AppFaultsView {
   vnicDown?: true;
   vnicHang?: true;
   vnicTlsFail?: true;
+  vnicTlsRefuse?: true;
   sessionContention?: number;
   sessionCreateThenFail?: { rc: number; times: number };
   sessionDelayMs?: number;
@@ -86,7 +93,7 @@ export interface AppFaultsView {
   deleteRemovesIlo?: true;
 }
 
-const KNOBS = ['vnicDown', 'vnicHang', 'vnicTlsFail', 'sessionContention', 'sessionCreateThenFail', 'sessionDelayMs', 'sessionHold', 'ipAddress', 'generateRc', 'existsRc', 'deleteRemovesIlo'];
+const KNOBS = ['vnicDown', 'vnicHang', 'vnicTlsFail', 'vnicTlsRefuse', 'sessionContention', 'sessionCreateThenFail', 'sessionDelayMs', 'sessionHold', 'ipAddress', 'generateRc', 'existsRc', 'deleteRemovesIlo'];
 const I32_MIN = -0x80000000;
 const I32_MAX = 0x7fffffff;
 
@@ -111,7 +118,7 @@ export class AppFaultKnobs {
     const unknown = Object.keys(input).filter((k) => !KNOBS.includes(k));
     if (unknown.length > 0) throw new InvalidInputError(`unknown app fault(s): ${unknown.join(', ')}; known: ${KNOBS.join(', ')}`);
     const next: AppFaultsView = { ...this.#v };
-    for (const key of ['vnicDown', 'vnicHang', 'vnicTlsFail', 'deleteRemovesIlo'] as const) {
+    for (const key of ['vnicDown', 'vnicHang', 'vnicTlsFail', 'vnicTlsRefuse', 'deleteRemovesIlo'] as const) {
       const value = input[key];
       if (value === null || value === false) delete next[key];
       else if (value !== undefined && flag(key, value)) next[key] = true;
@@ -167,6 +174,9 @@ export class AppFaultKnobs {
   }
   get vnicTlsFail(): boolean {
     return this.#v.vnicTlsFail === true;
+  }
+  get vnicTlsRefuse(): boolean {
+    return this.#v.vnicTlsRefuse === true;
   }
   get sessionDelayMs(): number {
     return this.#v.sessionDelayMs ?? 0;

@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import { InvalidInputError } from '../errors.js';
 import type { FaultController } from './faults.js';
@@ -27,10 +28,12 @@ export interface HttpsFrontOptions {
   /**
    * With a gate, TCP is accepted by a plain listener that hands each connection to TLS only
    * when the gate says 'pass'; 'hold' keeps it open and silent (a peer that never answers);
-   * 'garbage' answers bytes that are not TLS and closes (a failed handshake).
+   * 'garbage' answers bytes that are not TLS and closes (a failed handshake); 'refuse' speaks
+   * TLS but accepts only TLS 1.0, which clients no longer offer: the ClientHello is refused with
+   * a protocol_version alert (a handshake failure as a server stricter than the client sees it).
    * It also makes {@link HttpsFront.setListening} available.
    */
-  gate?: () => 'pass' | 'hold' | 'garbage';
+  gate?: () => 'pass' | 'hold' | 'garbage' | 'refuse';
 }
 
 export interface HttpsFront {
@@ -100,6 +103,7 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
   // Gated: TCP lands on a plain listener; TLS sees only the connections the gate passes.
   const gate = options.gate;
   const raw = new Set<Socket>();
+  let refusing: SecureContext | undefined;
   const listener: Server | NetServer = gate
     ? createNetServer((socket) => {
         raw.add(socket);
@@ -108,6 +112,11 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
         const verdict = gate();
         if (verdict === 'pass') server.emit('connection', socket);
         else if (verdict === 'garbage') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+        else if (verdict === 'refuse') {
+          refusing ??= createSecureContext({ cert: options.cert, key: options.key, minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' });
+          const tls = new TLSSocket(socket, { isServer: true, secureContext: refusing });
+          tls.on('error', () => tls.destroy());
+        }
       })
     : server;
 

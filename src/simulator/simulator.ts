@@ -335,7 +335,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults,
       log,
       transport: 'vnic',
-      gate: () => (appKnobs.vnicHang ? 'hold' : appKnobs.vnicTlsFail ? 'garbage' : 'pass'),
+      gate: () => (appKnobs.vnicHang ? 'hold' : appKnobs.vnicTlsFail ? 'garbage' : appKnobs.vnicTlsRefuse ? 'refuse' : 'pass'),
       control: async (request) => control(request, controlToken, controls),
       handle: (request) => service.handle(request),
     });
