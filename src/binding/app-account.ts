@@ -22,6 +22,12 @@ export interface AppAccountBinding {
   appIdExistsInTpm(appid: string): Promise<{ rc: number; exists: boolean }>;
   /** `int GetSessionID(appid, appname, salt, char **sessionId, char **sessionLocation)`. */
   getSessionId(appid: string, appname: string, salt: string): Promise<{ rc: number; token: string | null; location: string | null }>;
+  /**
+   * `const wchar_t *GetIPAddress(void)`: the vNIC address the library knows (vnichpilo.py declares
+   * it with restype c_wchar_p; iLOrest 7.2 does not use it). Absent when the library lacks the
+   * symbol; null when it returns NULL.
+   */
+  getIpAddress?(): Promise<string | null>;
 }
 
 /** The symbols the app-token login needs; a library without one of them is an older, CHIF-only one. */
@@ -77,7 +83,14 @@ export function bindAppAccount(lib: NativeLibrary, callAsync: AsyncFn): AppAccou
   const ReadyToUse = lib.func('int ReadyToUse(void)') as never;
   const AppIdExistsinTPM = lib.func('int AppIdExistsinTPM(const char *appid, _Out_ bool *exists)') as never;
   const GetSessionID = lib.func('int GetSessionID(const char *appid, const char *appname, const char *salt, _Out_ const char **id, _Out_ const char **loc)') as never;
+  const GetIPAddress = optional(lib, 'const wchar_t *GetIPAddress(void)');
   return {
+    ...(GetIPAddress !== undefined && {
+      async getIpAddress() {
+        const address = await callAsync(GetIPAddress as never);
+        return typeof address === 'string' ? address : null;
+      },
+    }),
     async detectIlo(appid) {
       const type = [0];
       const state = [0];
@@ -99,6 +112,15 @@ export function bindAppAccount(lib: NativeLibrary, callAsync: AsyncFn): AppAccou
       return { rc, token: typeof id[0] === 'string' ? id[0] : null, location: typeof loc[0] === 'string' ? loc[0] : null };
     },
   };
+}
+
+/** A function the library may lack (koffi throws when the symbol is not exported). */
+function optional(lib: NativeLibrary, declaration: string): unknown {
+  try {
+    return lib.func(declaration);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -170,6 +192,7 @@ export function serialised(binding: AppAccountBinding, queue: SerialQueue = new 
     readyToUse: () => queue.run(() => binding.readyToUse()),
     appIdExistsInTpm: (appid) => queue.run(() => binding.appIdExistsInTpm(appid)),
     getSessionId: (appid, appname, salt) => queue.run(() => binding.getSessionId(appid, appname, salt)),
+    ...(binding.getIpAddress && { getIpAddress: () => queue.run(() => (binding.getIpAddress as () => Promise<string | null>)()) }),
   };
 }
 

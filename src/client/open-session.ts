@@ -5,6 +5,7 @@ import { deleteInterruptedLogin, startGuardian, type Guardian, type GuardianTran
 import { Session, type Credentials, type ExternalLogin } from '../session/index.js';
 import {
   appTokenLogin,
+  checkVnicAddress,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_VNIC_URL,
   ILOREST_APP_ACCOUNT,
@@ -111,6 +112,8 @@ export interface ConnectionFacts {
   login: string;
   /** HTTPS and vNIC: how the iLO's certificate is trusted. */
   tls: string | null;
+  /** vNIC: the address HPE's GetIPAddress reports (null: not loaded, no symbol, nothing reported). */
+  libraryAddress?: string | null;
 }
 
 /** A Redfish client bound to its own session; close() (or `await using`) deletes the session. */
@@ -293,11 +296,18 @@ async function openInband(options: ConnectOptions, credentials: Credentials | nu
   );
   log?.debug({ vnic: plan.https.url, tls: plan.tlsMode }, `vNIC TLS: ${plan.tls}`);
   const binding = selection.library?.appAccount;
-  const externalLogin = appToken && binding ? appTokenLogin(binding, { logger: log, vnicHost: new URL(plan.https.url).hostname, retryPauseMs: options.appTokenRetryPauseMs, timeoutMs: options.timeoutMs }) : undefined;
-  if (appToken && !externalLogin) throw new ChifLibraryError('the app-token login needs HPE\'s library, and none is loaded; log in with a password: --username NAME');
-  log?.info({ login: externalLogin ? 'app-token' : 'password' }, externalLogin ? `vNIC login: app token (iLOrest's application account, ${ILOREST_APP_ACCOUNT.appid})` : 'vNIC login: password');
+  const libraryAddress = binding
+    ? await checkVnicAddress(binding, plan.https.url, { source: options.vnicUrl ? '--vnic-url / ILO_VNIC_URL' : 'the default', logger: log, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS })
+    : null;
+  if (appToken && !binding) throw new ChifLibraryError('the app-token login needs HPE\'s library, and none is loaded; log in with a password: --username NAME');
   const transport = openVnicTransport(plan);
-  return { transport, externalLogin, vnic: plan, facts: { path: 'vnic', ...facts, login: loginWords(credentials, externalLogin), tls: plan.tls } };
+  const reachable = async (signal: AbortSignal) => void (await transport.request({ method: 'GET', path: '/redfish/v1/', signal }));
+  const externalLogin =
+    appToken && binding
+      ? appTokenLogin(binding, { logger: log, vnicHost: new URL(plan.https.url).hostname, retryPauseMs: options.appTokenRetryPauseMs, timeoutMs: options.timeoutMs, reachable })
+      : undefined;
+  log?.info({ login: externalLogin ? 'app-token' : 'password' }, externalLogin ? `vNIC login: app token (iLOrest's application account, ${ILOREST_APP_ACCOUNT.appid})` : 'vNIC login: password');
+  return { transport, externalLogin, vnic: plan, facts: { path: 'vnic', ...facts, login: loginWords(credentials, externalLogin), tls: plan.tls, libraryAddress } };
 }
 
 /** Runs `work` with a fresh session and deletes the session afterwards, whatever happens. */

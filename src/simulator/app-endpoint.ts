@@ -51,12 +51,25 @@ export interface AppFaults {
   vnicHang?: boolean | null;
   /** The vNIC listener answers the TLS ClientHello with bytes that are not TLS and closes (a handshake failure). */
   vnicTlsFail?: boolean | null;
+  /**
+   * The vNIC listener speaks TLS but accepts only TLS 1.0, which clients no longer offer: their
+   * ClientHello is refused with an alert (a server stricter than the client, as an iLO whose
+   * security state requires what the client lacks).
+   */
+  vnicTlsRefuse?: boolean | null;
   /** The next N GetSessionID calls answer 0 with NULL outputs and make no session (TPM contention). */
   sessionContention?: number | null;
   /** The next `times` GetSessionID calls (default 1) make a session, then answer `rc` with NULL outputs (leak test). A number is `{ rc }`. */
   sessionCreateThenFail?: { rc: number; times?: number } | number | null;
   /** GetSessionID answers after this delay. */
   sessionDelayMs?: number | null;
+  /**
+   * The next GetSessionID is held until the simulator's `faults.release()` (it counts in
+   * `faults.held`): `before` making its session, or `after` (the session made, the answer pending).
+   */
+  sessionHold?: 'before' | 'after' | null;
+  /** What GetIPAddress answers instead of the vNIC listener's host ('' for an empty string). */
+  ipAddress?: string | null;
   /** The next GenerateAppToken or ReactivateAppToken answers this code and does nothing (e.g. -53, -54, -63, 1). */
   generateRc?: number | null;
   /** AppIdExistsinTPM answers this code until cleared (a call error). */
@@ -69,15 +82,18 @@ export interface AppFaultsView {
   vnicDown?: true;
   vnicHang?: true;
   vnicTlsFail?: true;
+  vnicTlsRefuse?: true;
   sessionContention?: number;
   sessionCreateThenFail?: { rc: number; times: number };
   sessionDelayMs?: number;
+  sessionHold?: 'before' | 'after';
+  ipAddress?: string;
   generateRc?: number;
   existsRc?: number;
   deleteRemovesIlo?: true;
 }
 
-const KNOBS = ['vnicDown', 'vnicHang', 'vnicTlsFail', 'sessionContention', 'sessionCreateThenFail', 'sessionDelayMs', 'generateRc', 'existsRc', 'deleteRemovesIlo'];
+const KNOBS = ['vnicDown', 'vnicHang', 'vnicTlsFail', 'vnicTlsRefuse', 'sessionContention', 'sessionCreateThenFail', 'sessionDelayMs', 'sessionHold', 'ipAddress', 'generateRc', 'existsRc', 'deleteRemovesIlo'];
 const I32_MIN = -0x80000000;
 const I32_MAX = 0x7fffffff;
 
@@ -102,7 +118,7 @@ export class AppFaultKnobs {
     const unknown = Object.keys(input).filter((k) => !KNOBS.includes(k));
     if (unknown.length > 0) throw new InvalidInputError(`unknown app fault(s): ${unknown.join(', ')}; known: ${KNOBS.join(', ')}`);
     const next: AppFaultsView = { ...this.#v };
-    for (const key of ['vnicDown', 'vnicHang', 'vnicTlsFail', 'deleteRemovesIlo'] as const) {
+    for (const key of ['vnicDown', 'vnicHang', 'vnicTlsFail', 'vnicTlsRefuse', 'deleteRemovesIlo'] as const) {
       const value = input[key];
       if (value === null || value === false) delete next[key];
       else if (value !== undefined && flag(key, value)) next[key] = true;
@@ -116,6 +132,16 @@ export class AppFaultKnobs {
     else if (input.sessionContention !== undefined) next.sessionContention = whole('sessionContention', input.sessionContention, 0, 1000);
     if (input.sessionDelayMs === null) delete next.sessionDelayMs;
     else if (input.sessionDelayMs !== undefined) next.sessionDelayMs = whole('sessionDelayMs', input.sessionDelayMs, 0, 600_000);
+    if (input.sessionHold === null) delete next.sessionHold;
+    else if (input.sessionHold !== undefined) {
+      if (input.sessionHold !== 'before' && input.sessionHold !== 'after') throw new InvalidInputError('app fault sessionHold must be before, after or null');
+      next.sessionHold = input.sessionHold;
+    }
+    if (input.ipAddress === null) delete next.ipAddress;
+    else if (input.ipAddress !== undefined) {
+      if (typeof input.ipAddress !== 'string' || input.ipAddress.length > 255) throw new InvalidInputError('app fault ipAddress must be a string of at most 255 characters, or null');
+      next.ipAddress = input.ipAddress;
+    }
     const leak = input.sessionCreateThenFail;
     if (leak === null) {
       delete next.sessionCreateThenFail;
@@ -149,8 +175,14 @@ export class AppFaultKnobs {
   get vnicTlsFail(): boolean {
     return this.#v.vnicTlsFail === true;
   }
+  get vnicTlsRefuse(): boolean {
+    return this.#v.vnicTlsRefuse === true;
+  }
   get sessionDelayMs(): number {
     return this.#v.sessionDelayMs ?? 0;
+  }
+  get ipAddress(): string | undefined {
+    return this.#v.ipAddress;
   }
   get existsRc(): number | undefined {
     return this.#v.existsRc;
@@ -170,6 +202,12 @@ export class AppFaultKnobs {
     if (!armed) return undefined;
     if (--armed.times <= 0) delete this.#v.sessionCreateThenFail;
     return armed.rc;
+  }
+
+  takeHold(): 'before' | 'after' | undefined {
+    const stage = this.#v.sessionHold;
+    delete this.#v.sessionHold;
+    return stage;
   }
 
   takeGenerateRc(): number | undefined {
@@ -193,6 +231,8 @@ export interface AppEndpointOptions {
   securityStateByte(): number;
   /** DetectILO on iLO 5/6: true when a CHIF knob says "no driver" (19). */
   chifMissing(): boolean;
+  /** Waits until the simulator's faults are released (the `sessionHold` knob). */
+  hold(): Promise<void>;
   log: Logger;
 }
 
@@ -278,6 +318,8 @@ export class AppEndpoint {
         case 'expand':
           return this.#expand(r.string());
         case 'address': {
+          const forced = this.#o.knobs.ipAddress;
+          if (forced !== undefined) return Buffer.concat([i32(APP_RC.ok), str(forced)]);
           const url = this.#o.vnicUrl();
           return url === null ? Buffer.concat([i32(APP_RC.failed), str(null)]) : Buffer.concat([i32(APP_RC.ok), str(new URL(url).hostname.replace(/^\[|\]$/g, ''))]);
         }
@@ -374,6 +416,8 @@ export class AppEndpoint {
     const fail = (rc: number) => Buffer.concat([i32(rc), str(null), str(null)]);
     if (appid === null || appname === null || salt === null) return fail(APP_RC.invalidParameters);
     if (knobs.sessionDelayMs > 0) await sleep(knobs.sessionDelayMs, undefined, { signal });
+    const hold = knobs.takeHold();
+    if (hold === 'before') await this.#o.hold();
     if (knobs.takeContention()) return Buffer.concat([i32(APP_RC.ok), str(null), str(null)]);
     const id = store.resolve(appid);
     const entry = id === undefined ? undefined : store.tpm(id);
@@ -389,6 +433,7 @@ export class AppEndpoint {
       log.info({ id: made.id }, 'GetSessionID fault: session made, failure answered');
       return fail(leak);
     }
+    if (hold === 'after') await this.#o.hold();
     return Buffer.concat([i32(APP_RC.ok), str(made.token), str(`${origin}${made.uri}`)]);
   }
 

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import { InvalidInputError } from '../errors.js';
 import type { FaultController } from './faults.js';
@@ -29,10 +30,12 @@ export interface HttpsFrontOptions {
   /**
    * With a gate, TCP is accepted by a plain listener that hands each connection to TLS only
    * when the gate says 'pass'; 'hold' keeps it open and silent (a peer that never answers);
-   * 'garbage' answers bytes that are not TLS and closes (a failed handshake).
+   * 'garbage' answers bytes that are not TLS and closes (a failed handshake); 'refuse' speaks
+   * TLS but accepts only TLS 1.0, which clients no longer offer: the ClientHello is refused with
+   * a protocol_version alert (a handshake failure as a server stricter than the client sees it).
    * It also makes {@link HttpsFront.setListening} available.
    */
-  gate?: () => 'pass' | 'hold' | 'garbage';
+  gate?: () => 'pass' | 'hold' | 'garbage' | 'refuse';
   /** Answers framed with Content-Length instead of chunked transfer coding (the default, as iLO). */
   contentLength?: boolean;
   /** The answer to a request whose method Node's parser does not know (iLO answers 405). */
@@ -136,6 +139,7 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
   // Gated: TCP lands on a plain listener; TLS sees only the connections the gate passes.
   const gate = options.gate;
   const raw = new Set<Socket>();
+  let refusing: SecureContext | undefined;
   const listener: Server | NetServer = gate
     ? createNetServer((socket) => {
         raw.add(socket);
@@ -144,6 +148,11 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
         const verdict = gate();
         if (verdict === 'pass') server.emit('connection', socket);
         else if (verdict === 'garbage') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+        else if (verdict === 'refuse') {
+          refusing ??= createSecureContext({ cert: options.cert, key: options.key, minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' });
+          const tls = new TLSSocket(socket, { isServer: true, secureContext: refusing });
+          tls.on('error', () => tls.destroy());
+        }
       })
     : server;
 

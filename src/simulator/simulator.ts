@@ -273,6 +273,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     vnicUrl: () => vnicFront?.url ?? null,
     securityStateByte: () => ({ production: 3, highsecurity: 4, fips: 5 })[securityState],
     chifMissing: (): boolean => chif.knobs.ping === 19 || chif.knobs.create === 19,
+    hold: () => faults.hold(),
     log: log.child({ component: 'app-accounts' }),
   });
   const chif: ChifCore = new ChifCore({
@@ -358,7 +359,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults,
       log,
       transport: 'vnic',
-      gate: () => (appKnobs.vnicHang ? 'hold' : appKnobs.vnicTlsFail ? 'garbage' : 'pass'),
+      gate: () => (appKnobs.vnicHang ? 'hold' : appKnobs.vnicTlsFail ? 'garbage' : appKnobs.vnicTlsRefuse ? 'refuse' : 'pass'),
       control: async (request) => control(request, controlToken, controls),
       handle: (request) => service.handle(request),
       contentLength: options.contentLength === true,

@@ -13,6 +13,7 @@ export { appTokenLogin, ILOREST_APP_ACCOUNT, CONTENTION_RETRY_PAUSE_MS } from '.
 export { planVnic, openVnicTransport, DEFAULT_VNIC_URL } from './vnic/open-vnic.js';
 export type { VnicPlan, VnicTrust, TlsMode } from './vnic/open-vnic.js';
 export { findVnicLink } from './vnic/link.js';
+export { checkVnicAddress } from './vnic/address.js';
 export type { InterfaceAddress, VnicLink } from './vnic/link.js';
 export { loadChifLibrary } from '../binding/index.js';
 export type { ChifLibrary, AppAccountBinding, AppAccountManagement, ComparedAppId, DetectIloResult } from '../binding/index.js';

@@ -70,6 +70,7 @@ describe('the vNIC from the CLI', () => {
       selection: '--inband vnic',
       login: 'password (Administrator)',
       tls: `pinned: the leaf certificate ${pinOf(s).toLowerCase()}`,
+      libraryAddress: null, // no HPE library loaded: nobody to ask GetIPAddress
     });
     expect(info.transport).toBe(`https ${s.url}`);
     // Decided and said before the login, at info and debug level.

@@ -3,6 +3,7 @@
 // double of the binding interface (ChifLibrary.appAccount); the simulator's HTTPS front plays the
 // vNIC over loopback, with its own certificate.
 import { X509Certificate } from 'node:crypto';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSession, withSession, type ConnectOptions } from '../../src/client/index.js';
 import { ChifLibraryError, UsageError } from '../../src/errors.js';
@@ -300,5 +301,76 @@ describe('app-token login failures (docs/reference/ilo7-inband.md §6)', () => {
       expect(JSON.stringify(c.connection)).not.toContain(token);
     });
     expect(token).not.toBe('');
+  });
+});
+
+interface LogLine {
+  level: number;
+  msg: string;
+  libraryAddress?: string;
+  vnicUrl?: string;
+}
+
+describe('HPE\'s GetIPAddress against the vNIC URL in use', () => {
+  /** A logger whose lines are kept (level debug). */
+  function captured() {
+    const lines: LogLine[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+    // (the double's GetSessionID names 16.1.15.1: its own warning is not this test's)
+    const warnings = () => lines.filter((l) => l.level === 40 && !l.msg.startsWith('GetSessionID named')).map((l) => l.msg);
+    return { logger, lines, warnings };
+  }
+
+  it('another address: a warning naming both (and the fix), the work goes on at the URL given; info shows the library\'s address', async () => {
+    const s = await start();
+    const log = captured();
+    const lib = library(s, { getIpAddress: async () => '16.1.15.1' });
+    await withSession(vnic(s, { loadLibrary: lib, logger: log.logger }), async (c) => {
+      expect(c.connection?.libraryAddress).toBe('16.1.15.1');
+      expect((await c.get('/redfish/v1/Systems/1')).Id).toBe('1');
+    });
+    const host = new URL(s.url).host;
+    expect(log.warnings()).toEqual([
+      `HPE's library reports the vNIC at 16.1.15.1 (GetIPAddress), but requests go to https://${host} (--vnic-url / ILO_VNIC_URL); if the vNIC does not answer, try --vnic-url https://16.1.15.1`,
+    ]);
+    expect(log.lines.find((l) => l.level === 40 && l.msg.includes('GetIPAddress'))).toMatchObject({ libraryAddress: '16.1.15.1', vnicUrl: `https://${host}` });
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it.each([
+    ['the same host', async () => '127.0.0.1', '127.0.0.1', /reports the vNIC address in use/],
+    ['the same host as a URL, upper case', async () => 'HTTPS://127.0.0.1/', '127.0.0.1', /reports the vNIC address in use/],
+    ['NULL', async () => null, null, /reported no address/],
+    ['an empty string', async () => '  ', null, /reported no address/],
+    ['a failing call', async () => Promise.reject(new Error('boom')), null, /GetIPAddress failed/],
+  ] as Array<[string, () => Promise<string | null>, string | null, RegExp]>)('%s: no warning, said at debug', async (_what, getIpAddress, shown, debug) => {
+    const s = await start();
+    const log = captured();
+    await withSession(vnic(s, { loadLibrary: library(s, { getIpAddress }), logger: log.logger }), async (c) => {
+      expect(c.connection?.libraryAddress).toBe(shown);
+    });
+    expect(log.warnings()).toEqual([]);
+    expect(log.lines.some((l) => l.level === 20 && debug.test(l.msg))).toBe(true);
+  });
+
+  it('a library without the symbol: not compared, said at debug', async () => {
+    const s = await start();
+    const log = captured();
+    await withSession(vnic(s, { loadLibrary: library(s), logger: log.logger }), async (c) => {
+      expect(c.connection?.libraryAddress).toBeNull();
+    });
+    expect(log.warnings()).toEqual([]);
+    expect(log.lines.some((l) => l.level === 20 && /has no GetIPAddress/.test(l.msg))).toBe(true);
+  });
+
+  it('a GetIPAddress that never answers: the login goes on after --timeout, nothing compared', async () => {
+    const s = await start();
+    const log = captured();
+    const lib = library(s, { getIpAddress: () => new Promise<string>(() => undefined) });
+    await withSession(vnic(s, { loadLibrary: lib, logger: log.logger, timeoutMs: 300 }), async (c) => {
+      expect(c.connection?.libraryAddress).toBeNull();
+    });
+    expect(log.lines.some((l) => l.level === 20 && /GetIPAddress gave no answer within 1 s/.test(l.msg))).toBe(true);
+    expect(s.sessions()).toEqual([]);
   });
 });

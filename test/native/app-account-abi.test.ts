@@ -34,6 +34,11 @@ int GetSessionID(const char *appid, const char *appname, const char *salt, char 
   *sessionLocation = strdup("https://16.1.15.1/redfish/v1/SessionService/Sessions/ilorest00000000a1b2c3d4/");
   return 0;
 }
+#ifdef WITH_GETIPADDRESS
+#include <wchar.h>
+static int addressCalls;
+const wchar_t *GetIPAddress(void) { return addressCalls++ == 0 ? NULL : L"16.1.15.9"; }
+#endif
 `;
 
 const hasCc = spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -46,11 +51,14 @@ if (!hasCc && process.env.CI === 'true') {
 describe.skipIf(!hasCc || process.platform !== 'linux')(hasCc ? 'HPE app-account ABI through koffi' : 'SKIPPED: no C compiler (cc)', () => {
   let dir: string;
   let library: string;
+  let withAddress: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'ilo-agent-appabi-'));
     writeFileSync(join(dir, 'stub.c'), SOURCE);
     library = join(dir, 'stub.so');
     execFileSync('cc', ['-shared', '-fPIC', '-o', library, join(dir, 'stub.c')]);
+    withAddress = join(dir, 'stub-address.so');
+    execFileSync('cc', ['-shared', '-fPIC', '-DWITH_GETIPADDRESS', '-o', withAddress, join(dir, 'stub.c')]);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -71,5 +79,16 @@ describe.skipIf(!hasCc || process.platform !== 'linux')(hasCc ? 'HPE app-account
       location: 'https://16.1.15.1/redfish/v1/SessionService/Sessions/ilorest00000000a1b2c3d4/',
     });
     expect(await binding.getSessionId('x', 'self_register', 'self_register')).toEqual({ rc: -9, token: null, location: null });
+    // GetIPAddress is optional: this library lacks it.
+    expect(binding.getIpAddress).toBeUndefined();
+  });
+
+  it('GetIPAddress (const wchar_t *): NULL, then the address as a JS string', async () => {
+    type Fn = ((...a: unknown[]) => unknown) & { async: (...a: unknown[]) => void };
+    const callAsync = (fn: never, ...args: unknown[]) =>
+      new Promise<unknown>((resolve, reject) => (fn as Fn).async(...args, (error: unknown, result: unknown) => (error ? reject(error) : resolve(result))));
+    const binding = bindAppAccount(koffi.load(withAddress), callAsync);
+    expect(await binding.getIpAddress?.()).toBeNull();
+    expect(await binding.getIpAddress?.()).toBe('16.1.15.9');
   });
 });

@@ -180,6 +180,18 @@ describe('the vNIC listener (ilo7)', () => {
     expect((await vnicClient(sim).call('GET', '/redfish/v1')).status).toBe(200);
   });
 
+  it('vnicTlsRefuse speaks TLS and refuses the client\'s offer with an alert', async () => {
+    const sim = await start({ appFaults: { vnicTlsRefuse: true } });
+    const error = await vnicClient(sim).call('GET', '/redfish/v1').then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e,
+    );
+    expect(error?.code).toMatch(/^EPROTO$|^ERR_SSL_/);
+    expect(error?.message).toMatch(/alert protocol version/);
+    await sim.app.setFaults({ vnicTlsRefuse: null });
+    expect((await vnicClient(sim).call('GET', '/redfish/v1')).status).toBe(200);
+  });
+
   it('validates app fault knobs: a bad one changes nothing', async () => {
     const sim = await start();
     await sim.app.setFaults({ sessionContention: 2 });
@@ -191,6 +203,8 @@ describe('the vNIC listener (ilo7)', () => {
       { vnicDown: 'yes' },
       { generateRc: 1.5 },
       { sessionDelayMs: 10_000_000 },
+      { sessionHold: 'during' },
+      { ipAddress: 7 },
       { vnicDown: true, nonsense: 1 },
     ]) {
       await expect(sim.app.setFaults(bad as never), JSON.stringify(bad)).rejects.toThrow(/app fault/);

@@ -5,7 +5,11 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SerialQueue, serialised } from '../../src/binding/index.js';
 import { encodeMessage, parseMessage } from '../../src/guardian/protocol.js';
-import { findVnicLink, loadChifLibrary, planVnic, type AppAccountBinding, type InterfaceAddress } from '../../src/transport/index.js';
+import { TlsError } from '../../src/errors.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import { findVnicLink, loadChifLibrary, openHttpsTransport, openVnicTransport, planVnic, type AppAccountBinding, type InterfaceAddress } from '../../src/transport/index.js';
+import { hasMlKem, vnicHandshakeHint } from '../../src/transport/vnic/tls-hint.js';
+import { rejectionOf } from '../helpers/wait.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 
 const v4 = (address: string, netmask: string): InterfaceAddress => ({ address, netmask, family: 'IPv4' });
@@ -112,5 +116,38 @@ describe('the app-account binding', () => {
     } finally {
       if (saved !== undefined) process.env.ILO_CHIF_EMULATOR_SOCKET = saved;
     }
+  });
+});
+
+describe('a failed TLS handshake', () => {
+  it('over HTTPS: a TlsError naming what failed and this client, without the vNIC\'s hint; on the vNIC, with it', async () => {
+    const sim = await startSimulator({ profile: 'ilo7', loginFailureDelayMs: 0, appFaults: { vnicTlsRefuse: true } });
+    try {
+      const plain = openHttpsTransport({ url: sim.vnicUrl as string, insecure: true });
+      const error = await rejectionOf(plain.request({ method: 'GET', path: '/redfish/v1/' }));
+      await plain.close();
+      expect(error).toBeInstanceOf(TlsError);
+      expect(error.message).toBe(
+        `the TLS handshake with the iLO at ${sim.vnicUrl} failed (EPROTO: tlsv1 alert protocol version): the iLO and this client agree on no TLS version, cipher or key-exchange group, or it does not speak TLS there; ` +
+          `this client is Node ${process.version} with OpenSSL ${process.versions.openssl}, offering TLS 1.2 to 1.3`,
+      );
+      const vnic = openVnicTransport(planVnic(sim.vnicUrl as string, { insecure: true }));
+      const withHint = await rejectionOf(vnic.request({ method: 'GET', path: '/redfish/v1/' }));
+      await vnic.close();
+      expect(withHint).toBeInstanceOf(TlsError);
+      expect(withHint.message).toBe(`${error.message}; ${vnicHandshakeHint()}`);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('the vNIC\'s hint suggests a newer Node only where this OpenSSL lacks ML-KEM', () => {
+    expect(vnicHandshakeHint(() => true)).toMatch(/CNSA.*ML-KEM.*; this client offers ML-KEM already$/);
+    expect(vnicHandshakeHint(() => false)).toMatch(
+      new RegExp(`which OpenSSL ${process.versions.openssl.replace(/\./g, '\\.')} lacks \\(ML-KEM needs OpenSSL 3\\.5 or later\\): run ilo-agent's single executable \\(built on Node 24, with OpenSSL 3\\.5\\)`),
+    );
+    // Node 20 ships OpenSSL 3.0 (no ML-KEM), Node 24 OpenSSL 3.5.
+    const [major, minor] = process.versions.openssl.split('.').map(Number) as [number, number];
+    expect(hasMlKem()).toBe(major > 3 || (major === 3 && minor >= 5));
   });
 });

@@ -20,7 +20,7 @@ property :path, String, required: true, desired_state: false,
 property :properties, Hash, required: true,
          description: 'desired properties, nested as in the resource (only these are compared)'
 property :url, String, desired_state: false,
-         description: 'out-of-band: https://ilo-host; without it, in-band through CHIF'
+         description: 'out-of-band: https://ilo-host; without it, in-band (CHIF on iLO 5/6, the virtual NIC on iLO 7)'
 property :ca_cert, String, desired_state: false, description: 'PEM file of the CA of the iLO certificate'
 property :username, String, desired_state: false
 property :password, String, sensitive: true, desired_state: false,

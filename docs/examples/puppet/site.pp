@@ -1,5 +1,6 @@
 # Example node manifest: in-band on HPE servers (the agent runs as root). $facts['ilo'] comes from
-# facter/ilo.rb; without it (no iLO, or no CHIF driver) nothing is declared.
+# facter/ilo.rb; without it (no iLO, no CHIF driver, or on iLO 7 no vNIC address or application
+# account) nothing is declared.
 if $facts['ilo'] {
   ilo_setting { 'asset tag':
     path       => '/redfish/v1/Systems/1',

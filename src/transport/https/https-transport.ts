@@ -2,6 +2,7 @@
 import { Agent, request as httpsRequest, type AgentOptions, type RequestOptions } from 'node:https';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import * as tlsDefaults from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { AbortedError, ClosedError, ConnectError, InvalidInputError, ProtocolError, TimeoutError, TlsError, UsageError } from '../../errors.js';
 import { MAX_RESPONSE_BODY } from '../limits.js';
@@ -29,6 +30,8 @@ export interface HttpsTransportOptions {
   pin?: string;
   /** The name the certificate must carry (and the SNI sent), instead of the URL's host. */
   servername?: string;
+  /** Added to the message of a failed TLS handshake (the vNIC's: iLO 7 security states). */
+  handshakeHint?: () => string;
 }
 
 /** `sha256:<hex>` (colons allowed) → 64 lower-case hex digits, or undefined when malformed. */
@@ -40,7 +43,20 @@ export function parsePin(raw: string): string | undefined {
 export const DEFAULT_TIMEOUT_MS = 60_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-const TLS_ERROR = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/;
+const TLS_ERROR = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_|HOSTNAME_MISMATCH)/;
+/** OpenSSL's failures of the handshake itself (an alert, no common version or cipher, not TLS): not of verification. */
+const HANDSHAKE_ERROR = /^(ERR_SSL_|EPROTO$)/;
+
+/** OpenSSL's reason ("tlsv1 alert protocol version", "wrong version number"), from the error or its message. */
+function openSslReason(error: { reason?: string; message: string }): string | undefined {
+  return error.reason ?? /:SSL routines:[^:]*:([^:]+):/.exec(error.message)?.[1];
+}
+
+/** What this client offers, for a failed handshake's message. */
+function tlsClientWords(): string {
+  const version = (v: string) => v.replace(/^TLSv/, '');
+  return `Node ${process.version} with OpenSSL ${process.versions.openssl}, offering TLS ${version(tlsDefaults.DEFAULT_MIN_VERSION)} to ${version(tlsDefaults.DEFAULT_MAX_VERSION)}`;
+}
 
 /** Checks an iLO address and returns its origin (`https://host:port`). */
 export function parseIloUrl(raw: string): URL {
@@ -138,6 +154,7 @@ class HttpsTransport implements Transport {
   readonly #deadlines = new Set<Deadline>();
   #deadlineTimer: NodeJS.Timeout | undefined;
   #inFlight = 0;
+  readonly #handshakeHint: (() => string) | undefined;
   #whenIdle: (() => void) | undefined;
   #closed: Promise<void> | undefined;
 
@@ -150,6 +167,7 @@ class HttpsTransport implements Transport {
     this.#host = url.host;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.#handshakeHint = options.handshakeHint;
     // A pin replaces the chain check (iLO's certificate is self-signed by default); the
     // fingerprint is checked on every new connection (createConnection), never on a resumed one.
     const agentOptions: AgentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 4, ca: options.ca, rejectUnauthorized: !options.insecure && !options.pin };
@@ -305,6 +323,15 @@ class HttpsTransport implements Transport {
     // and answered, wrongly. Its fixed reason text only, never the raw bytes (they may hold a token).
     if (code.startsWith('HPE_')) {
       return new ProtocolError(`${method} ${path}: the iLO's answer is not valid HTTP (${error.reason ?? error.message}; ${code})`, { cause: error });
+    }
+    if (HANDSHAKE_ERROR.test(code)) {
+      const reason = openSslReason(error);
+      const hint = this.#handshakeHint?.();
+      return new TlsError(
+        `the TLS handshake with the iLO at ${this.description} failed (${code}${reason ? `: ${reason}` : ''}): the iLO and this client agree on no TLS version, cipher or key-exchange group, or it does not speak TLS there; ` +
+          `this client is ${tlsClientWords()}${hint ? `; ${hint}` : ''}`,
+        { cause: error },
+      );
     }
     // The CA was right in these two: --ca-cert is not the cure.
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {

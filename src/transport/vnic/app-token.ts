@@ -29,6 +29,13 @@ export interface AppTokenOptions {
    * serialised). The call itself cannot be cut: it stays on its worker thread.
    */
   timeoutMs?: number;
+  /**
+   * Reaches the vNIC before GetSessionID (an unauthenticated GET of the service root, as
+   * iLOrest's login does): HPE's library makes its session by its own means, so a vNIC that
+   * ilo-agent cannot reach (a TLS handshake this client fails) would leave a session that could
+   * be neither used nor deleted. Rejects with the transport's error.
+   */
+  reachable?: (signal: AbortSignal) => Promise<void>;
 }
 
 /** An external login (session/ExternalLogin) from iLOrest's application account. */
@@ -63,6 +70,7 @@ export function appTokenLogin(binding: AppAccountBinding, options: AppTokenOptio
           `this host's TPM holds no application account for iLOrest (ilo-agent logs in with iLOrest's account): create it as root with "ilo-agent appaccount create --confirm-ilorest-account -u USER" (or "ilorest appaccount create --self -u USER -p PASSWORD"), ${withU}`,
         );
       }
+      await options.reachable?.(signal);
       for (let attempt = 1; ; attempt++) {
         log?.debug({ attempt }, 'GetSessionID: asking HPE\'s library for an app-token session');
         const answer = await stopping(binding.getSessionId(appid, appname, salt), 'GetSessionID');

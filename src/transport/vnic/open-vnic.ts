@@ -5,6 +5,7 @@ import { UsageError, VnicError } from '../../errors.js';
 import { openHttpsTransport, parseIloUrl, parsePin, type HttpsTransportOptions } from '../https/https-transport.js';
 import type { Transport } from '../transport.js';
 import { findVnicLink, type InterfaceAddress } from './link.js';
+import { vnicHandshakeHint } from './tls-hint.js';
 
 /** iLO's address on the vNIC (HPE: "iLO 16.1.15.1/30, OS 16.1.15.2/30"). */
 export const DEFAULT_VNIC_URL = 'https://16.1.15.1';
@@ -41,7 +42,7 @@ export function planVnic(
   interfaces: () => NodeJS.Dict<InterfaceAddress[]> = networkInterfaces,
 ): VnicPlan {
   const parsed = parseIloUrl(url);
-  const https: HttpsTransportOptions = { ...base, url: parsed.origin };
+  const https: HttpsTransportOptions = { ...base, url: parsed.origin, handshakeHint: vnicHandshakeHint };
   if (trust.servername && !trust.ca) throw new UsageError('--tls-servername goes with --ca-cert (the name is checked against a chain that CA verifies)');
   if (trust.pin !== undefined && (trust.ca || trust.insecure)) throw new UsageError('--pin replaces --ca-cert and --insecure: give one of them');
   if (trust.insecure) return { https: { ...https, insecure: true }, tlsMode: 'insecure', tls: 'insecure: any certificate is accepted (--insecure)' };
