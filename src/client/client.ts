@@ -115,9 +115,14 @@ export class RedfishClient {
   }
 
   /**
-   * The path of a link the iLO gave: as it is, or the path of an absolute URL of this very iLO.
-   * Anything else is the iLO's fault, not the user's: a ProtocolError (exit 6), nothing sent.
+   * The path of a link the iLO gave (`from`: where it was read): as it is, or the path of an
+   * absolute URL of this very iLO. Anything else is the iLO's fault, not the user's: a
+   * ProtocolError (exit 6), nothing sent.
    */
+  linkPath(link: string, from: string): string {
+    return this.#linkPath(link, from);
+  }
+
   #linkPath(link: string, page: string): string {
     let path = link;
     if (!link.startsWith('/') || link.startsWith('//')) {

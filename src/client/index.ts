@@ -24,3 +24,5 @@ export { appAccountStatus, createAppAccount, deleteAppAccount, maskAppId, requir
 export type { AppAccountStatus, CreateResult, DeleteResult, StatusVerdict } from './app-accounts.js';
 export { captureResources } from './capture.js';
 export type { CaptureResult } from './capture.js';
+export { followTask, startsTask } from './task.js';
+export type { TaskEnd, TaskOptions } from './task.js';

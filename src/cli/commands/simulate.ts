@@ -19,6 +19,7 @@ interface SimulateFlags {
   mockup?: string;
   latencyMs: number;
   loginLatencyMs: number;
+  taskMs: number;
   loginFailureDelay: number;
   loginFailuresBeforeDelay: number;
   fault?: string[];
@@ -46,6 +47,7 @@ export function simulateCommand(ctx: CommandContext): Command {
     .option('--mockup <dir>', 'serve a DMTF-layout mockup folder instead of the built-in tree')
     .option('--latency-ms <ms>', 'latency added to every request', parseWholeNumber(0), 0)
     .option('--login-latency-ms <ms>', 'latency added to every login', parseWholeNumber(0), 0)
+    .option('--task-ms <ms>', 'how long an operation the task faults turn into a task runs', parseWholeNumber(0), 2000)
     .addOption(new Option('--login-failure-delay <duration>', 'delay of a refused login after repeated failures').argParser(parseDuration).default(10_000, '10s'))
     .option('--login-failures-before-delay <n>', 'failed logins in a row answered without delay', parseWholeNumber(0), 1)
     .option(
@@ -82,6 +84,7 @@ export function simulateCommand(ctx: CommandContext): Command {
         mockupDir: flags.mockup,
         latencyMs: flags.latencyMs,
         loginLatencyMs: flags.loginLatencyMs,
+        taskMs: flags.taskMs,
         loginFailureDelayMs: flags.loginFailureDelay,
         loginFailuresBeforeDelay: flags.loginFailuresBeforeDelay,
         faults,
