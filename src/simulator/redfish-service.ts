@@ -17,7 +17,7 @@ import type { ActiveFault, FaultController, RequestKind } from './faults.js';
 import { parseTarget, type RequestPath, SERVICE_ROOT, SESSION_SERVICE, SESSIONS, SESSIONS_ALIAS } from './paths.js';
 import type { Profile } from './profiles.js';
 import type { JsonObject, ResourceStore, StoredResource } from './resource-store.js';
-import { isoSeconds, type SessionTable, type SessionTransport, type SimSession } from './sessions.js';
+import { isoSeconds, type Deleter, type SessionTable, type SessionTransport, type SimSession } from './sessions.js';
 
 export interface SimRequest {
   method: string;
@@ -199,7 +199,7 @@ export class RedfishService {
       return { answer: READ.includes(method) ? this.#sessionCollection(auth) : this.#notAllowed(['GET', 'HEAD', 'POST']), transient };
     }
     const sessionId = this.#sessionIdOf(target);
-    if (sessionId !== undefined) return { answer: this.#sessionMember(method, target, sessionId, auth), transient };
+    if (sessionId !== undefined) return { answer: this.#sessionMember(method, target, sessionId, { caller: auth, via: request.transport }), transient };
     if (key === SESSION_SERVICE.toLowerCase() && method === 'PATCH') return { answer: this.#patchSessionService(request.body), transient };
 
     const apps = this.#appAccounts(method, target);
@@ -381,12 +381,12 @@ export class RedfishService {
     });
   }
 
-  #sessionMember(method: string, target: RequestPath, id: string, caller: SimSession | undefined): HttpAnswer {
+  #sessionMember(method: string, target: RequestPath, id: string, deleter: Deleter): HttpAnswer {
     const session = this.#o.sessions.find(id);
     if (!session) return this.#error(404, 'Base', 'ResourceMissingAtURI', [target.path]);
-    if (READ.includes(method)) return new HttpAnswer(200, this.#sessionBody(session, caller));
+    if (READ.includes(method)) return new HttpAnswer(200, this.#sessionBody(session, deleter.caller));
     if (method === 'DELETE') {
-      this.#o.sessions.remove(session.id);
+      this.#o.sessions.delete(session.id, deleter);
       this.#o.log.info({ id: session.id }, 'session deleted');
       return this.#success();
     }
@@ -530,7 +530,7 @@ export class RedfishService {
     } else if (action.name === 'Manager.Reset') {
       // An iLO reset ends every session (docs/reference/ilo-sessions.md §1.3: one of the documented recovery paths).
       setImmediate(() => {
-        this.#o.log.info({ ended: this.#o.sessions.expireAll() }, 'iLO reset: all sessions ended');
+        this.#o.log.info({ ended: this.#o.sessions.expireAll('reset') }, 'iLO reset: all sessions ended');
         this.#o.onManagerReset?.();
       });
     }

@@ -26,7 +26,7 @@ import { parseTarget } from './paths.js';
 import { isProfileName, PROFILES, type ProfileName } from './profiles.js';
 import { RedfishService, type InbandLocation, type SimRequest, type SimResponse } from './redfish-service.js';
 import { ResourceStore } from './resource-store.js';
-import { SessionTable, type SessionView } from './sessions.js';
+import { SessionTable, type EndedSession, type SessionView } from './sessions.js';
 
 export interface SimulatorOptions {
   /** Listen address; default 127.0.0.1. */
@@ -100,6 +100,8 @@ export interface SimulatorState {
   maxSessions: number;
   sessionTimeoutSeconds: number;
   sessions: SessionView[];
+  /** Sessions that ended and how (which path deleted them), oldest first. */
+  ended: EndedSession[];
   faults: FaultRule[];
   held: number;
   latency: { requestMs: number; loginMs: number };
@@ -144,6 +146,11 @@ export interface Simulator {
   readonly info: SimulatorInfo;
   /** The live session table (transient Basic sessions included while their request runs). */
   sessions(): SessionView[];
+  /**
+   * Every session that ended, in order, and how: deleted with its own token, with Basic, with
+   * another session's token, on the in-band channel's trust; expired; ended by an iLO reset.
+   */
+  endedSessions(): EndedSession[];
   state(): SimulatorState;
   readonly faults: {
     inject(rule: FaultRule): void;
@@ -277,6 +284,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     maxSessions: sessions.maxSessions,
     sessionTimeoutSeconds: sessions.timeoutMs / 1000,
     sessions: sessions.list().map((s) => sessions.view(s)),
+    ended: sessions.ended(),
     faults: faults.rules(),
     held: faults.held,
     latency: { requestMs: faults.latencyMs, loginMs: faults.loginLatencyMs },
@@ -389,6 +397,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return { url: front.url, ca: cert, control: controlToken, chifSocket, vnicUrl: vnicFront?.url ?? null, vnicCa: vnicFront ? (vnicCert?.cert ?? null) : null };
     },
     sessions: () => state().sessions,
+    endedSessions: () => sessions.ended(),
     state,
     faults: {
       inject: (rule) => faults.inject(rule),

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { client, messageIds } from '../helpers/https-client.js';
+import { until } from '../helpers/wait.js';
 
 const open: Array<{ sim: Simulator; close(): void }> = [];
 async function sim(options: SimulatorOptions = {}) {
@@ -261,5 +262,33 @@ describe('what is readable without authentication', () => {
     for (const path of ['/redfish/v1/Systems', '/redfish/v1/SessionService', SESSIONS, '/redfish/v1/odata', '/redfish/v1/nowhere']) {
       expect((await c.call('GET', path)).status, path).toBe(401);
     }
+  });
+});
+
+describe('how each session ended (for tests that check which path deleted it)', () => {
+  it('records a DELETE by its own token, by Basic, by another session, an expiry and a reset, in order', async () => {
+    const { s, c } = await sim();
+    const logins = [];
+    for (let i = 0; i < 4; i++) logins.push(await c.login());
+    const [own, basic, other, expired] = logins.map(({ location, token }) => ({ path: new URL(location).pathname, id: new URL(location).pathname.split('/').pop() as string, token }));
+    expect((await c.call('DELETE', own!.path, { token: own!.token })).status).toBe(200);
+    expect((await c.call('DELETE', basic!.path, { basic: ['Administrator', 'password'] })).status).toBe(200);
+    expect((await c.call('DELETE', other!.path, { token: expired!.token })).status).toBe(200);
+    s.expireSessions();
+    const ended = s.endedSessions();
+    expect(ended.map((e) => [e.id, e.how, e.via, e.by?.id ?? null])).toEqual([
+      [own!.id, 'own-token', 'https', null],
+      [basic!.id, 'basic', 'https', expect.stringMatching(/^administrator00000000/)],
+      [other!.id, 'other-session', 'https', expired!.id],
+      [expired!.id, 'expired', null, null],
+    ]);
+    // the transient Basic session is not a session of the table's story
+    expect(ended).toHaveLength(4);
+    expect(s.state().ended).toEqual(ended);
+    expect(JSON.stringify(ended)).not.toContain(own!.token);
+    const again = await c.login();
+    expect((await c.call('POST', '/redfish/v1/Managers/1/Actions/Manager.Reset', { token: again.token, body: { ResetType: 'ForceRestart' } })).status).toBe(200);
+    await until(() => s.endedSessions().length === 5, 'the reset ended the session');
+    expect(s.endedSessions()[4]).toMatchObject({ id: new URL(again.location).pathname.split('/').pop(), how: 'reset', via: null, by: null });
   });
 });
