@@ -593,13 +593,16 @@ describe('CHIF faults', () => {
     const { s, chif } = await sim();
     const key = chif.newKey();
     await chif.status(P.create(key));
-    await chif.status(P.write(0, Buffer.from('data'), key));
+    const written = (await chif.exchange(P.write(0, Buffer.from('data'), key))).response;
     s.chif.setFaults({ sequenceMismatch: true, zeroRead: 2 });
     const request = P.info(key);
     const recv = Buffer.alloc(4);
     recv.writeUInt32LE(4096);
     const answer = (await chif.call(OP.exchange, Buffer.concat([Buffer.from([1]), counted(''), recv, request]))).subarray(4);
     expect(answer.readUInt16LE(2)).not.toBe(request.readUInt16LE(2));
+    // wrong data: the previous packet's answer (the write's), not this packet's with its number changed
+    expect(answer.equals(written)).toBe(true);
+    expect(s.chif.counters().commands.info).toBe(1); // the info was still done
     expect((await chif.exchange(P.info(key))).status).toBe(0); // echoes again
     expect((await chif.exchange(P.read(0, 10, key))).response.readUInt32LE(24)).toBe(0);
     expect((await chif.exchange(P.read(0, 10, key))).response.readUInt32LE(24)).toBe(0);
