@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { client, messageIds } from '../helpers/https-client.js';
+import { until } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chif-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -251,12 +252,6 @@ function parseHttpResponse(bytes: Buffer) {
   return { status: Number(m?.[1]), reason: m?.[2], headers, body, json };
 }
 
-const elapsed = async <T>(fn: () => Promise<T>) => {
-  const t = performance.now();
-  const value = await fn();
-  return { value, ms: performance.now() - t };
-};
-
 // ---- tests ----------------------------------------------------------------------------------
 
 describe('channel calls', () => {
@@ -445,7 +440,7 @@ describe('REST in-band', () => {
     for (const bytes of ['GARBAGE\r\n\r\n', 'GET /redfish/v1 HTTP/1.1\r\nNoColonHere\r\n\r\n', 'GET /redfish/v1 HTTP/1.1\r\nHost: \r\n', 'POST /redfish/v1/Sessions HTTP/1.1\r\nContent-Length: 50\r\n\r\n{}']) {
       const res = await chif.rest('GET', '/', { rawHttp: Buffer.from(bytes) });
       expect(res.status, bytes).toBe(400);
-      expect(res.json.error).toBeDefined();
+      expect(messageIds(res.json)).toEqual(['Base.1.18.GeneralError']);
     }
     const chunked = await chif.rest('POST', '/', {
       rawHttp: Buffer.from('POST /redfish/v1/SessionService/Sessions HTTP/1.1\nHost:\nTransfer-Encoding: chunked\n\n10\r\n{"UserName":null\r\n11\r\n,"Password":null}\r\n0\r\n\r\n'),
@@ -627,12 +622,18 @@ describe('CHIF faults', () => {
   });
 
   it('closeDelayMs delays the CLOSE answer', async () => {
-    const { s, chif } = await sim({ chifFaults: { closeDelayMs: 300 } });
-    const { value, ms } = await elapsed(() => chif.close());
-    expect(value).toBe(0);
-    expect(ms).toBeGreaterThanOrEqual(290);
+    // Shown by order: a delayed CLOSE is still unanswered after later frames' round trips.
+    const { s, chif } = await sim({ chifFaults: { closeDelayMs: 60_000 } });
+    let answered = false;
+    const closing = chif.close().finally(() => (answered = true)).catch(() => undefined);
+    await until(() => s.chif.counters().frames.close === 1, 'the CLOSE arrived');
+    expect(await chif.ping()).toBe(0);
+    expect(answered).toBe(false);
     s.chif.setFaults({ closeDelayMs: null });
-    expect((await elapsed(() => chif.close())).ms).toBeLessThan(200);
+    expect(await chif.close()).toBe(0); // undelayed now: answered while the first still waits
+    expect(answered).toBe(false);
+    await s.close();
+    await closing;
   });
 
   it('are set, shown and cleared through the control view, which refuses bad knobs', async () => {
@@ -668,7 +669,8 @@ describe('CHIF faults', () => {
       done = true;
       return r;
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => s.faults.held === 1, 'the GET is held');
+    expect(await chif.ping()).toBe(0); // a later frame's round trip
     expect(done).toBe(false);
     expect(s.faults.release()).toBe(1);
     expect((await held).status).toBe(200);
