@@ -522,12 +522,15 @@ describe('openSession and close()', () => {
     expect(s.sessions()).toHaveLength(0);
   });
 
-  it('close() resolves when the session has already expired (401/404 mean gone)', async () => {
+  it('close() resolves when the session has already expired (a 401 is confirmed with Basic, not taken as proof)', async () => {
     const s = await sim();
     const c = await open(s);
     s.expireSessions();
+    const requests = s.state().counters.requests;
     await expect(c.close()).resolves.toBeUndefined();
-    expect(s.sessions()).toHaveLength(0);
+    // the token's DELETE (401), then the confirming one with Basic (404): two requests, not one
+    expect(s.state().counters.requests - requests).toBe(2);
+    expect(s.endedSessions().map((e) => e.how)).toEqual(['expired']);
   });
 });
 
