@@ -688,13 +688,14 @@ describe('a login in flight', () => {
     const opening = rejectionOf(openSession(login(s, { signal: controller.signal })));
     await until(() => s.faults.held === 1 && s.sessions().length === 1);
     controller.abort();
-    await sleep(50);
     expect(s.sessions()).toHaveLength(1); // the login was not cut: its answer says what to delete
     s.faults.release();
     const error = await opening;
     expect(error).toBeInstanceOf(AbortedError);
     expect(error.code).toBe('E_ABORTED');
     expect(s.sessions()).toHaveLength(0);
+    // deleted with the token its answer brought, not found again by a search (a cut login's path)
+    expect(s.endedSessions().map((e) => e.how)).toEqual(['own-token']);
   });
 });
 
