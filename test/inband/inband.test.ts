@@ -266,6 +266,44 @@ describe('fault knobs', () => {
     expect(s.chif.blobCount).toBe(0);
   });
 
+  it('an answer that keeps coming back empty: ChifError after four passes, not an endless loop; blob and session deleted', async () => {
+    const s = await start({ mockupDir: midMockup('mid-mockup-empty') });
+    const error = await rejectionOf(
+      withSession(inband(), async (client) => {
+        s.chif.setFaults({ zeroRead: 1000 });
+        const infos = s.chif.counters().commands.info;
+        try {
+          return await client.get('/redfish/v1/Mid');
+        } finally {
+          // the size was read again before each of the four passes
+          expect(s.chif.counters().commands.info - infos).toBe(4);
+          s.chif.setFaults({ zeroRead: null });
+        }
+      }),
+    );
+    expect(error.code).toBe('E_CHIF');
+    expect(error.message).toBe('the iLO kept answering empty fragments while its answer was read');
+    expect(s.sessions()).toEqual([]);
+    expect(s.chif.blobCount).toBe(0);
+  });
+
+  it('a blob store that stays busy (status 2) past the deadline: ChifError saying so, not an endless wait', async () => {
+    const s = await start({ mockupDir: midMockup('mid-mockup-busy') });
+    const error = await rejectionOf(
+      withSession(inband({ timeoutMs: 3_000 }), async (client) => {
+        s.chif.setFaults({ blobStatus: { status: 2, times: 0 } });
+        try {
+          return await client.get('/redfish/v1/Mid');
+        } finally {
+          s.chif.setFaults({ blobStatus: null });
+        }
+      }),
+    );
+    expect(error.code).toBe('E_CHIF');
+    expect(error.message).toMatch(/another local client keeps the iLO's blob store busy \(status 2\); try again/);
+    expect(s.sessions()).toEqual([]);
+  }, 60_000);
+
   it('blob status 12 on the answer\'s blob is a ChifError (exit 5), and the session is still deleted', async () => {
     const s = await start({ mockupDir: midMockup('mid-mockup-12') });
     const error = await rejectionOf(
