@@ -97,7 +97,10 @@ export interface ChifFaults {
   exchange?: { rc: number; times?: number } | number | null;
   /** Blob status (2 "another user", 12 not found, or any) answered by the next `times` get_info/delete (default 1; 0 = all). A number is `{ status }`. */
   blobStatus?: { status: number; times?: number } | number | null;
-  /** One-shot: the next exchange's response carries a wrong sequence (a persistent one loops HPE's client forever, docs/reference/chif-abi.md §3.7). */
+  /**
+   * One-shot: the next exchange is done but answered with the previous exchange's answer (another
+   * packet's sequence number and data; a persistent one loops HPE's client forever, docs/reference/chif-abi.md §3.7).
+   */
   sequenceMismatch?: boolean | null;
   /** The next N read_fragment answers report 0 bytes read (the client restarts the read, then gives up). */
   zeroRead?: number | null;
@@ -316,6 +319,8 @@ export class ChifCore {
   readonly #o: ChifCoreOptions;
   /** True while an iLO reset keeps the service away. */
   resetting = false;
+  /** The last answer given, for the sequence-mismatch fault (a stale answer of another packet). */
+  #lastAnswer: Buffer | undefined;
 
   constructor(options: ChifCoreOptions) {
     this.#o = options;
@@ -420,8 +425,15 @@ export class ChifCore {
       }
     }
 
-    const response = await this.#packet(packet, header, recvSize, verifiedUser ?? null, signal);
-    if (this.knobs.takeSequenceMismatch()) response.writeUInt16LE(header.seq === 0xffff ? 1 : header.seq + 1, 2);
+    let response = await this.#packet(packet, header, recvSize, verifiedUser ?? null, signal);
+    const answered = response;
+    if (this.knobs.takeSequenceMismatch()) {
+      // The packet was done, but the answer that comes back is an earlier packet's (wrong data, as
+      // a mixed-up answer would carry): only the echoed sequence number tells the client.
+      response = Buffer.from(this.#lastAnswer ?? response);
+      if (response.readUInt16LE(2) === header.seq) response.writeUInt16LE(header.seq === 0xffff ? 1 : header.seq + 1, 2);
+    }
+    this.#lastAnswer = answered;
     return Buffer.concat([u32(RC_OK), response.subarray(0, recvSize)]);
   }
 

@@ -13,4 +13,4 @@ export type { SecurityState, ChifFaults, ChifFaultsView, ChifCounters } from './
 export type { InbandLocation } from './redfish-service.js';
 export { PROFILES, isProfileName } from './profiles.js';
 export type { Profile, ProfileName } from './profiles.js';
-export type { SessionView } from './sessions.js';
+export type { SessionView, EndedSession, SessionEnd } from './sessions.js';

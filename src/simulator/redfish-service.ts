@@ -17,7 +17,7 @@ import type { ActiveFault, FaultController, RequestKind } from './faults.js';
 import { keyOf, parseTarget, type RequestPath, SERVICE_ROOT, SESSION_SERVICE, SESSIONS, SESSIONS_ALIAS } from './paths.js';
 import type { Profile } from './profiles.js';
 import type { JsonObject, ResourceStore, StoredResource } from './resource-store.js';
-import { isoSeconds, type SessionTable, type SessionTransport, type SimSession } from './sessions.js';
+import { isoSeconds, type Deleter, type SessionTable, type SessionTransport, type SimSession } from './sessions.js';
 import type { TaskAnswer, TaskBoard } from './tasks.js';
 import { schemaAt, schemaOf, writability, type SchemaNode } from './writability.js';
 
@@ -233,7 +233,7 @@ export class RedfishService {
       return READ.includes(method) ? this.#sessionCollection(auth) : this.#notAllowed(['GET', 'HEAD', 'POST']);
     }
     const sessionId = this.#sessionIdOf(target);
-    if (sessionId !== undefined) return this.#sessionMember(method, target, sessionId, auth);
+    if (sessionId !== undefined) return this.#sessionMember(method, target, sessionId, { caller: auth, via: request.transport });
     if (key === SESSION_SERVICE.toLowerCase() && method === 'PATCH') return this.#patchSessionService(request.body);
 
     const apps = this.#appAccounts(method, target);
@@ -453,17 +453,17 @@ export class RedfishService {
     return new HttpAnswer(200, body(links), {}, body({}));
   }
 
-  #sessionMember(method: string, target: RequestPath, id: string, caller: SimSession | undefined): HttpAnswer {
+  #sessionMember(method: string, target: RequestPath, id: string, deleter: Deleter): HttpAnswer {
     const session = this.#o.sessions.find(id);
     if (!session) return this.#error(404, 'Base', 'ResourceMissingAtURI', [target.path]);
     if (READ.includes(method)) {
-      const body = this.#sessionBody(session, caller);
+      const body = this.#sessionBody(session, deleter.caller);
       // Stable while the session lives: AccessTime/UserExpires move on every request and
       // MySession/Privileges depend on who asks (a choice, unverified).
       return new HttpAnswer(200, body, {}, this.#sessionBody({ ...session, accessTime: session.loginTime, timeoutMs: 0 }, undefined));
     }
     if (method === 'DELETE') {
-      this.#o.sessions.remove(session.id);
+      this.#o.sessions.delete(session.id, deleter);
       this.#o.log.info({ id: session.id }, 'session deleted');
       return this.#success();
     }
@@ -602,7 +602,7 @@ export class RedfishService {
     for (const session of this.#o.sessions.list()) {
       const uri = this.#sessionUri(session);
       const target = parseTarget(uri) as RequestPath;
-      const etag = this.#render('GET', this.#sessionMember('GET', target, session.id, caller)).headers.ETag;
+      const etag = this.#render('GET', this.#sessionMember('GET', target, session.id, { caller, via: 'https' })).headers.ETag;
       instances.push({ '@odata.id': uri, '@odata.type': '#Session.v1_0_0.Session', ETag: etag, HttpMethods: ['GET', 'HEAD', 'DELETE'] });
     }
     return { ...json, Instances: instances };
@@ -678,7 +678,7 @@ export class RedfishService {
       // An iLO reset ends every session (HPE: one of the documented ways to clear them); the
       // simulator also takes the service away for a while (onManagerReset), once this answer is out.
       if (this.#o.onManagerReset) this.#o.onManagerReset();
-      else setImmediate(() => this.#o.log.info({ ended: this.#o.sessions.expireAll() }, 'iLO reset: all sessions ended'));
+      else setImmediate(() => this.#o.log.info({ ended: this.#o.sessions.expireAll('reset') }, 'iLO reset: all sessions ended'));
     }
   }
 

@@ -38,6 +38,34 @@ export interface SessionView {
   expires: string | null;
 }
 
+/**
+ * How a session ended, for tests that check WHICH path did the work (not only that the session
+ * went): a DELETE with the session's own token, with Basic credentials, with another session's
+ * token, on the in-band channel's own trust; or the idle timeout; or an iLO reset.
+ */
+export type SessionEnd = 'own-token' | 'basic' | 'other-session' | 'channel' | 'expired' | 'reset';
+
+/** One ended (non-transient) session, in the order they ended; never the token. */
+export interface EndedSession {
+  id: string;
+  user: string;
+  tag: SessionTag;
+  /** The transport the session was made over. */
+  transport: SessionTransport;
+  how: SessionEnd;
+  /** A DELETE's transport (null for an expiry or reset). */
+  via: SessionTransport | null;
+  /** The session whose token or Basic request deleted it (another session, or a transient Basic one); else null. */
+  by: { id: string; user: string } | null;
+  at: string;
+}
+
+/** Who asked for a DELETE: the deleting request's session (undefined: the in-band channel) and transport. */
+export interface Deleter {
+  caller: SimSession | undefined;
+  via: SessionTransport;
+}
+
 export interface NewSession {
   user: string;
   tag: SessionTag;
@@ -58,6 +86,7 @@ export function makeSessionId(user: string, loginTimeMs: number): string {
 export class SessionTable {
   readonly #sessions = new Map<string, SimSession>();
   readonly #byToken = new Map<string, SimSession>();
+  readonly #ended: EndedSession[] = [];
   readonly #clock: () => number;
   maxSessions: number;
   timeoutMs: number;
@@ -104,7 +133,7 @@ export class SessionTable {
     if (!session) return undefined;
     const now = this.#clock();
     if (this.#expired(session, now)) {
-      this.remove(session.id);
+      this.#end(session.id, 'expired');
       return undefined;
     }
     session.accessTime = now;
@@ -123,11 +152,34 @@ export class SessionTable {
     return undefined;
   }
 
+  /** A transient (Basic) session's end with its request: not recorded. */
   remove(id: string): boolean {
+    return this.#end(id, undefined);
+  }
+
+  /** A DELETE of the session, recorded with who sent it. */
+  delete(id: string, deleter: Deleter): boolean {
+    const { caller } = deleter;
+    const how: SessionEnd = !caller ? 'channel' : caller.id === id ? 'own-token' : caller.transient ? 'basic' : 'other-session';
+    return this.#end(id, how, deleter);
+  }
+
+  /** Sessions that ended, oldest first. */
+  ended(): EndedSession[] {
+    this.#purgeExpired();
+    return this.#ended.map((e) => ({ ...e, by: e.by && { ...e.by } }));
+  }
+
+  #end(id: string, how: SessionEnd | undefined, deleter?: Deleter): boolean {
     const session = this.#sessions.get(id);
     if (!session) return false;
     this.#sessions.delete(id);
     this.#byToken.delete(session.token);
+    if (how && !session.transient) {
+      const by = deleter?.caller && deleter.caller.id !== id ? { id: deleter.caller.id, user: deleter.caller.user } : null;
+      const { user, tag, transport } = session;
+      this.#ended.push({ id, user, tag, transport, how, via: deleter?.via ?? null, by, at: new Date(this.#clock()).toISOString() });
+    }
     return true;
   }
 
@@ -143,10 +195,10 @@ export class SessionTable {
   }
 
   /** Ends every non-transient session now, as if each had idled past its timeout. */
-  expireAll(): number {
+  expireAll(how: 'expired' | 'reset' = 'expired'): number {
     let count = 0;
     for (const session of [...this.#sessions.values()]) {
-      if (!session.transient && this.remove(session.id)) count++;
+      if (!session.transient && this.#end(session.id, how)) count++;
     }
     return count;
   }
@@ -177,7 +229,7 @@ export class SessionTable {
   #purgeExpired(): void {
     const now = this.#clock();
     for (const session of this.#sessions.values()) {
-      if (this.#expired(session, now)) this.remove(session.id);
+      if (this.#expired(session, now)) this.#end(session.id, 'expired');
     }
   }
 }

@@ -26,7 +26,7 @@ import { parseTarget } from './paths.js';
 import { isProfileName, PROFILES, type ProfileName } from './profiles.js';
 import { RedfishService, type InbandLocation, type SimRequest, type SimResponse } from './redfish-service.js';
 import { ResourceStore } from './resource-store.js';
-import { SessionTable, type SessionView } from './sessions.js';
+import { SessionTable, type EndedSession, type SessionView } from './sessions.js';
 import { TaskBoard } from './tasks.js';
 import { envelope } from './envelopes.js';
 
@@ -115,6 +115,8 @@ export interface SimulatorState {
   maxSessions: number;
   sessionTimeoutSeconds: number;
   sessions: SessionView[];
+  /** Sessions that ended and how (which path deleted them), oldest first. */
+  ended: EndedSession[];
   faults: FaultRule[];
   held: number;
   latency: { requestMs: number; loginMs: number };
@@ -159,6 +161,11 @@ export interface Simulator {
   readonly info: SimulatorInfo;
   /** The live session table (transient Basic sessions included while their request runs). */
   sessions(): SessionView[];
+  /**
+   * Every session that ended, in order, and how: deleted with its own token, with Basic, with
+   * another session's token, on the in-band channel's trust; expired; ended by an iLO reset.
+   */
+  endedSessions(): EndedSession[];
   state(): SimulatorState;
   readonly faults: {
     inject(rule: FaultRule): void;
@@ -298,6 +305,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     maxSessions: sessions.maxSessions,
     sessionTimeoutSeconds: sessions.timeoutMs / 1000,
     sessions: sessions.list().map((s) => sessions.view(s)),
+    ended: sessions.ended(),
     faults: faults.rules(),
     held: faults.held,
     latency: { requestMs: faults.latencyMs, loginMs: faults.loginLatencyMs },
@@ -398,7 +406,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const resetIlo = (seconds: number = resetDefault) => {
     checkWhole('seconds', seconds, 0);
     setImmediate(() => {
-      log.info({ ended: sessions.expireAll(), seconds }, 'iLO reset: all sessions ended');
+      log.info({ ended: sessions.expireAll('reset'), seconds }, 'iLO reset: all sessions ended');
       if (seconds === 0 || closing) {
         if (!resetEnd) void applyVnicSetting();
         return;
@@ -414,7 +422,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         resetEnd = undefined;
         chif.resetting = false;
         if (closing) return;
-        sessions.expireAll();
+        sessions.expireAll('reset');
         await front.setListening(true);
         if (!appKnobs.vnicDown) await vnicFront?.setListening(true);
         log.info('iLO reset over: serving again');
@@ -451,6 +459,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return { url: front.url, ca: cert, control: controlToken, chifSocket, vnicUrl: vnicFront?.url ?? null, vnicCa: vnicFront ? (vnicCert?.cert ?? null) : null };
     },
     sessions: () => state().sessions,
+    endedSessions: () => sessions.ended(),
     state,
     faults: {
       inject: (rule) => faults.inject(rule),

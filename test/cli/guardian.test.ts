@@ -17,6 +17,7 @@ import { client } from '../helpers/https-client.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 import { until } from '../helpers/wait.js';
 import { seededRandom } from '../helpers/random.js';
+import { expectNoFallback, FALLBACK_LINES, OWN_LOGOUT_LINE } from '../helpers/which-path.js';
 
 // vnic: the iLO 7 path with a password (the HTTPS transport at --vnic-url, chosen by --inband vnic).
 const TRANSPORTS = ['https', 'chif', 'vnic'] as const;
@@ -24,10 +25,10 @@ type TransportKind = (typeof TRANSPORTS)[number];
 const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 const PASSWORD = 'guardian-test-S3cret!';
 const GET = ['get', '/redfish/v1/Systems/1'];
-/** The promise under test: after a SIGKILL, the table is empty within this. */
-const CLEAN_WITHIN_MS = 2_500;
-/** A guardian has exited this long after its agent ended (its own hard limit: max(10 s, 3 × the request timeout)). */
-const GUARDIAN_GONE_MS = 5_000;
+/** How long a wait for the table to empty may take on a loaded machine: a budget for the wait, not a speed promise (no timing assertions in npm test). */
+const CLEAN_WITHIN_MS = 20_000;
+/** A guardian has exited this long after its agent ended (its own hard limit: max(10 s, 3 × the request timeout), plus a loaded machine). */
+const GUARDIAN_GONE_MS = 30_000;
 
 const linux = process.platform === 'linux';
 
@@ -144,28 +145,30 @@ describe.skipIf(!linux)('the guardian', () => {
       const pid = Number(/"guardianPid":(\d+)/.exec(r.stderr())?.[1]);
       expect(pid).toBeGreaterThan(0);
       // released: it exits by itself, or the agent stops it on its way out (it has nothing to do)
-      await until(() => guardians([`${kind}-normal`]).size === 0, 'the guardian exited', 2000);
+      await until(() => guardians([`${kind}-normal`]).size === 0, 'the guardian exited', 20_000);
       const deletes = simLog.filter((l) => l.msg === 'request' && l.method === 'DELETE');
       expect(deletes).toHaveLength(1);
       expect(deletes[0]?.status).toBe(200);
       expect(simLog.filter((l) => l.msg === 'session deleted')).toHaveLength(1);
-      expect(r.stderr()).not.toContain('deleted the session the agent left');
+      expect(sim.endedSessions().map((e) => e.how)).toEqual(['own-token']);
+      expect(r.stderr()).toContain(OWN_LOGOUT_LINE);
+      expectNoFallback(r.stderr());
     });
 
-    it('SIGKILL mid-request: the guardian deletes the session within 2 s and exits', async () => {
+    it('SIGKILL mid-request: the guardian deletes the session with the agent\'s token and exits', async () => {
       await startSim({ faults: [{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }] });
       const tag = `${kind}-mid-request`;
       const r = agent(['--log-level', 'debug', ...GET], tag);
       await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the GET is held');
       await until(() => guardians([tag]).size === 1, 'the guardian runs');
-      const killed = Date.now();
       killGroup(r);
-      await until(() => sim.sessions().length === 0, 'the guardian deleted the session', 2000);
-      const took = Date.now() - killed;
-      await until(() => guardians([tag]).size === 0, 'the guardian exited', 1000);
+      await until(() => sim.sessions().length === 0, 'the guardian deleted the session', 20_000);
+      await until(() => guardians([tag]).size === 0, 'the guardian exited', 20_000);
       // Its last line may still sit in the pipe when it has exited: wait for the read, not the exit.
-      await until(() => r.stderr().includes('deleted the session the agent left'), 'the guardian said it deleted the session', 2000);
-      expect(took).toBeLessThan(2000);
+      await until(() => r.stderr().includes(FALLBACK_LINES.guardianKnown), 'the guardian said it deleted the session', 20_000);
+      // With the token the agent handed it, not by its search for an unanswered login's session
+      expect(sim.endedSessions().map((e) => e.how)).toEqual(['own-token']);
+      expectNoFallback(r.stderr(), ['guardianKnown']);
     });
 
     it('an iLO that takes 3.5 s per request: the guardian follows the agent\'s --timeout (not a fixed 3 s) and deletes the session', async () => {
@@ -182,17 +185,22 @@ describe.skipIf(!linux)('the guardian', () => {
       await until(() => guardians([tag]).size === 0, 'the guardian exited', 5_000);
     }, 60_000);
 
-    it.each(['before', 'after'] as const)('SIGKILL during the logout (the iLO holds the DELETE %s doing it): gone within 2 s', async (stage) => {
+    it.each(['before', 'after'] as const)('SIGKILL during the logout (the iLO holds the DELETE %s doing it): gone, and the guardian knew the session', async (stage) => {
       await startSim({ faults: [{ type: 'hang', on: 'logout', stage }] });
       const tag = `${kind}-logout-${stage}`;
       const r = agent(['--log-level', 'debug', ...GET], tag);
       await until(() => sim.faults.held === 1, 'the DELETE is held');
-      const killed = Date.now();
       killGroup(r);
-      await until(() => sim.sessions().length === 0, 'the session is gone', 2000);
-      expect(Date.now() - killed).toBeLessThan(2000);
-      await until(() => guardians([tag]).size === 0, 'the guardian exited', 2000);
+      await until(() => sim.sessions().length === 0, 'the session is gone', 20_000);
+      await until(() => guardians([tag]).size === 0, 'the guardian exited', 20_000);
+      await until(() => r.stderr().includes(FALLBACK_LINES.guardianKnown), 'the guardian said it deleted the session', 20_000);
       expect(r.stderr()).not.toContain('released its session');
+      // Held before: the guardian's DELETE with the agent's token did it. Held after: the agent's
+      // own DELETE did it, and the guardian, told of the session, confirmed it gone. Never the
+      // guardian's search for the session of an unanswered login (it would hide a guardian that
+      // was never told of the session).
+      expect(sim.endedSessions().map((e) => e.how)).toEqual(['own-token']);
+      expectNoFallback(r.stderr(), ['guardianKnown']);
     });
 
     it('SIGKILL after the iLO made the session, before the agent read the login answer: found and deleted', async () => {
@@ -200,12 +208,13 @@ describe.skipIf(!linux)('the guardian', () => {
       const tag = `${kind}-login-gap`;
       const r = agent(['--log-level', 'debug', ...GET], tag);
       await until(() => sim.faults.held === 1 && sim.sessions().length === 1, 'the login is held with its session made');
-      const killed = Date.now();
       killGroup(r);
-      await until(() => sim.sessions().length === 0, 'the guardian found and deleted the session', CLEAN_WITHIN_MS);
-      expect(Date.now() - killed).toBeLessThan(CLEAN_WITHIN_MS);
-      await until(() => r.stderr().includes('deleted the session of a login whose answer never came'), 'the guardian said what it did', 2000);
-      await until(() => guardians([tag]).size === 0, 'the guardian exited', 3000);
+      await until(() => sim.sessions().length === 0, 'the guardian found and deleted the session', 20_000);
+      await until(() => r.stderr().includes(FALLBACK_LINES.guardianScan), 'the guardian said what it did', 20_000);
+      await until(() => guardians([tag]).size === 0, 'the guardian exited', 20_000);
+      // The search is the path here: with Basic (HTTPS), on the channel's trust (in-band)
+      expect(sim.endedSessions().map((e) => e.how)).toEqual([kind === 'chif' ? 'channel' : 'basic']);
+      expectNoFallback(r.stderr(), ['guardianScan']);
     });
 
     it('other sessions are left alone: an older one of the same user and tag, and (HTTPS) a recent one in use', async () => {
@@ -235,8 +244,8 @@ describe.skipIf(!linux)('the guardian', () => {
           expect((await other.call('GET', '/redfish/v1/Systems/1', { token: recent.token })).status).toBe(200);
         }
         killGroup(r);
-        await until(() => sim.sessions().length === expected - 1, 'the guardian deleted the session of the interrupted login', CLEAN_WITHIN_MS);
-        await until(() => guardians([tag]).size === 0, 'the guardian exited', 3000);
+        await until(() => sim.sessions().length === expected - 1, 'the guardian deleted the session of the interrupted login', 20_000);
+        await until(() => guardians([tag]).size === 0, 'the guardian exited', 20_000);
         expect(sim.sessions().map((s) => s.id)).toContain(older);
         if (recent) expect((await other.call('GET', '/redfish/v1/Systems/1', { token: recent.token })).status).toBe(200);
         expect(sim.sessions()).toHaveLength(expected - 1);
@@ -279,7 +288,7 @@ describe.skipIf(!linux)('the guardian', () => {
       expect(readlinkSync(`/proc/${pid}/fd/0`)).toMatch(/^(pipe|socket):\[/);
       expect(sim.sessions().map((s) => s.user)).toEqual(['Administrator']);
       killGroup(r);
-      await until(() => sim.sessions().length === 0, 'the guardian deleted the session', 2000);
+      await until(() => sim.sessions().length === 0, 'the guardian deleted the session', 20_000);
     });
 
     it('--no-guardian: no guardian is started, and a SIGKILL mid-request leaves the session (why the guardian exists)', async () => {
@@ -290,7 +299,8 @@ describe.skipIf(!linux)('the guardian', () => {
       expect(guardians([tag]).size).toBe(0);
       killGroup(r);
       await r.ended;
-      await new Promise((res) => setTimeout(res, CLEAN_WITHIN_MS));
+      // A negative check: a wait can only miss a late deletion, never fail a correct run.
+      await new Promise((res) => setTimeout(res, 2_500));
       expect(guardians([tag]).size).toBe(0);
       expect(r.stderr()).not.toContain('guardian');
       // Nothing ran a handler: the session stays until its idle timeout.
@@ -298,7 +308,7 @@ describe.skipIf(!linux)('the guardian', () => {
       sim.expireSessions();
     });
 
-    it(`SIGKILL of the process group at random moments, at least 100 times, 4 at a time: the table is empty within ${CLEAN_WITHIN_MS / 1000} s each time`, async () => {
+    it(`SIGKILL of the process group at random moments, at least 100 times, 4 at a time: the table ends empty each time`, async () => {
       const kills = Number(process.env.GUARDIAN_KILLS ?? 100);
       const parallel = Number(process.env.GUARDIAN_PARALLEL ?? 4); // 8 node processes at the worst moment
       const seed = Number(process.env.GUARDIAN_SEED ?? Date.now() % 2 ** 31);

@@ -1,6 +1,6 @@
 // `ilo-agent serve`: one session for many local invocations, over both transports.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -157,41 +157,27 @@ describe.each(['https', 'chif'] as const)('serve over %s', (transport) => {
     sim.faults.release();
   });
 
-  it('load: 10 client processes × 1,000 requests, all answered, one session, bounded memory', async () => {
-    // V8 grows its young generation with the load up to a limit it derives from the host's memory,
-    // and V8 12 (Node 22) raised it: on a 24 GB host 2 × 16 MB semi-spaces for Node 20, 2 × 64 MB
-    // for Node 24, alone more than the bound (no leak: it levels off). The agent is measured with
-    // Node 20's 16 MB, so the bound says whether it keeps what it handles, not which Node runs it.
-    await startAgent(['--log-level', 'warn'], { NODE_OPTIONS: [process.env.NODE_OPTIONS, '--max-semi-space-size=16'].filter(Boolean).join(' ') });
-    const pid = (agent as Running).child.pid as number;
-    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-    const load = async () => {
-      const runs = await Promise.all(
-        Array.from(
-          { length: 10 },
-          () =>
-            new Promise<{ code: number | null; out: string }>((done) => {
-              const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'test/fixtures/agent-load.mjs'), socket, '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-              let out = '';
-              child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-              child.on('close', (code) => done({ code, out }));
-            }),
-        ),
-      );
-      for (const run of runs) {
-        expect(run.code).toBe(0);
-        expect(JSON.parse(run.out)).toEqual({ ok: 1000, bad: [] });
-      }
-      expect(sim.state().counters.logins).toBe(1);
-      expect(sim.sessions()).toHaveLength(1);
-    };
-    // A first round brings the agent to its working size (V8's old generation grows to its first
-    // collection, code is compiled): from a cold agent Node 24 alone costs some 20 MB more than
-    // Node 20 for that. Measured over the next 10,000 requests, the bound is about those requests.
-    await load();
-    const before = rss();
-    await load();
-    // The documented bound (README): the agent grows by less than 64 MB over 10,000 requests.
-    expect(rss() - before).toBeLessThan(64 * 1024 * 1024);
+  it('load: 10 client processes × 1,000 requests, all answered, one session', async () => {
+    // Its memory (RSS growth over 100,000 requests) is measured by `npm run bench`, not here:
+    // npm test holds no wall-clock or memory bound.
+    await startAgent(['--log-level', 'warn']);
+    const runs = await Promise.all(
+      Array.from(
+        { length: 10 },
+        () =>
+          new Promise<{ code: number | null; out: string }>((done) => {
+            const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'test/fixtures/agent-load.mjs'), socket, '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+            let out = '';
+            child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+            child.on('close', (code) => done({ code, out }));
+          }),
+      ),
+    );
+    for (const run of runs) {
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.out)).toEqual({ ok: 1000, bad: [] });
+    }
+    expect(sim.state().counters.logins).toBe(1);
+    expect(sim.sessions()).toHaveLength(1);
   }, 120_000);
 });

@@ -103,7 +103,9 @@ describe('ilo-agent simulate', () => {
   it('expires sessions after --session-timeout', async () => {
     const { r, ready, c } = await start(['--session-timeout', '1s']);
     const { token } = await c.login();
-    await new Promise((res) => setTimeout(res, 1200));
+    // Wait on the table (reading it does not touch the session), not on a clock.
+    const control = { headers: { 'X-Sim-Control': ready.control } };
+    while ((await c.call('GET', '/__sim/state', control)).json.sessions.length > 0) await new Promise((res) => setTimeout(res, 50));
     expect((await c.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(401);
     expect((await c.call('GET', '/__sim/state', { headers: { 'X-Sim-Control': ready.control } })).json.sessionTimeoutSeconds).toBe(1);
     c.close();

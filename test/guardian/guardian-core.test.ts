@@ -1,6 +1,9 @@
 // The guardian's rules, in-process: what the session tells it, and what it deletes when the
 // pipe closes, driven through a scripted transport (test/cli/guardian.test.ts runs the real thing).
-import { describe, expect, it } from 'vitest';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeSelfSignedCertificate } from '../../src/simulator/certificate.js';
 import { guardianTimeouts, runGuardian } from '../../src/guardian/guardian.js';
 import { encodeMessage, parseMessage, type AgentMessage, type HelloMessage } from '../../src/guardian/protocol.js';
 import { guardianExecArgv } from '../../src/guardian/spawn.js';
@@ -298,4 +301,52 @@ describe('the pipe protocol', () => {
       'x.cjs',
     ]);
   });
+});
+
+describe('the guardian\'s own HTTPS: the agent\'s TLS trust, checked as the agent checks it', () => {
+  const servers: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const close of servers.splice(0)) await close();
+  });
+  /** An "iLO" that deletes whatever it is asked to, and records what reached it. */
+  async function ilo(certificate: { cert: string; key: string }) {
+    const seen: string[] = [];
+    const server = createHttpsServer(certificate, (req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(() => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }));
+    return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  }
+  /** The real guardian (its own transport, from the hello) after an agent that died with one session. */
+  const guard = (transport: { url: string; ca: string | null; insecure: boolean }) =>
+    runGuardian({
+      lines: linesOf([
+        { type: 'hello', version: 1, agentPid: 1, logLevel: 'silent', timeoutMs: 3000, transport: { kind: 'https', ...transport }, credentials: null },
+        { type: 'session', path: `${SESSIONS}/a`, token: 't' },
+      ]),
+    });
+
+  it('a certificate from the trusted CA for another name: nothing is sent', async () => {
+    const other = makeSelfSignedCertificate(['ilo.example'], { onlyHosts: true });
+    const server = await ilo(other);
+    expect(await guard({ url: server.url, ca: other.cert, insecure: false })).toBe('failed');
+    expect(server.seen).toEqual([]);
+  }, 60_000);
+
+  it('a certificate of another CA: nothing is sent; with the agent\'s CA, or insecure as the agent was, the DELETE goes', async () => {
+    const own = makeSelfSignedCertificate();
+    const server = await ilo(own);
+    expect(await guard({ url: server.url, ca: makeSelfSignedCertificate().cert, insecure: false })).toBe('failed');
+    expect(server.seen).toEqual([]);
+    expect(await guard({ url: server.url, ca: own.cert, insecure: false })).toBe('cleaned');
+    const deletes = () => server.seen.filter((r) => r.startsWith('DELETE'));
+    expect(deletes()).toEqual([`DELETE ${SESSIONS}/a`]);
+    expect(await guard({ url: server.url, ca: null, insecure: true })).toBe('cleaned');
+    expect(deletes()).toHaveLength(2);
+  }, 60_000);
 });

@@ -278,11 +278,9 @@ describe('app-token login failures (docs/reference/ilo7-inband.md §6)', () => {
   it('a GetSessionID that never returns: a timeout after --timeout (exit 5) that says a session may exist', async () => {
     const s = await start();
     const hung = library(s, { getSessionId: () => new Promise(() => undefined) });
-    const t = Date.now();
     const error = await rejectionOf(openSession(vnic(s, { loadLibrary: hung, timeoutMs: 300 })));
     expect(error.code).toBe('E_TIMEOUT');
     expect(error.message).toMatch(/HPE's GetSessionID gave no answer within 1 s; a session may exist/);
-    expect(Date.now() - t).toBeLessThan(5_000);
   });
 
   it('the token is never in an error message or the connection facts', async () => {

@@ -268,18 +268,18 @@ describe.skipIf(skip)('emulator app-account exports', () => {
     });
 
     it('gives up with -1 after the handle-less receive timeout (ChifSetRecvTimeout(NULL, ms))', async () => {
-      const s = await start({ appFaults: { sessionDelayMs: 1500 } });
+      const s = await start({ appFaults: { sessionDelayMs: 5_000 } });
       f('ChifSetRecvTimeout')(null, 200);
       try {
-        const started = Date.now();
         expect(await session()).toEqual({ rc: -1, token: null, location: null });
-        expect(Date.now() - started).toBeLessThan(1400);
+        // It gave up before the simulator answered (its session comes only after the delay).
+        expect(s.sessions()).toEqual([]);
       } finally {
         f('ChifSetRecvTimeout')(null, 60_000);
       }
       // the simulator went on: the session a client that timed out may have left behind
-      await until(() => s.sessions().length === 1, 'the late session', 10_000);
-    });
+      await until(() => s.sessions().length === 1, 'the late session', 20_000);
+    }, 30_000);
 
     it('fails with the vNIC down, at the session cap, and after a delay knob it still answers', async () => {
       const s = await start({ maxSessions: 1 });

@@ -410,13 +410,12 @@ describe.skipIf(skip)('CHIF emulator library', () => {
       f('ChifSetRecvTimeout')(h, 200);
       sim.exchange = 'hang';
       try {
-        let start = Date.now();
+        // The simulator never answers: only the receive timeout can end these calls (a missing
+        // one would hang them until the test's own timeout).
+        const before = sim.frames.length;
         expect(await exchange(h, deletePacket())).toBe(110);
-        expect(Date.now() - start).toBeGreaterThanOrEqual(180);
-        expect(Date.now() - start).toBeLessThan(3000);
-        start = Date.now();
         expect(await later(f('ChifPacketExchangeSpecifyTimeout'), h, deletePacket(), Buffer.alloc(4096), 4096, 100)).toBe(110);
-        expect(Date.now() - start).toBeLessThan(3000);
+        expect(sim.frames.length - before).toBe(2); // both were sent, neither answered
       } finally {
         sim.exchange = 'answer';
       }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { client, messageIds } from '../helpers/https-client.js';
+import { until } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chif-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -273,12 +274,6 @@ function dechunk(framed: Buffer): Buffer {
   }
 }
 
-const elapsed = async <T>(fn: () => Promise<T>) => {
-  const t = performance.now();
-  const value = await fn();
-  return { value, ms: performance.now() - t };
-};
-
 // ---- tests ----------------------------------------------------------------------------------
 
 describe('channel calls', () => {
@@ -467,7 +462,7 @@ describe('REST in-band', () => {
     for (const bytes of ['GARBAGE\r\n\r\n', 'GET /redfish/v1 HTTP/1.1\r\nNoColonHere\r\n\r\n', 'GET /redfish/v1 HTTP/1.1\r\nHost: \r\n', 'POST /redfish/v1/Sessions HTTP/1.1\r\nContent-Length: 50\r\n\r\n{}']) {
       const res = await chif.rest('GET', '/', { rawHttp: Buffer.from(bytes) });
       expect(res.status, bytes).toBe(400);
-      expect(res.json.error).toBeDefined();
+      expect(messageIds(res.json)).toEqual(['Base.1.18.GeneralError']);
     }
     const chunked = await chif.rest('POST', '/', {
       rawHttp: Buffer.from('POST /redfish/v1/SessionService/Sessions HTTP/1.1\nHost:\nTransfer-Encoding: chunked\n\n10\r\n{"UserName":null\r\n11\r\n,"Password":null}\r\n0\r\n\r\n'),
@@ -615,13 +610,16 @@ describe('CHIF faults', () => {
     const { s, chif } = await sim();
     const key = chif.newKey();
     await chif.status(P.create(key));
-    await chif.status(P.write(0, Buffer.from('data'), key));
+    const written = (await chif.exchange(P.write(0, Buffer.from('data'), key))).response;
     s.chif.setFaults({ sequenceMismatch: true, zeroRead: 2 });
     const request = P.info(key);
     const recv = Buffer.alloc(4);
     recv.writeUInt32LE(4096);
     const answer = (await chif.call(OP.exchange, Buffer.concat([Buffer.from([1]), counted(''), recv, request]))).subarray(4);
     expect(answer.readUInt16LE(2)).not.toBe(request.readUInt16LE(2));
+    // wrong data: the previous packet's answer (the write's), not this packet's with its number changed
+    expect(answer.equals(written)).toBe(true);
+    expect(s.chif.counters().commands.info).toBe(1); // the info was still done
     expect((await chif.exchange(P.info(key))).status).toBe(0); // echoes again
     expect((await chif.exchange(P.read(0, 10, key))).response.readUInt32LE(24)).toBe(0);
     expect((await chif.exchange(P.read(0, 10, key))).response.readUInt32LE(24)).toBe(0);
@@ -646,12 +644,18 @@ describe('CHIF faults', () => {
   });
 
   it('closeDelayMs delays the CLOSE answer', async () => {
-    const { s, chif } = await sim({ chifFaults: { closeDelayMs: 300 } });
-    const { value, ms } = await elapsed(() => chif.close());
-    expect(value).toBe(0);
-    expect(ms).toBeGreaterThanOrEqual(290);
+    // Shown by order: a delayed CLOSE is still unanswered after later frames' round trips.
+    const { s, chif } = await sim({ chifFaults: { closeDelayMs: 60_000 } });
+    let answered = false;
+    const closing = chif.close().finally(() => (answered = true)).catch(() => undefined);
+    await until(() => s.chif.counters().frames.close === 1, 'the CLOSE arrived');
+    expect(await chif.ping()).toBe(0);
+    expect(answered).toBe(false);
     s.chif.setFaults({ closeDelayMs: null });
-    expect((await elapsed(() => chif.close())).ms).toBeLessThan(200);
+    expect(await chif.close()).toBe(0); // undelayed now: answered while the first still waits
+    expect(answered).toBe(false);
+    await s.close();
+    await closing;
   });
 
   it('are set, shown and cleared through the control view, which refuses bad knobs', async () => {
@@ -687,7 +691,8 @@ describe('CHIF faults', () => {
       done = true;
       return r;
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => s.faults.held === 1, 'the GET is held');
+    expect(await chif.ping()).toBe(0); // a later frame's round trip
     expect(done).toBe(false);
     expect(s.faults.release()).toBe(1);
     expect((await held).status).toBe(200);

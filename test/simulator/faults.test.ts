@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { client, messageIds } from '../helpers/https-client.js';
+import { until } from '../helpers/wait.js';
 
 const open: Array<{ sim: Simulator; close(): void }> = [];
 async function sim(options: SimulatorOptions = {}) {
@@ -17,27 +18,51 @@ afterEach(async () => {
   }
 });
 
-const elapsed = async <T>(fn: () => Promise<T>) => {
-  const t = performance.now();
-  const value = await fn();
-  return { value, ms: performance.now() - t };
+/** Whether `promise` has settled, readable at any moment. */
+const tracked = <T>(promise: Promise<T>) => {
+  const t = { done: false, promise: promise.finally(() => (t.done = true)) };
+  return t;
 };
 
+// Latency is shown by what it holds back, not by a stopwatch (no timing assertions in npm test):
+// a 60 s latency holds a request through a later request's whole round trip; none does not.
 describe('latency', () => {
+  const HELD = 60_000;
+
   it('adds latency to every request, and login latency to logins only', async () => {
     const { s, c, token } = await sim();
-    const fast = await elapsed(() => c.call('GET', '/redfish/v1/Systems/1', { token }));
-    expect(fast.ms).toBeLessThan(150);
-    s.faults.setLatency({ requestMs: 200 });
-    expect((await elapsed(() => c.call('GET', '/redfish/v1/Systems/1', { token }))).ms).toBeGreaterThanOrEqual(195);
-    s.faults.setLatency({ requestMs: 0, loginMs: 300 });
-    expect((await elapsed(() => c.login())).ms).toBeGreaterThanOrEqual(295);
-    expect((await elapsed(() => c.call('GET', '/redfish/v1/Systems/1', { token }))).ms).toBeLessThan(150);
+    const control = { headers: { 'X-Sim-Control': s.controlToken } };
+    s.faults.setLatency({ loginMs: HELD });
+    const before = s.state().counters.logins;
+    const login = tracked(c.login().catch((e: Error) => e));
+    await until(() => s.state().counters.logins === before + 1, 'the login arrived');
+    // a GET is not held by the login latency: its whole round trip fits while the login waits
+    expect((await c.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(200);
+    expect(login.done).toBe(false);
+
+    s.faults.setLatency({ requestMs: HELD, loginMs: 0 });
+    const requests = s.state().counters.requests;
+    const get = tracked(c.call('GET', '/redfish/v1/Systems/1', { token }).catch((e: Error) => e));
+    await until(() => s.state().counters.requests === requests + 1, 'the GET arrived');
+    expect((await c.call('GET', '/__sim/state', control)).status).toBe(200); // the control view has no latency
+    expect(get.done).toBe(false);
+    expect(s.state().latency).toEqual({ requestMs: HELD, loginMs: 0 });
+    await s.close(); // ends the held ones
+    await Promise.all([login.promise, get.promise]);
   });
 
   it('takes latency from options', async () => {
-    const { c, token } = await sim({ latencyMs: 150 });
-    expect((await elapsed(() => c.call('GET', '/redfish/v1', { token }))).ms).toBeGreaterThanOrEqual(145);
+    const s = await startSimulator({ loginFailureDelayMs: 0, latencyMs: HELD });
+    const c = client(s);
+    open.push({ sim: s, close: c.close });
+    expect(s.state().latency).toEqual({ requestMs: HELD, loginMs: 0 });
+    const requests = s.state().counters.requests;
+    const get = tracked(c.call('GET', '/redfish/v1').catch((e: Error) => e)); // the service root needs no session
+    await until(() => s.state().counters.requests === requests + 1, 'the GET arrived');
+    expect((await c.call('GET', '/__sim/state', { headers: { 'X-Sim-Control': s.controlToken } })).status).toBe(200);
+    expect(get.done).toBe(false);
+    await s.close();
+    await get.promise;
   });
 });
 
@@ -115,9 +140,8 @@ describe('faults', () => {
     const { s, c } = await sim();
     s.faults.inject({ type: 'hang', on: 'login', stage: 'after' });
     const login = c.login();
-    await new Promise((r) => setTimeout(r, 150));
+    await until(() => s.faults.held === 1, 'the login is held');
     expect(s.sessions()).toHaveLength(2);
-    expect(s.faults.held).toBe(1);
     expect(s.faults.release()).toBe(1);
     expect((await login).res.status).toBe(201);
   });
@@ -127,7 +151,7 @@ describe('faults', () => {
     const { token, location } = await c.login();
     s.faults.inject({ type: 'hang', on: 'logout' });
     const logout = c.call('DELETE', new URL(location).pathname, { token });
-    await new Promise((r) => setTimeout(r, 150));
+    await until(() => s.faults.held === 1, 'the DELETE is held');
     expect(s.sessions()).toHaveLength(2);
     s.faults.release();
     expect((await logout).status).toBe(200);
@@ -165,10 +189,11 @@ describe('faults', () => {
     const { s, c, token } = await sim();
     s.faults.inject({ type: 'hang' });
     const pending = c.call('GET', '/redfish/v1/Systems/1', { token }).catch((e: Error) => e);
-    await new Promise((r) => setTimeout(r, 100));
-    const closing = await elapsed(() => s.close());
-    expect(closing.ms).toBeLessThan(1000);
+    await until(() => s.faults.held === 1, 'the GET is held');
+    // close() itself ends held requests (were it to wait for them, the test's timeout would end it)
+    await s.close();
     expect(await pending).toBeInstanceOf(Error);
+    expect(s.faults.held).toBe(0);
   });
 });
 
@@ -196,13 +221,13 @@ describe('the control view over HTTP', () => {
     expect(injected.json.faults).toHaveLength(2);
     expect((await c.call('GET', '/redfish/v1/Systems/1', { token })).status).toBe(503);
     const logout = c.call('DELETE', `/redfish/v1/SessionService/Sessions/${s.sessions()[0]?.id}`, { token });
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => s.faults.held === 1, 'the DELETE is held');
     expect((await c.call('POST', '/__sim/release', { headers })).json).toEqual({ released: 1 });
     expect((await logout).status).toBe(200);
 
     expect((await c.call('PUT', '/__sim/latency', { headers, body: { requestMs: 120 } })).json).toEqual({ requestMs: 120, loginMs: 0 });
-    const fresh = await c.login();
-    expect((await elapsed(() => c.call('GET', '/redfish/v1/Systems/1', { token: fresh.token }))).ms).toBeGreaterThanOrEqual(115);
+    expect(s.state().latency).toEqual({ requestMs: 120, loginMs: 0 });
+    await c.login();
     expect((await c.call('POST', '/__sim/expire', { headers })).json).toEqual({ expired: 1 });
     expect(s.sessions()).toHaveLength(0);
 

@@ -469,26 +469,23 @@ describe('connection failures', () => {
         }),
     );
     const { port } = server.address() as AddressInfo;
-    const t = transport({ url: `https://127.0.0.1:${port}`, connectTimeoutMs: 200, timeoutMs: 10_000 });
-    const started = performance.now();
+    // the request timeout is out of reach: only the connect timeout can end this
+    const t = transport({ url: `https://127.0.0.1:${port}`, connectTimeoutMs: 200, timeoutMs: 600_000 });
     const error = await rejectionOf(t.request({ method: 'GET', path: '/redfish/v1/' }));
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error.code).toBe('E_TIMEOUT');
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(error.message).toBe(`cannot connect to https://127.0.0.1:${port} within 0.2 s`);
   });
 
   it('times out a request that gets no answer, then stays usable', async () => {
     const s = await sim();
     s.faults.inject({ type: 'hang', path: '/redfish/v1/Systems' });
     const t = transport({ url: s.url, ca: s.ca, timeoutMs: 300 });
-    const started = performance.now();
     const error = await rejectionOf(t.request({ method: 'GET', path: '/redfish/v1/Systems' }));
-    const ms = performance.now() - started;
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error.code).toBe('E_TIMEOUT');
-    expect(ms).toBeGreaterThanOrEqual(250);
-    expect(ms).toBeLessThan(2000);
-    expect(s.faults.held).toBe(1);
+    expect(error.message).toBe('GET /redfish/v1/Systems: no complete answer within 0.3 s');
+    expect(s.faults.held).toBe(1); // it reached the iLO and was held: the timeout, not a refusal, ended it
     expect((await t.request({ method: 'GET', path: '/redfish/v1/' })).status).toBe(200);
     expect(s.faults.release()).toBe(1);
   });
@@ -496,18 +493,17 @@ describe('connection failures', () => {
   it('times out each of several requests in flight on its own deadline', async () => {
     const s = await sim();
     s.faults.inject({ type: 'hang', path: '/redfish/v1/Systems*', times: 0 });
-    const t = transport({ url: s.url, ca: s.ca, timeoutMs: 400 });
-    const started = performance.now();
-    const settledAt = (p: Promise<unknown>) => rejectionOf(p).then((error) => ({ error, at: performance.now() - started }));
-    const first = settledAt(t.request({ method: 'GET', path: '/redfish/v1/Systems' }));
-    await sleep(200);
-    const second = settledAt(t.request({ method: 'GET', path: '/redfish/v1/Systems/1' }));
-    const [a, b] = await Promise.all([first, second]);
-    expect(a.error).toBeInstanceOf(TimeoutError);
-    expect(b.error).toBeInstanceOf(TimeoutError);
-    expect(a.at).toBeGreaterThanOrEqual(350);
-    expect(b.at).toBeGreaterThanOrEqual(550); // its own 400 ms, not the first one's deadline
-    expect(b.at - a.at).toBeGreaterThanOrEqual(100);
+    const t = transport({ url: s.url, ca: s.ca, timeoutMs: 1000 });
+    const settled = { first: false, second: false };
+    const first = rejectionOf(t.request({ method: 'GET', path: '/redfish/v1/Systems' })).finally(() => (settled.first = true));
+    await until(() => s.faults.held === 1, 'the first is held');
+    await sleep(500); // the second starts later, so its own deadline is later
+    const second = rejectionOf(t.request({ method: 'GET', path: '/redfish/v1/Systems/1' })).finally(() => (settled.second = true));
+    await until(() => s.faults.held === 2, 'the second is held');
+    expect((await first)).toBeInstanceOf(TimeoutError);
+    // when the first one's deadline ends it, the second is still waiting for its own
+    expect(settled.second).toBe(false);
+    expect((await second)).toBeInstanceOf(TimeoutError);
     s.faults.clear();
     s.faults.release();
     expect((await t.request({ method: 'GET', path: '/redfish/v1/' })).status).toBe(200);
@@ -564,10 +560,9 @@ describe('abort', () => {
     const controller = new AbortController();
     const pending = rejectionOf(t.request({ method: 'GET', path: '/redfish/v1/Systems', signal: controller.signal }));
     await until(() => s.faults.held === 1);
-    const started = performance.now();
     controller.abort();
     const error = await pending;
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(s.faults.held).toBe(1); // answered by the abort, not by the end of the hold
     expect(error).toBeInstanceOf(AbortedError);
     expect(error.code).toBe('E_ABORTED');
     expect((await t.request({ method: 'GET', path: '/redfish/v1/' })).status).toBe(200);
