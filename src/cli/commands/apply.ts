@@ -20,7 +20,7 @@ export function applyCommand(ctx: CommandContext): Command {
     .argument('<file>', 'JSON {"resources": [{"path", "properties"}, ...]} (as capture writes it); - reads standard input')
     .option('--check', 'change nothing: exit 0 when everything matches (or is staged), 10 when something would change')
     .option('--continue-on-error', 'go on after a resource fails (default: stop, since order matters; the rest are reported not-run)')
-    .option('--detailed-exit', 'exit 0 when nothing changed, 13 when something changed, 14 when a reboot or iLO reset is due')
+    .option('--detailed-exit', 'exit 0 when nothing changed, 13 when something changed, 14 when a reboot or iLO reset is due (with --check: 14 when nothing would change but staged values wait for a reset)')
     .action(async (file: string, flags: ApplyFlags, command: Command) => {
       const source = file === '-' ? 'standard input' : file;
       const text = file === '-' ? await ctx.connector.readStdin('the apply file (standard input)') : readPlan(file);
@@ -39,6 +39,8 @@ export function applyCommand(ctx: CommandContext): Command {
       if (failure) throw failure;
       if (flags.check) {
         if (report.changed) throw new CommandOutcome(EXIT_WOULD_CHANGE, 'something would change');
+        // Nothing to write, but what is staged still waits for a reset: a guard can say so without parsing.
+        if (flags.detailedExit && (report.rebootRequired || report.iloResetRequired)) throw new CommandOutcome(EXIT_RESET_DUE, 'a reset is due');
         return;
       }
       if (flags.detailedExit && (report.rebootRequired || report.iloResetRequired)) throw new CommandOutcome(EXIT_RESET_DUE, 'a reset is due');
