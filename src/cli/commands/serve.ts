@@ -9,7 +9,7 @@ import { parseWholeNumber } from '../option-parsers.js';
 export function serveCommand(ctx: CommandContext): Command {
   return new Command('serve')
     .description('hold one session and serve local ilo-agent invocations (--agent SOCKET / ILO_AGENT_SOCKET)')
-    .addOption(new Option('--socket <path>', 'where to listen (mode 0600; refused in a directory another user can change)').default(undefined, defaultSocketPath()))
+    .addOption(new Option('--socket <path>', 'where to listen (mode 0600; refused in a directory another user can change)').default(undefined, '/run/ilo-agent.sock for root, else $XDG_RUNTIME_DIR/ilo-agent-UID.sock, else a 0700 directory of its own in the temporary directory'))
     .option('--max-inflight <n>', 'requests sent to the iLO at once', parseWholeNumber(1, 64), 4)
     .option('--max-queue <n>', 'requests waiting beyond those before new ones are refused', parseWholeNumber(0, 1_000_000), 1000)
     .action(async (flags: { socket?: string; maxInflight: number; maxQueue: number }, command: Command) => {
