@@ -631,6 +631,39 @@ describe('info', () => {
     expect(info.session.id).toMatch(/^administrator0{8}[0-9a-f]+$/);
     expectSessionsLeft(f.sim); // the session it reported is gone
   });
+
+  it('shows the server facts people look for first, as the iLO gives them', async () => {
+    const system = await direct(f, '/redfish/v1/Systems/1');
+    const manager = await direct(f, '/redfish/v1/Managers/1');
+    const r = await cli([...f.target(), 'info'], { env: ADMIN });
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(info).toMatchObject({
+      model: system.Model,
+      serialNumber: system.SerialNumber,
+      hostName: system.HostName ?? null,
+      powerState: system.PowerState,
+      postState: (system.Oem as { Hpe: { PostState: string } }).Hpe.PostState,
+      biosVersion: system.BiosVersion,
+      iloFirmwareVersion: manager.FirmwareVersion,
+    });
+    for (const key of ['model', 'serialNumber', 'powerState', 'postState', 'biosVersion', 'iloFirmwareVersion']) expect(typeof info[key]).toBe('string');
+  });
+});
+
+describe('info when the iLO refuses the system and manager resources', () => {
+  const f = simulatorFor({
+    faults: ['/redfish/v1/Systems/1', '/redfish/v1/Managers/1'].map((path) => ({ type: 'status404' as const, on: 'request' as const, method: 'GET', path })),
+  });
+
+  it('the facts it lacks are null, never an error', async () => {
+    const r = await cli([...f.target(), 'info'], { env: ADMIN });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(info).toMatchObject({ model: null, serialNumber: null, hostName: null, powerState: null, postState: null, biosVersion: null, iloFirmwareVersion: null, generation: 'iLO 6' });
+    expectSessionsLeft(f.sim);
+  });
 });
 
 // ---- exit codes of failures ------------------------------------------------------------------
