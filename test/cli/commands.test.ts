@@ -250,6 +250,25 @@ describe('raw', () => {
     expectSessionsLeft(f.sim);
   });
 
+  it('an action\'s success envelope: a result on --output pretty, the iLO\'s body unchanged on --output json', async () => {
+    const reset = '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset';
+    const direct = await f.http.call('POST', reset, { basic: ['Administrator', 'password'], body: { ResetType: 'ForceRestart' } });
+    expect(direct.status).toBe(200);
+    expect(Object.keys(direct.json as object)).toEqual(['error']);
+    const json = await cli([...f.target(), '--output', 'json', 'raw', 'post', reset, '--data', '{"ResetType":"ForceRestart"}'], { env: ADMIN });
+    expect(json.code).toBe(0);
+    expect(json.stdout).toBe(`${JSON.stringify(direct.json)}\n`);
+    const pretty = await cli([...f.target(), '--output', 'pretty', 'raw', 'post', reset, '--data', '{"ResetType":"ForceRestart"}'], { env: ADMIN });
+    expect(pretty.stderr).toBe('');
+    expect(pretty.code).toBe(0);
+    expect(pretty.stdout).toBe(`${JSON.stringify({ status: 200, messages: ['Base.1.18.Success'] }, null, 2)}\n`);
+    // A refusal stays the iLO's error envelope, and exit 6.
+    const refused = await cli([...f.target(), '--output', 'pretty', 'raw', 'post', reset, '--data', '{"ResetType":"Bogus"}'], { env: ADMIN });
+    expect(refused.code).toBe(6);
+    expect(JSON.parse(refused.stdout)).toHaveProperty('error');
+    expectSessionsLeft(f.sim);
+  });
+
   it('--data-file FILE sends the file as the body', async () => {
     const file = tempFile('body.json', '{"AssetTag":"from-file"}\n');
     const r = await cli([...f.target(), 'raw', 'patch', '/redfish/v1/Systems/1', '--data-file', file], { env: ADMIN });
