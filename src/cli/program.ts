@@ -63,7 +63,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycl
   const getLogger = (defaultLevel = 'warn') =>
     (logger ??= createLogger((program.opts<{ logLevel?: LevelWithSilent }>().logLevel ?? defaultLevel) as LevelWithSilent, { pretty: io.stderr.isTTY === true }));
 
-  const ctx: CommandContext = { io, lifecycle, logger: getLogger, connector: createConnector({ io, env, logger: () => getLogger(), lifecycle }) };
+  const ctx: CommandContext = { io, lifecycle, env, logger: getLogger, connector: createConnector({ io, env, logger: () => getLogger(), lifecycle }) };
   for (const command of [getCommand(ctx), rawCommand(ctx), batchCommand(ctx), setCommand(ctx), applyCommand(ctx), captureCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), doctorCommand(ctx), crawlCommand(ctx), waitCommand(ctx), serveCommand(ctx), appAccountCommand(ctx), simulateCommand(ctx), ...rawAliasCommands(ctx), completionCommand(ctx), manCommand(ctx)]) {
     program.addCommand(command);
   }
