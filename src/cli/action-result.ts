@@ -1,6 +1,6 @@
 // iLO answers a successful action (a reset, a Manager.Reset) with a 200 whose body is its message
 // envelope: {"error": {"code": "iLO.0.10.ExtendedInfo", "@Message.ExtendedInfo": [{"MessageId":
-// "Base.1.18.Success"}]}} (DSP0266 §"Error responses" shape, used by iLO for any message list).
+// "Base.1.18.Success"}]}} (the error-response shape of DMTF DSP0266, used by iLO for any message list).
 // People read "error" as a failure; on a terminal we show it as what it is. Scripts (--output
 // json) get the iLO's body byte for byte: they may already parse it.
 import { isJsonObject } from '../session/index.js';
