@@ -134,6 +134,24 @@ describe('completion', () => {
     expect(await bashComplete(['ilo-agent', 'simulate', '--profile', 'ilo5'])).toEqual(['ilo5', 'ilo5-legacy']);
   });
 
+  const zsh = spawnSync('zsh', ['-f', '-c', 'true']).status === 0;
+  it.skipIf(!zsh)(`zsh completes a command, an option and an option's choices${zsh ? '' : ' (skipped: zsh is not installed)'}`, async () => {
+    const file = join(TMP, '_ilo-agent');
+    writeFileSync(file, await script('zsh'));
+    // compadd and _files exist only inside zsh's completion system: stand-ins print what they are given.
+    const complete = (words: string[]) => {
+      const quoted = words.map((w) => `'${w}'`).join(' ');
+      const r = spawnSync('zsh', ['-f', '-c', `autoload -Uz compinit && compinit -u -d '${TMP}/zcompdump' && source '${file}' && compadd() { shift; print -l -- "$@" } && _files() { print -- '<files>' } && words=(${quoted}) && CURRENT=${words.length} && _ilo_agent`], { encoding: 'utf8', cwd: TMP });
+      expect(r.stderr).toBe('');
+      const cur = words[words.length - 1]!;
+      return r.stdout.split('\n').filter((w) => w !== '' && w.startsWith(cur)).sort();
+    };
+    expect(complete(['ilo-agent', 'sess'])).toEqual(['sessions']);
+    expect(complete(['ilo-agent', 'sessions', 'prune', '--idle'])).toEqual(['--idle-for']);
+    expect(complete(['ilo-agent', '--url', 'sessions', 'get', '--sel'])).toEqual(['--select']);
+    expect(complete(['ilo-agent', '--inband', ''])).toEqual(['auto', 'chif', 'vnic']);
+  });
+
   it.each(['bash', 'zsh', 'powershell'])('the %s script names every command and its options', async (shell) => {
     const text = await script(shell);
     for (const info of tree) {
