@@ -2,6 +2,7 @@
 export { loadChifLibrary, candidatePaths, nativeCallsPending, exitNow, useKoffiNativeModule } from './chif-library.js';
 export type { ChifLibrary, ChifHandle, ChifSizes } from './chif-library.js';
 export { peerUid } from './peer-credentials.js';
+export { sendUnixDatagram } from './unix-datagram.js';
 export { protectSecrets, refuseDebugSignal, type Protection } from './process-hardening.js';
 export { formatSid, pipeServer, type PipeServer } from './pipe-server.js';
 export { APP_ACCOUNT_SYMBOLS, APP_ACCOUNT_MANAGEMENT_SYMBOLS, bindAppAccount, bindAppAccountManagement, serialised, serialisedManagement, SerialQueue } from './app-account.js';

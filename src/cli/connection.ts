@@ -163,12 +163,12 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
   return {
     readStdin,
     async connectOptions(command) {
-      const flags = command.optsWithGlobals<GlobalFlags>();
+      const flags = globalFlags(command, deps.env);
       if (flags.agent ?? deps.env.ILO_AGENT_SOCKET) throw new UsageError('doctor checks the way to the iLO itself: run it without --agent / ILO_AGENT_SOCKET');
       return connectOptions(flags);
     },
     async withClient(command, work, tuning) {
-      const flags = command.optsWithGlobals<GlobalFlags>();
+      const flags = globalFlags(command, deps.env);
       const agent = flags.agent ?? (deps.env.ILO_AGENT_SOCKET || undefined);
       if (!agent) return withSession({ ...(await connectOptions(flags)), ...tuning }, work);
       if (flags.auth === 'basic') throw new UsageError('--auth basic does not go with --agent / ILO_AGENT_SOCKET: the agent uses its own session');
@@ -181,7 +181,7 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       }
     },
     async localOptions(command, what) {
-      const flags = command.optsWithGlobals<GlobalFlags>();
+      const flags = globalFlags(command, deps.env);
       if (flags.password !== undefined) {
         throw new UsageError(`${what} takes no password on the command line (-p/--password: other users see argv): use ILO_PASSWORD, --password-file FILE or --password-stdin`);
       }
@@ -192,12 +192,26 @@ export function createConnector(deps: { io: Io; env: NodeJS.ProcessEnv; logger: 
       return connectOptions(flags);
     },
     async withOwnSession(command, work) {
-      const flags = command.optsWithGlobals<GlobalFlags>();
+      const flags = globalFlags(command, deps.env);
       // What holds a session for many runs must hold a real one.
       if (flags.auth === 'basic') throw new UsageError('serve holds one session for many runs: --auth basic is for single runs');
       return withSession(await connectOptions(flags), work);
     },
   };
+}
+
+/**
+ * The flags, where an exported ILO_PIN / ILO_TLS_SERVERNAME (trust settings of this host's vNIC)
+ * yields to a --url / ILO_URL: they are ambient defaults for in-band, not a request. Given on the
+ * command line with a URL they are still refused.
+ */
+function globalFlags(command: Command, env: NodeJS.ProcessEnv): GlobalFlags {
+  const flags = command.optsWithGlobals<GlobalFlags>();
+  if (!(flags.url ?? env.ILO_URL)) return flags;
+  let root = command;
+  while (root.parent) root = root.parent;
+  const fromEnv = (key: 'pin' | 'tlsServername') => root.getOptionValueSource(key) === 'env';
+  return { ...flags, pin: fromEnv('pin') ? undefined : flags.pin, tlsServername: fromEnv('tlsServername') ? undefined : flags.tlsServername };
 }
 
 /**

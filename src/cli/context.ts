@@ -8,4 +8,6 @@ export interface CommandContext {
   connector: Connector;
   logger: (defaultLevel?: string) => Logger;
   lifecycle: Lifecycle;
+  /** The process's environment (process.env in the bin): read by the few commands that need more than the connection. */
+  env: NodeJS.ProcessEnv;
 }

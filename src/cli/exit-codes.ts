@@ -44,6 +44,31 @@ export const EXIT_CHANGED = 13;
 /** `apply --detailed-exit`: changed or already staged, and a reboot (or an iLO reset) is due. */
 export const EXIT_RESET_DUE = 14;
 
+/**
+ * What each exit status means, for people: `--help`, docs/cli.md, the man page and README read
+ * this table (README's copy is checked against it by a test). A status above without a meaning
+ * is a compile error.
+ */
+export const EXIT_MEANINGS = {
+  0: 'success',
+  1: 'internal error (a bug: ILO_AGENT_DEBUG=1 prints the stack), or the session was closed under the command',
+  2: 'usage error or invalid input; nothing was sent to the iLO',
+  3: 'the iLO refused the login (user name or password)',
+  4: "the iLO's session table is full (`sessions prune`, or --auth basic)",
+  5: 'the iLO cannot be reached: connection, timeout, TLS, or no answer in-band',
+  6: 'the iLO answered an error, or not what was asked (a property absent, a body that is not JSON)',
+  7: "in-band: HPE's CHIF library cannot be loaded, or the vNIC cannot be used",
+  8: 'in-band: the iLO asks for credentials (give -u), or the application account cannot log in',
+  [EXIT_WOULD_CHANGE]: 'set --check / apply --check: something would change',
+  [EXIT_PARTIAL]: 'crawl: stopped at --max-resources; the output holds what was read',
+  [EXIT_NOT_MATCHED]: 'wait --for / raw --wait-task: the time ran out before the values (or the task) arrived',
+  [EXIT_CHANGED]: 'apply --detailed-exit: something changed, no reset is due',
+  [EXIT_RESET_DUE]: 'apply --detailed-exit: a reboot or an iLO reset is due',
+  130: 'stopped by a signal: 128+n for signal n (130 SIGINT, 143 SIGTERM); the session was deleted first',
+} as const satisfies Record<0 | (typeof EXIT_CODES)[ErrorCode] | OutcomeExitCode, string>;
+
+export type ExitStatus = keyof typeof EXIT_MEANINGS;
+
 /** Exit statuses that report a result, not an error (stable, documented in README). */
 export type OutcomeExitCode = typeof EXIT_WOULD_CHANGE | typeof EXIT_PARTIAL | typeof EXIT_NOT_MATCHED | typeof EXIT_CHANGED | typeof EXIT_RESET_DUE;
 

@@ -119,6 +119,27 @@ describe('get', () => {
     expect(r.stderr).not.toMatch(NO_STACK);
     expectSessionsLeft(f.sim);
   });
+
+  it('ILO_CA_CERT stands for --ca-cert; a file that is no certificate is refused as --ca-cert is (exit 2)', async () => {
+    const ok = await cli(['--url', f.sim.url, 'get', '/redfish/v1/Systems/1', '--value', 'Id'], { env: { ...ADMIN, ILO_CA_CERT: f.caFile } });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe('1\n');
+    const bad = await cli(['--url', f.sim.url, 'get', '/redfish/v1/Systems/1'], { env: { ...ADMIN, ILO_CA_CERT: tempFile('not-a-cert.pem', 'hello') } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/holds no PEM certificate/);
+    expectSessionsLeft(f.sim);
+  });
+
+  it('an exported ILO_PIN / ILO_TLS_SERVERNAME (this host\'s vNIC) yields to --url; as options with --url they are refused', async () => {
+    const vnic = { ILO_PIN: `sha256:${'ab'.repeat(32)}`, ILO_TLS_SERVERNAME: 'ilo.example.net' };
+    const ok = await cli([...f.target(), 'get', '/redfish/v1/Systems/1', '--value', 'Id'], { env: { ...ADMIN, ...vnic } });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    const bad = await cli([...f.target(), '--pin', vnic.ILO_PIN, 'get', '/redfish/v1/Systems/1'], { env: ADMIN });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/are for the vNIC/);
+  });
 });
 
 // ---- input refused before anything is sent ---------------------------------------------------
@@ -226,6 +247,25 @@ describe('raw', () => {
     expect(r.code).toBe(0);
     expect(messageIds(JSON.parse(r.stdout))).toEqual(['Base.1.18.Success']);
     expect((await direct(f, '/redfish/v1/Systems/1')).PowerState).toBe('Off');
+    expectSessionsLeft(f.sim);
+  });
+
+  it('an action\'s success envelope: a result on --output pretty, the iLO\'s body unchanged on --output json', async () => {
+    const reset = '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset';
+    const direct = await f.http.call('POST', reset, { basic: ['Administrator', 'password'], body: { ResetType: 'ForceRestart' } });
+    expect(direct.status).toBe(200);
+    expect(Object.keys(direct.json as object)).toEqual(['error']);
+    const json = await cli([...f.target(), '--output', 'json', 'raw', 'post', reset, '--data', '{"ResetType":"ForceRestart"}'], { env: ADMIN });
+    expect(json.code).toBe(0);
+    expect(json.stdout).toBe(`${JSON.stringify(direct.json)}\n`);
+    const pretty = await cli([...f.target(), '--output', 'pretty', 'raw', 'post', reset, '--data', '{"ResetType":"ForceRestart"}'], { env: ADMIN });
+    expect(pretty.stderr).toBe('');
+    expect(pretty.code).toBe(0);
+    expect(pretty.stdout).toBe(`${JSON.stringify({ status: 200, messages: ['Base.1.18.Success'] }, null, 2)}\n`);
+    // A refusal stays the iLO's error envelope, and exit 6.
+    const refused = await cli([...f.target(), '--output', 'pretty', 'raw', 'post', reset, '--data', '{"ResetType":"Bogus"}'], { env: ADMIN });
+    expect(refused.code).toBe(6);
+    expect(JSON.parse(refused.stdout)).toHaveProperty('error');
     expectSessionsLeft(f.sim);
   });
 
@@ -498,7 +538,7 @@ describe('sessions', () => {
     const r = await cli([...f.target(), 'sessions', 'prune'], { env: ADMIN });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/--user, --tag, --older-than, or --all/);
+    expect(r.stderr).toMatch(/--user, --tag, --older-than, --idle-for, or --all/);
     expect(sent(f.sim)).toBe(before);
     expectSessionsLeft(f.sim, [other.id]);
   });
@@ -556,6 +596,42 @@ describe('sessions', () => {
   });
 });
 
+describe('sessions prune --idle-for', () => {
+  // The simulator's clock moves when the test says: "idle for 20 minutes" without waiting for them.
+  let now = Date.now();
+  const f = simulatorFor({ clock: () => now, users: { Administrator: 'password', operator: 'op' } });
+  afterEach(() => {
+    f.sim.expireSessions();
+  });
+
+  it('matches by AccessTime on the iLO\'s clock: an idle session goes, a busy one as old stays', async () => {
+    const idle = await foreignSession(f);
+    const busy = await foreignSession(f, 'operator', 'op');
+    now += 20 * 60_000;
+    const used = await f.http.call('GET', '/redfish/v1/Systems/1', { token: busy.token });
+    expect(used.status).toBe(200);
+    const dry = await cli([...f.target(), 'sessions', 'prune', '--older-than', '10m'], { env: ADMIN });
+    expect(dry.code).toBe(0);
+    expect((JSON.parse(dry.stdout) as { sessions: Row[] }).sessions.map((s) => s.id).sort()).toEqual([idle.id, busy.id].sort());
+    const r = await cli([...f.target(), 'sessions', 'prune', '--idle-for', '10m', '--yes'], { env: ADMIN });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { deleted: Row[] }).deleted.map((s) => s.id)).toEqual([idle.id]);
+    expectSessionsLeft(f.sim, [busy.id]);
+  });
+
+  it('a duration longer than any idle time matches nothing; a bad one is exit 2', async () => {
+    const other = await foreignSession(f);
+    now += 5 * 60_000;
+    const r = await cli([...f.target(), 'sessions', 'prune', '--idle-for', '6m', '--yes'], { env: ADMIN });
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { sessions: Row[] }).sessions.filter((s) => s.id === other.id)).toEqual([]);
+    const bad = await cli([...f.target(), 'sessions', 'prune', '--idle-for', 'soon'], { env: ADMIN });
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+  });
+});
+
 // ---- info ------------------------------------------------------------------------------------
 
 describe('info', () => {
@@ -573,6 +649,39 @@ describe('info', () => {
     expect(info.transport).toBe(`https ${f.sim.url}`);
     expect(info.session.id).toMatch(/^administrator0{8}[0-9a-f]+$/);
     expectSessionsLeft(f.sim); // the session it reported is gone
+  });
+
+  it('shows the server facts people look for first, as the iLO gives them', async () => {
+    const system = await direct(f, '/redfish/v1/Systems/1');
+    const manager = await direct(f, '/redfish/v1/Managers/1');
+    const r = await cli([...f.target(), 'info'], { env: ADMIN });
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(info).toMatchObject({
+      model: system.Model,
+      serialNumber: system.SerialNumber,
+      hostName: system.HostName ?? null,
+      powerState: system.PowerState,
+      postState: (system.Oem as { Hpe: { PostState: string } }).Hpe.PostState,
+      biosVersion: system.BiosVersion,
+      iloFirmwareVersion: manager.FirmwareVersion,
+    });
+    for (const key of ['model', 'serialNumber', 'powerState', 'postState', 'biosVersion', 'iloFirmwareVersion']) expect(typeof info[key]).toBe('string');
+  });
+});
+
+describe('info when the iLO refuses the system and manager resources', () => {
+  const f = simulatorFor({
+    faults: ['/redfish/v1/Systems/1', '/redfish/v1/Managers/1'].map((path) => ({ type: 'status404' as const, on: 'request' as const, method: 'GET', path })),
+  });
+
+  it('the facts it lacks are null, never an error', async () => {
+    const r = await cli([...f.target(), 'info'], { env: ADMIN });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(info).toMatchObject({ model: null, serialNumber: null, hostName: null, powerState: null, postState: null, biosVersion: null, iloFirmwareVersion: null, generation: 'iLO 6' });
+    expectSessionsLeft(f.sim);
   });
 });
 

@@ -80,6 +80,15 @@ describe('the vNIC from the CLI', () => {
     expect(s.sessions()).toEqual([]);
   });
 
+  it('ILO_PIN stands for --pin on the vNIC', async () => {
+    const s = await start();
+    const r = await runToEnd(['--inband', 'vnic', '--vnic-url', s.url, 'info'], { env: { ...user, ILO_PIN: pinOf(s) } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { connection: { tls: string } }).connection.tls).toBe(`pinned: the leaf certificate ${pinOf(s).toLowerCase()}`);
+    expect(s.sessions()).toEqual([]);
+  });
+
   it('ILO_VNIC_URL is the vNIC address when --vnic-url is not given', async () => {
     const s = await start();
     const r = await runToEnd(['--inband', 'vnic', '--pin', pinOf(s), 'get', '/redfish/v1/Systems/1'], { env: { ...user, ILO_VNIC_URL: s.url } });

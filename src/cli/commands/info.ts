@@ -1,18 +1,30 @@
 import { Command } from 'commander';
 import { isJsonObject } from '../../session/index.js';
+import { ProtocolError, RedfishError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 import { outputFormat, printResult } from '../output.js';
 
 export function infoCommand(ctx: CommandContext): Command {
   return new Command('info')
-    .description('product, iLO generation and firmware, session timeout, transport in use')
+    .description('the server (model, serial number, power and POST state, BIOS and iLO firmware) and the iLO (generation, session timeout, transport in use)')
     .action(async (_flags: unknown, command: Command) => {
       const info = await ctx.connector.withClient(command, async (client) => {
         const root = await client.get('/redfish/v1/');
         const manager = pick(root, ['Oem', 'Hpe', 'Manager', 0]);
         const service = await client.get('/redfish/v1/SessionService').catch(() => undefined);
         const own = client.session.path ? await client.get(client.session.path).catch(() => undefined) : undefined;
+        // HPE's fixed paths for the one system and the iLO itself (iLO Redfish reference). A fact
+        // the iLO does not give (an older firmware, a resource it refuses) is null, never an error.
+        const system = await answered(client.get('/redfish/v1/Systems/1'));
+        const ilo = await answered(client.get('/redfish/v1/Managers/1'));
         return {
+          model: pick(system, ['Model']) ?? null,
+          serialNumber: pick(system, ['SerialNumber']) ?? null,
+          hostName: pick(system, ['HostName']) ?? null,
+          powerState: pick(system, ['PowerState']) ?? null,
+          postState: pick(system, ['Oem', 'Hpe', 'PostState']) ?? null,
+          biosVersion: pick(system, ['BiosVersion']) ?? null,
+          iloFirmwareVersion: pick(ilo, ['FirmwareVersion']) ?? null,
           product: root.Product ?? null,
           generation: pick(manager, ['ManagerType']) ?? null,
           firmware: pick(manager, ['ManagerFirmwareVersion']) ?? null,
@@ -27,6 +39,16 @@ export function infoCommand(ctx: CommandContext): Command {
       });
       printResult(ctx.io, outputFormat(command, ctx.io), info);
     });
+}
+
+/** The body, or undefined when the iLO answered with an error or something not JSON; a lost connection still fails. */
+async function answered<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (error) {
+    if (error instanceof RedfishError || error instanceof ProtocolError) return undefined;
+    throw error;
+  }
 }
 
 function pick(value: unknown, keys: ReadonlyArray<string | number>): unknown {

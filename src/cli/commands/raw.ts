@@ -4,6 +4,7 @@ import { checkMethod, checkNotSessionPost, checkPath, followTask, parseJsonInput
 import { InvalidInputError, UsageError } from '../../errors.js';
 import { parseJsonBody } from '../../session/index.js';
 import type { CommandContext } from '../context.js';
+import { actionResult } from '../action-result.js';
 import { readDataFile } from '../data-file.js';
 import { CommandOutcome, EXIT_NOT_MATCHED } from '../exit-codes.js';
 import { parseTimeLimit } from '../option-parsers.js';
@@ -81,6 +82,8 @@ export async function sendRaw(ctx: CommandContext, command: Command, verb: HttpM
   // An error's envelope is shown whole: --select/--value name properties of the resource.
   else if (response.status >= 400) {
     if (shownBody !== null) printResult(ctx.io, format, shownBody);
+  } else if (format === 'pretty' && shown.kind === 'whole' && actionResult(response.status, shownBody)) {
+    printResult(ctx.io, format, actionResult(response.status, shownBody));
   } else if (shownBody !== null || shown.kind !== 'whole') printBody(ctx, command, shownBody, shown, `${verb} ${path}`);
   if (response.status >= 400) throw toRedfishError(verb, path, response);
 }

@@ -42,11 +42,12 @@ export function sessionsCommand(ctx: CommandContext): Command {
     .option('--user <name>', 'only sessions of this user (case-insensitive)')
     .option('--tag <tag>', 'only sessions of this kind: REST, RESTHost, Web UI, SSH, ...')
     .addOption(new Option('--older-than <duration>', 'only sessions logged in longer ago than this (e.g. 30m, 2h)').argParser(parseDuration))
+    .addOption(new Option('--idle-for <duration>', 'only sessions not used for this long, by their AccessTime (e.g. 10m); a busy session is kept').argParser(parseDuration))
     .option('--all', 'match every session but ours (needed when no filter is given)')
     .option('--yes', 'delete them (without it, nothing is deleted)')
-    .action(async (flags: { user?: string; tag?: string; olderThan?: number; all?: boolean; yes?: boolean }, command: Command) => {
-      if (!flags.all && flags.user === undefined && flags.tag === undefined && flags.olderThan === undefined) {
-        throw new UsageError('say which sessions to prune: --user, --tag, --older-than, or --all');
+    .action(async (flags: { user?: string; tag?: string; olderThan?: number; idleFor?: number; all?: boolean; yes?: boolean }, command: Command) => {
+      if (!flags.all && flags.user === undefined && flags.tag === undefined && flags.olderThan === undefined && flags.idleFor === undefined) {
+        throw new UsageError('say which sessions to prune: --user, --tag, --older-than, --idle-for, or --all');
       }
       const result = await ctx.connector.withClient(command, async (client) => {
         const rows = await listSessions(client);
@@ -58,7 +59,8 @@ export function sessionsCommand(ctx: CommandContext): Command {
             !isOurs(r, client) &&
             (flags.user === undefined || r.user?.toLowerCase() === flags.user.toLowerCase()) &&
             (flags.tag === undefined || r.tag?.toLowerCase() === flags.tag.toLowerCase()) &&
-            (flags.olderThan === undefined || (r.loginTime !== null && now - Date.parse(r.loginTime) > flags.olderThan)),
+            (flags.olderThan === undefined || (r.loginTime !== null && now - Date.parse(r.loginTime) > flags.olderThan)) &&
+            (flags.idleFor === undefined || (r.accessTime !== null && now - Date.parse(r.accessTime) > flags.idleFor)),
         );
         if (!flags.yes) return { dryRun: true, sessions: matches, deleted: [] as SessionRow[], failed: [] as Array<{ id: string; error: string }> };
         const deleted: SessionRow[] = [];
