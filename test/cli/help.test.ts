@@ -66,7 +66,7 @@ describe('--help', () => {
 
   it('README\'s exit code table has a row for every status', () => {
     const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
-    const table = readme.slice(readme.indexOf('### Exit codes'));
+    const table = readme.slice(readme.indexOf('## Exit codes'));
     const rows = [...table.matchAll(/^\| ([0-9][0-9, +n]*) \|/gm)].flatMap((m) => m[1]!.split(', '));
     for (const status of Object.keys(EXIT_MEANINGS)) expect(rows).toContain(exitLabel(Number(status) as keyof typeof EXIT_MEANINGS));
   });

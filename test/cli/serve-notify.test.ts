@@ -98,8 +98,8 @@ describe.skipIf(reason !== undefined)(`serve with NOTIFY_SOCKET${reason ? ` (ski
   });
 });
 
-describe('the systemd unit in README', () => {
-  const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+describe('the systemd unit in docs/serve.md', () => {
+  const readme = readFileSync(join(PROJECT_ROOT, 'docs/serve.md'), 'utf8');
   const unit = readme.slice(readme.indexOf('A systemd unit'), readme.indexOf('[Install]'));
 
   it('waits for readiness and does not restart into failed logins', () => {

@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import type { AppAccountState, InbandLocation, ProfileName, SecurityState } from '../../simulator/index.js';
 import { collect, parseChoice, parseDuration, parseUsers, parseWholeNumber } from '../option-parsers.js';
 import type { CommandContext } from '../context.js';
+import { prepareEnvDir } from '../sim-env.js';
 
 interface SimulateFlags {
   host: string;
@@ -32,6 +33,7 @@ interface SimulateFlags {
   appAccount?: AppAccountState;
   contentLength?: boolean;
   resetSeconds: number;
+  envDir?: string;
 }
 
 export function simulateCommand(ctx: CommandContext): Command {
@@ -66,6 +68,7 @@ export function simulateCommand(ctx: CommandContext): Command {
     )
     .option('--reset-seconds <s>', 'how long an iLO reset (Manager.Reset) takes the service away: connections refused, CHIF exchanges failing', parseWholeNumber(0, 3600), 30)
     .option('--content-length', 'frame answers with Content-Length instead of chunked transfer coding (iLO 5 and later answer chunked)')
+    .option('--env-dir <dir>', 'write what a shell needs (env to source, ca.pem, the CHIF socket) into this new or empty directory; removed at stop')
     .addOption(new Option('--inband-location <form>', 'Location of sessions made in-band: path only, or absolute').choices(['path', 'absolute']).default('path'))
     .action(async (flags: SimulateFlags) => {
       const log = ctx.logger('info');
@@ -73,6 +76,7 @@ export function simulateCommand(ctx: CommandContext): Command {
       ctx.lifecycle.signalEndsNormally();
       const { parseFaultSpec, startSimulator } = await import('../../simulator/index.js');
       const faults = (flags.fault ?? []).map(parseFaultSpec);
+      const envDir = flags.envDir === undefined ? undefined : prepareEnvDir(flags.envDir);
       const simulator = await startSimulator({
         host: flags.host,
         port: flags.port,
@@ -88,7 +92,7 @@ export function simulateCommand(ctx: CommandContext): Command {
         loginFailureDelayMs: flags.loginFailureDelay,
         loginFailuresBeforeDelay: flags.loginFailuresBeforeDelay,
         faults,
-        chifSocket: flags.chifSocket,
+        chifSocket: flags.chifSocket ?? envDir?.chifSocket,
         securityState: flags.securityState, // commander checked the choice; startSimulator checks again
         inbandLocation: parseChoice(['path', 'absolute'] as const)(flags.inbandLocation),
         vnic: parseChoice(['on', 'off'] as const)(flags.vnic),
@@ -99,11 +103,19 @@ export function simulateCommand(ctx: CommandContext): Command {
         ...(flags.appAccount ? { appAccount: parseChoice(['present', 'absent', 'inactive', 'orphan'] as const)(flags.appAccount) } : {}),
         logger: log.child({ component: 'simulator' }),
       });
+      try {
+        envDir?.write(simulator.info, flags.users ? Object.values(flags.users)[0] : 'password');
+      } catch (error) {
+        await simulator.close();
+        envDir?.remove();
+        throw error;
+      }
       ctx.io.stdout.write(`${JSON.stringify(simulator.info)}\n`);
       const stop = ctx.lifecycle.signal;
       await new Promise((resolve) => (stop.aborted ? resolve(undefined) : stop.addEventListener('abort', resolve, { once: true })));
       const reason = ctx.lifecycle.reason;
       log.info({ signal: reason?.kind === 'signal' ? reason.signal : undefined }, 'stopping on signal');
       await simulator.close();
+      envDir?.remove();
     });
 }
