@@ -617,3 +617,26 @@ describe.skipIf(skip)('CHIF emulator library over loopback TCP (how the Windows 
     }
   });
 });
+
+// The Windows build (mingw-w64): its export table against the header; it is driven under Wine by
+// test/deploy/windows-inband.test.ts.
+const DLL = join(PROJECT_ROOT, 'dist/native/ilorest_chif.dll');
+const OBJDUMP = 'x86_64-w64-mingw32-objdump';
+const dllMissing = skip ? `not on ${process.platform}` : existsSync(DLL) ? undefined : `${DLL} is missing: install the mingw-w64 cross compiler (apt-get install gcc-mingw-w64-x86-64) and run npm run build`;
+if (dllMissing && process.env.CI === 'true') {
+  it('builds ilorest_chif.dll (required when CI=true)', () => {
+    throw new Error(dllMissing);
+  });
+}
+
+describe.skipIf(dllMissing !== undefined)(`ilorest_chif.dll, the Windows x64 build${dllMissing ? ` (SKIPPED: ${dllMissing})` : ''}`, () => {
+  it('exports every function of ilorest_chif.h by name and nothing else, and imports only what every Windows has', () => {
+    const dump = execFileSync(OBJDUMP, ['-p', DLL], { encoding: 'utf8' });
+    expect(dump).toMatch(/^Magic\s+020b\s+\(PE32\+\)/m);
+    const table = dump.slice(dump.indexOf('[Ordinal/Name Pointer] Table'));
+    const exported = [...table.slice(0, table.indexOf('\n\n')).matchAll(/^\s*\[\s*\d+\]\s+(\S+)$/gm)].map((m) => m[1] as string);
+    expect(exported.sort()).toEqual([...headerPrototypes().keys()].sort());
+    const imports = [...dump.matchAll(/DLL Name: (\S+)/g)].map((m) => (m[1] as string).toUpperCase()).sort();
+    expect(imports).toEqual(['KERNEL32.DLL', 'MSVCRT.DLL', 'WS2_32.DLL']);
+  });
+});
