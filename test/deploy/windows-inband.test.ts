@@ -137,6 +137,27 @@ describe.skipIf(reason !== undefined)(`in-band on Windows under Wine: ilo-agent.
     expect(sim.state().chif.blobs.keys).toBe(0);
   });
 
+  it('Ctrl+C while an in-band request hangs (Wine turns SIGINT into CTRL_C_EVENT): exit 130, the session deleted by the agent', { timeout: 180_000 }, async () => {
+    const { sim, env } = await simulator({ faults: [{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }] });
+    const script = [
+      '"$WINE" "$SEA/ilo-agent.exe" --log-level debug get /redfish/v1/Systems/1 >"$WORK/stdout" 2>"$WORK/stderr" &',
+      'agent=$!',
+      'i=0; while [ ! -e "$WORK/kill" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done',
+      'kill -INT $agent',
+      'wait $agent; echo $? >"$WORK/status"',
+    ].join('\n');
+    const r = startWine([], { ...env, ...CREDENTIALS, WINE_SCRIPT: script });
+    await until(() => sim.faults.held === 1 && sim.sessions().length === 1 && read('stderr').includes('guardian watching'), 'the GET is held and the guardian watches', 120_000);
+    writeFileSync(join(work, 'kill'), 'INT');
+    expect((await r.exited).code, r.stderr()).toBe(0);
+    expect(read('status').trim(), read('stderr')).toBe('130');
+    expect(read('stderr')).toMatch(/SIGINT/);
+    expect(read('stderr')).toContain('"session deleted"');
+    expect(read('stderr')).not.toContain('deleted the session the agent left');
+    expect(sim.sessions()).toEqual([]);
+    expect(sim.state().counters.logins).toBe(1);
+  });
+
   it('the agent killed hard (taskkill /f) while a request hangs: its guardian deletes the session', { timeout: 180_000 }, async () => {
     const { sim, env } = await simulator({ faults: [{ type: 'hang', method: 'GET', path: '/redfish/v1/Systems/1' }] });
     // One Wine for both: the agent in the background; once the test names its Windows pid in
@@ -160,5 +181,6 @@ describe.skipIf(reason !== undefined)(`in-band on Windows under Wine: ilo-agent.
     await until(() => sim.sessions().length === 0, 'the guardian deleted the session', 60_000);
     expect(sim.state().counters.logins).toBe(1);
     expect((await r.exited).code, r.stderr()).toBe(0);
+    expect(read('stderr')).toContain('deleted the session the agent left');
   });
 });
