@@ -111,6 +111,8 @@ export interface SimulatorInfo {
   ca: string;
   control: string;
   chifSocket: string | null;
+  /** The CHIF endpoint on loopback TCP and its secret (ILO_CHIF_EMULATOR_TCP / _SECRET), or null. */
+  chifTcp: { address: string; secret: string } | null;
   /** iLO 7 with the vNIC on: the vNIC listener's URL; else null. */
   vnicUrl: string | null;
   /** PEM of the vNIC listener's own certificate (it names `ilo-simulator.local` only), or null. */
@@ -452,7 +454,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     await front.close();
     throw error;
   }
-  log.info({ url: front.url, vnicUrl: vnicFront?.url ?? null, profile: profile.name, maxSessions, mockup: options.mockupDir ?? null, chifSocket, securityState }, 'simulator ready');
+  const tcpInfo = tcpEndpoint ? { address: tcpEndpoint.path, secret: tcpSecret } : null;
+  log.info({ url: front.url, vnicUrl: vnicFront?.url ?? null, profile: profile.name, maxSessions, mockup: options.mockupDir ?? null, chifSocket, chifTcp: tcpInfo?.address ?? null, securityState }, 'simulator ready');
 
   let closed: Promise<void> | undefined;
   return {
@@ -460,7 +463,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ca: cert,
     controlToken,
     chifSocket,
-    chifTcp: tcpEndpoint ? { address: tcpEndpoint.path, secret: tcpSecret } : null,
+    chifTcp: tcpInfo,
     get vnicUrl() {
       return vnicFront?.url ?? null;
     },
@@ -468,7 +471,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return vnicFront ? (vnicCert?.cert ?? null) : null;
     },
     get info(): SimulatorInfo {
-      return { url: front.url, ca: cert, control: controlToken, chifSocket, vnicUrl: vnicFront?.url ?? null, vnicCa: vnicFront ? (vnicCert?.cert ?? null) : null };
+      return { url: front.url, ca: cert, control: controlToken, chifSocket, chifTcp: tcpInfo, vnicUrl: vnicFront?.url ?? null, vnicCa: vnicFront ? (vnicCert?.cert ?? null) : null };
     },
     sessions: () => state().sessions,
     state,
