@@ -75,7 +75,7 @@ describe.skipIf(reason !== undefined)(`in-band on Windows under Wine: ilo-agent.
 
   /** Starts Wine in the chroot with the image as its /sea; see wine.sh. */
   function startWine(args: string[], env: NodeJS.ProcessEnv) {
-    for (const name of ['stdout', 'stderr', 'status', 'kill', 'taskkill.out']) rmSync(join(work, name), { force: true });
+    for (const name of ['stdout', 'stderr', 'status', 'kill', 'taskkill.out', 'serve.out', 'serve.err']) rmSync(join(work, name), { force: true });
     return runProgram('unshare', ['-m', '--propagation', 'private', 'sh', WINE_SH, WINE_ROOT, image, work, ...args], { env });
   }
 
@@ -135,6 +135,31 @@ describe.skipIf(reason !== undefined)(`in-band on Windows under Wine: ilo-agent.
     expect((JSON.parse(get.stdout) as { AssetTag?: string }).AssetTag).toBe(tag);
     expect(sim.state().chif.counters.commands.read - afterPatch.read).toBeGreaterThanOrEqual(3);
     expect(sim.state().chif.blobs.keys).toBe(0);
+  });
+
+  it('serve in-band on a named pipe: three clients started together, one session, deleted when serve stops on Ctrl+C', { timeout: 180_000 }, async () => {
+    const { sim, env } = await simulator();
+    const script = [
+      'pipe=$1',
+      '"$WINE" "$SEA/ilo-agent.exe" serve --socket "$pipe" >"$WORK/serve.out" 2>"$WORK/serve.err" &',
+      'serve=$!',
+      'i=0; while [ ! -s "$WORK/serve.out" ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done',
+      'clients=""',
+      'for n in 1 2 3; do ("$WINE" "$SEA/ilo-agent.exe" --agent "$pipe" get /redfish/v1/Systems/1 >"$WORK/client$n.out" 2>"$WORK/client$n.err"; echo $? >"$WORK/client$n.status") & clients="$clients $!"; done',
+      'wait $clients',
+      'kill -INT $serve; wait $serve; echo $? >"$WORK/status"',
+    ].join('\n');
+    const pipe = `\\\\.\\pipe\\ilo-agent-inband-${process.pid}`;
+    const r = startWine([pipe], { ...env, ...CREDENTIALS, WINE_SCRIPT: script });
+    expect((await r.exited).code, r.stderr()).toBe(0);
+    expect(JSON.parse(read('serve.out'))).toMatchObject({ socket: pipe });
+    for (const n of [1, 2, 3]) {
+      expect(read(`client${n}.status`).trim(), read(`client${n}.err`)).toBe('0');
+      expect(JSON.parse(read(`client${n}.out`))).toMatchObject({ '@odata.id': '/redfish/v1/Systems/1' });
+    }
+    expect(read('status').trim(), read('serve.err')).toBe('0');
+    expect(sim.state().counters.logins).toBe(1);
+    expect(sim.state().chif.counters.frames.exchange).toBeGreaterThan(0);
   });
 
   it('Ctrl+C while an in-band request hangs (Wine turns SIGINT into CTRL_C_EVENT): exit 130, the session deleted by the agent', { timeout: 180_000 }, async () => {
