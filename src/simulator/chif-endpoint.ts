@@ -1,8 +1,9 @@
 // The simulator's CHIF endpoint: the far side of the CHIF emulator library
 // (native-bindings/emulator/). The emulator exports HPE's libilorestchif ABI and forwards each
-// call over a Unix socket (or loopback TCP opened by a secret), one frame per connection, as native-bindings/PROTOCOL.md lays out;
-// here those frames meet iLO's side of CHIF: the security state, the blob store, and REST
-// packets carrying HTTP/1.1 bytes to the same RedfishService the HTTPS front uses.
+// call over a Unix socket (or loopback TCP opened by a secret), one frame per connection, as
+// native-bindings/PROTOCOL.md lays out; here those frames meet iLO's side of CHIF: the security
+// state, the blob store, and REST packets carrying HTTP/1.1 bytes to the same RedfishService the
+// HTTPS front uses.
 //
 // Frames, both ways: u32 length (LE, of what follows), u8 op, payload. The answer echoes the op.
 // A frame that cannot be read answers rc 5 (EIO) and never takes the simulator down.
