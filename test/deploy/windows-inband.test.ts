@@ -88,9 +88,11 @@ describe.skipIf(reason !== undefined)(`in-band on Windows under Wine: ilo-agent.
 
   it('a GET: the DLL is found beside the executable and answers over TCP; exit 0, no session left', { timeout: 180_000 }, async () => {
     const { sim, env } = await simulator();
-    const r = await wine(['get', '/redfish/v1/Systems/1'], env);
+    const r = await wine(['--log-level', 'info', 'get', '/redfish/v1/Systems/1'], env);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ '@odata.id': '/redfish/v1/Systems/1', Id: '1' });
+    const path = r.stderr.split('\n').find((line) => line.includes('"in-band path: CHIF'));
+    expect((JSON.parse(path ?? '{}') as { library?: string }).library, r.stderr).toBe('Z:\\sea\\ilorest_chif.dll');
     // It went in-band: through the DLL's frames, not HTTPS.
     const { frames, commands } = sim.state().chif.counters;
     expect(frames.create).toBeGreaterThan(0);
