@@ -8,6 +8,10 @@
 
 /* -std=c11 hides POSIX; every .c file includes this header first. */
 #define _DEFAULT_SOURCE
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#define _WIN32_WINNT 0x0600 /* Vista: SRWLOCK, InitOnce */
+#endif
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,9 +19,12 @@
 
 #include "ilorest_chif.h"
 
-/* Environment: where the simulator listens, and whether ChifInitialize forgets credentials
+/* Environment: where the simulator listens (a Unix socket, or loopback TCP with a per-run
+ * secret: the only way on Windows), and whether ChifInitialize forgets credentials
  * (library builds differ, docs/reference/chif-abi.md §5.2; the default keeps them). */
 #define ENV_SOCKET "ILO_CHIF_EMULATOR_SOCKET"
+#define ENV_TCP "ILO_CHIF_EMULATOR_TCP"       /* 127.x.y.z:port; wins over ENV_SOCKET */
+#define ENV_SECRET "ILO_CHIF_EMULATOR_SECRET" /* sent as the first frame of a TCP connection */
 #define ENV_INIT_CLEARS_CREDENTIALS "ILO_CHIF_EMULATOR_INIT_CLEARS_CREDENTIALS"
 
 #define PACKET_MIN 8            /* the 8-byte header */
@@ -25,8 +32,8 @@
 #define CRED_MAX 255            /* longer user names / passwords are truncated */
 #define DEFAULT_TIMEOUT_MS 60000
 
-/* Frame ops (PROTOCOL.md, "Emulator ↔ simulator"). */
-enum { OP_PING = 1, OP_CREATE = 2, OP_SECURITY = 3, OP_VERIFY = 4, OP_EXCHANGE = 5, OP_CLOSE = 6 };
+/* Frame ops (PROTOCOL.md, "Emulator ↔ simulator"). OP_SECRET opens every TCP connection. */
+enum { OP_PING = 1, OP_CREATE = 2, OP_SECURITY = 3, OP_VERIFY = 4, OP_EXCHANGE = 5, OP_CLOSE = 6, OP_SECRET = 7 };
 /* App-account ops (PROTOCOL.md, "App-account ops"): strings are u16 n + bytes, 0xFFFF = NULL. */
 enum {
   OP_APP_DETECT = 16,
@@ -44,6 +51,18 @@ enum {
 
 /* Auth byte of an EXCHANGE frame. */
 enum { AUTH_NONE = 0, AUTH_SECURITY_DISABLED = 1, AUTH_VERIFIED = 2 };
+
+/* The emulator's statuses are Linux errno values, whatever the platform, so that the wire and
+ * the simulator speak one set; chif_status() gives a Chif* function's answer in the platform's
+ * terms (Windows: 2 and 5 for "no driver" and "access denied", docs/reference/chif-abi.md §4.2). */
+enum { ST_IO = 5, ST_NOMEM = 12, ST_ACCES = 13, ST_NODEV = 19, ST_INVAL = 22, ST_TIMEDOUT = 110 };
+static inline uint32_t chif_status(uint32_t status) {
+#ifdef _WIN32
+  if (status == ST_NODEV) return 2;  /* ERROR_FILE_NOT_FOUND */
+  if (status == ST_ACCES) return 5;  /* ERROR_ACCESS_DENIED */
+#endif
+  return status;
+}
 
 static inline void put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static inline void put_u32(uint8_t *p, uint32_t v) {
@@ -74,7 +93,8 @@ void state_set_default_timeout(int ms);
 
 /* channel.c — one frame to the simulator and one back. Sends op + head + body; reads the
  * answer's leading 4-byte value into *value and up to data_cap following bytes into data.
- * Returns 0 or an errno-style status: ENODEV no listener, EACCES, ETIMEDOUT, EIO garbled. */
+ * Returns 0 or a status: ST_NODEV no listener, ST_ACCES (also a refused secret), ST_TIMEDOUT,
+ * ST_IO garbled. */
 uint32_t channel_call(uint8_t op, const uint8_t *head, size_t head_len, const uint8_t *body,
                       size_t body_len, int timeout_ms, uint32_t *value, uint8_t *data,
                       size_t data_cap);

@@ -2,18 +2,18 @@
  * exports.c — the channel and security functions of ilorest_chif.h (app accounts: appaccount.c).
  * Each is a thin layer over state.c (global flags and credentials) and channel.c (one frame to
  * the simulator).
- * Status codes are Linux errno values, as HPE's library returns (docs/reference/chif-abi.md §4.2).
+ * Status codes are Linux errno values, as HPE's library returns (docs/reference/chif-abi.md §4.2);
+ * on Windows chif_status() turns "no driver" and "access denied" into the Win32 codes HPE's DLL uses.
  */
 #include "emulator.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* A channel handle holds only its receive timeout: each call opens its own connection. The
- * magic catches NULL, foreign and (often) already-closed handles with EINVAL. */
+ * magic catches NULL, foreign and (often) already-closed handles with ST_INVAL. */
 #define HANDLE_MAGIC 0x43484946u /* "CHIF" */
 struct chif_handle {
   uint32_t magic;
@@ -41,13 +41,13 @@ void ChifInitialize(void *reserved) {
 }
 
 uint32_t ChifCreate(CHIF_HANDLE *out) {
-  if (!out) return EINVAL;
+  if (!out) return ST_INVAL;
   *out = NULL;
   uint32_t value;
   uint32_t rc = call_value(OP_CREATE, NULL, 0, state_default_timeout(), &value);
-  if (rc || value) return rc ? rc : value;
+  if (rc || value) return chif_status(rc ? rc : value);
   struct chif_handle *h = malloc(sizeof *h);
-  if (!h) return ENOMEM;
+  if (!h) return ST_NOMEM;
   h->magic = HANDLE_MAGIC;
   atomic_init(&h->timeout_ms, DEFAULT_TIMEOUT_MS);
   *out = h;
@@ -56,10 +56,10 @@ uint32_t ChifCreate(CHIF_HANDLE *out) {
 
 uint32_t ChifPing(CHIF_HANDLE handle) {
   struct chif_handle *h = handle_of(handle);
-  if (!h) return EINVAL;
+  if (!h) return ST_INVAL;
   uint32_t value;
   uint32_t rc = call_value(OP_PING, NULL, 0, atomic_load(&h->timeout_ms), &value);
-  return rc ? rc : value;
+  return chif_status(rc ? rc : value);
 }
 
 /* ms <= 0 waits without limit. A NULL handle sets the timeout of the calls that take no handle
@@ -77,9 +77,9 @@ void ChifSetRecvTimeout(CHIF_HANDLE handle, int ms) {
  * NUL), so nothing past it is read (docs/reference/chif-abi.md §3.2). */
 static uint32_t exchange(CHIF_HANDLE handle, const uint8_t *send, uint8_t *recv,
                          uint32_t recv_size, int timeout_ms) {
-  if (!handle_of(handle) || !send || (!recv && recv_size)) return EINVAL;
+  if (!handle_of(handle) || !send || (!recv && recv_size)) return ST_INVAL;
   uint16_t len = get_u16(send);
-  if (len < PACKET_MIN || len > PACKET_MAX) return EINVAL;
+  if (len < PACKET_MIN || len > PACKET_MAX) return ST_INVAL;
 
   char user[CRED_MAX + 1];
   uint8_t auth = (uint8_t)state_auth(user);
@@ -96,12 +96,12 @@ static uint32_t exchange(CHIF_HANDLE handle, const uint8_t *send, uint8_t *recv,
 
   uint32_t value;
   uint32_t rc = channel_call(OP_EXCHANGE, head, n, send, len, timeout_ms, &value, recv, recv_size);
-  return rc ? rc : value;
+  return chif_status(rc ? rc : value);
 }
 
 uint32_t ChifPacketExchange(CHIF_HANDLE handle, const uint8_t *send, uint8_t *recv, int recvSize) {
   struct chif_handle *h = handle_of(handle);
-  if (!h || recvSize < 0) return EINVAL;
+  if (!h || recvSize < 0) return ST_INVAL;
   return exchange(h, send, recv, (uint32_t)recvSize, atomic_load(&h->timeout_ms));
 }
 
@@ -113,12 +113,12 @@ uint32_t ChifPacketExchangeSpecifyTimeout(CHIF_HANDLE handle, const uint8_t *sen
 /* The handle is freed whatever the simulator answers: the caller is done with it. */
 uint32_t ChifClose(CHIF_HANDLE handle) {
   struct chif_handle *h = handle_of(handle);
-  if (!h) return EINVAL;
+  if (!h) return ST_INVAL;
   uint32_t value;
   uint32_t rc = call_value(OP_CLOSE, NULL, 0, atomic_load(&h->timeout_ms), &value);
   h->magic = 0;
   free(h);
-  return rc ? rc : value;
+  return chif_status(rc ? rc : value);
 }
 
 void ChifTerminate(void) {}
@@ -165,7 +165,7 @@ int ChifVerifyCredentials(void) {
   state_set_verified(&creds, result == 0);
   secure_wipe(payload, sizeof payload);
   secure_wipe(&creds, sizeof creds);
-  return (int)result;
+  return (int)chif_status(result);
 }
 
 /* No certificate login in-band (HPE's own client cannot reach it either, docs/reference/chif-abi.md §2.2). */

@@ -6,12 +6,35 @@
  */
 #include "emulator.h"
 
-#include <pthread.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
+#ifdef _WIN32
+#include <windows.h>
+static SRWLOCK lock = SRWLOCK_INIT;
+#define LOCK() AcquireSRWLockExclusive(&lock)
+#define UNLOCK() ReleaseSRWLockExclusive(&lock)
+#define PROCESS_ID() ((unsigned)GetCurrentProcessId())
+
+/* Windows' -z nodelete: the DLL pins itself when loaded, so FreeLibrary never unmaps it and its
+ * state outlives the callers that unload it (docs/reference/chif-abi.md §1.3). */
+BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID reserved) {
+  (void)instance, (void)reserved;
+  HMODULE self;
+  if (reason == DLL_PROCESS_ATTACH)
+    GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
+                       (LPCWSTR)(void *)&lock, &self);
+  return TRUE;
+}
+#else
+#include <pthread.h>
+#include <unistd.h>
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+#define LOCK() pthread_mutex_lock(&lock)
+#define UNLOCK() pthread_mutex_unlock(&lock)
+#define PROCESS_ID() ((unsigned)getpid())
+#endif
+
 static bool seeded;              /* updaterandval called, or first builder seeded it */
 static uint16_t next_seq;
 static bool security_disabled;   /* ChifDisableSecurity; ChifInitialize leaves it alone */
@@ -39,58 +62,58 @@ static bool same_creds(const struct chif_creds *a, const struct chif_creds *b) {
  * Unseeded, start from the pid so that two processes are unlikely to collide (the purpose
  * HPE's clients seed it for, docs/reference/chif-abi.md §1.3). */
 uint16_t state_next_seq(void) {
-  pthread_mutex_lock(&lock);
+  LOCK();
   if (!seeded) {
-    next_seq = (uint16_t)((unsigned)getpid() ^ (unsigned)time(NULL));
+    next_seq = (uint16_t)(PROCESS_ID() ^ (unsigned)time(NULL));
     seeded = true;
   }
   if (next_seq == 0) next_seq = 1;
   uint16_t seq = next_seq++;
-  pthread_mutex_unlock(&lock);
+  UNLOCK();
   return seq;
 }
 
 void state_seed(uint16_t value) {
-  pthread_mutex_lock(&lock);
+  LOCK();
   next_seq = value;
   seeded = true;
-  pthread_mutex_unlock(&lock);
+  UNLOCK();
 }
 
 void state_set_security_disabled(bool disabled) {
-  pthread_mutex_lock(&lock);
+  LOCK();
   security_disabled = disabled;
-  pthread_mutex_unlock(&lock);
+  UNLOCK();
 }
 
 void state_set_credentials(const char *user, const char *password) {
-  pthread_mutex_lock(&lock);
+  LOCK();
   set_creds(&current, user, password);
-  pthread_mutex_unlock(&lock);
+  UNLOCK();
 }
 
 void state_clear_credentials(void) {
-  pthread_mutex_lock(&lock);
+  LOCK();
   secure_wipe(&current, sizeof current);
-  pthread_mutex_unlock(&lock);
+  UNLOCK();
 }
 
 void state_get_credentials(struct chif_creds *out) {
-  pthread_mutex_lock(&lock);
+  LOCK();
   *out = current;
-  pthread_mutex_unlock(&lock);
+  UNLOCK();
 }
 
 /* Remembers the pair that was actually verified (not whatever is current by the time the
  * answer arrives). Re-storing the same pair later — as LIB-NEW does after every ChifInitialize —
  * counts as verified again; any failed verification forgets the earlier success. */
 void state_set_verified(const struct chif_creds *creds, bool ok) {
-  pthread_mutex_lock(&lock);
+  LOCK();
   if (ok)
     verified = *creds;
   else
     secure_wipe(&verified, sizeof verified);
-  pthread_mutex_unlock(&lock);
+  UNLOCK();
 }
 
 /* The auth byte of the next EXCHANGE: verified credentials win over the disabled flag, since
@@ -98,26 +121,26 @@ void state_set_verified(const struct chif_creds *creds, bool ok) {
 int state_auth(char user_out[CRED_MAX + 1]) {
   int auth = AUTH_NONE;
   user_out[0] = '\0';
-  pthread_mutex_lock(&lock);
+  LOCK();
   if (same_creds(&current, &verified)) {
     auth = AUTH_VERIFIED;
     memcpy(user_out, current.user, sizeof current.user);
   } else if (security_disabled) {
     auth = AUTH_SECURITY_DISABLED;
   }
-  pthread_mutex_unlock(&lock);
+  UNLOCK();
   return auth;
 }
 
 int state_default_timeout(void) {
-  pthread_mutex_lock(&lock);
+  LOCK();
   int ms = default_timeout_ms;
-  pthread_mutex_unlock(&lock);
+  UNLOCK();
   return ms;
 }
 
 void state_set_default_timeout(int ms) {
-  pthread_mutex_lock(&lock);
+  LOCK();
   default_timeout_ms = ms;
-  pthread_mutex_unlock(&lock);
+  UNLOCK();
 }

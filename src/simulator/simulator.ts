@@ -12,6 +12,7 @@ import {
   checkSocketPath,
   SECURITY_STATES,
   startChifEndpoint,
+  startChifTcpEndpoint,
   type ChifCounters,
   type ChifEndpoint,
   type ChifFaults,
@@ -62,6 +63,12 @@ export interface SimulatorOptions {
    * (native-bindings/PROTOCOL.md). Unset: no in-band access.
    */
   chifSocket?: string;
+  /**
+   * The same endpoint on loopback TCP (127.0.0.1, `port` 0 or unset: a free one), for the
+   * emulator's Windows build; each connection must first send the per-run secret (see
+   * {@link Simulator.chifTcp}). Unset: none.
+   */
+  chifTcp?: { port?: number };
   /** iLO's security state as CHIF sees it; default production (docs/reference/chif-abi.md §5). */
   securityState?: SecurityState;
   /** `Location` of sessions made in-band: 'path' (default) or 'absolute' (with the HTTPS origin). */
@@ -104,6 +111,8 @@ export interface SimulatorInfo {
   ca: string;
   control: string;
   chifSocket: string | null;
+  /** The CHIF endpoint on loopback TCP and its secret (ILO_CHIF_EMULATOR_TCP / _SECRET), or null. */
+  chifTcp: { address: string; secret: string } | null;
   /** iLO 7 with the vNIC on: the vNIC listener's URL; else null. */
   vnicUrl: string | null;
   /** PEM of the vNIC listener's own certificate (it names `ilo-simulator.local` only), or null. */
@@ -140,6 +149,8 @@ export interface AppState {
 export interface ChifState {
   /** The socket path, or null when the simulator has no CHIF endpoint. */
   socket: string | null;
+  /** The loopback TCP address (`127.0.0.1:port`), or null; never the secret. */
+  tcp: string | null;
   securityState: SecurityState;
   inbandLocation: InbandLocation;
   faults: ChifFaultsView;
@@ -155,6 +166,11 @@ export interface Simulator {
   /** Token for the control view (`X-Sim-Control` header). */
   readonly controlToken: string;
   readonly chifSocket: string | null;
+  /**
+   * The CHIF endpoint on loopback TCP: the emulator's ILO_CHIF_EMULATOR_TCP and
+   * ILO_CHIF_EMULATOR_SECRET (a random secret per simulator), or null.
+   */
+  readonly chifTcp: { address: string; secret: string } | null;
   /** The vNIC listener's URL, null while the vNIC is disabled (it follows PATCH + `Manager.Reset`). */
   readonly vnicUrl: string | null;
   readonly vnicCa: string | null;
@@ -296,6 +312,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   if (options.chifFaults) chif.knobs.set(options.chifFaults);
   const chifSocket = options.chifSocket === undefined ? null : resolve(options.chifSocket);
+  let tcpEndpoint: ChifEndpoint | undefined;
 
   const controlToken = randomBytes(24).toString('hex');
   const { cert, key } = makeSelfSignedCertificate([host]);
@@ -312,6 +329,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     counters: { ...service.counters },
     chif: {
       socket: chifSocket,
+      tcp: tcpEndpoint?.path ?? null,
       securityState,
       inbandLocation,
       faults: chif.knobs.view(),
@@ -433,15 +451,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   };
   let endpoint: ChifEndpoint | undefined;
+  const tcpSecret = randomBytes(24).toString('hex');
   try {
     if (vnicEnabled) await startVnic();
     if (options.chifSocket !== undefined) endpoint = await startChifEndpoint({ path: options.chifSocket, core: chif, log });
+    if (options.chifTcp !== undefined) tcpEndpoint = await startChifTcpEndpoint({ port: options.chifTcp.port ?? 0, secret: tcpSecret, core: chif, log });
   } catch (error) {
+    await endpoint?.close();
     await vnicFront?.close();
     await front.close();
     throw error;
   }
-  log.info({ url: front.url, vnicUrl: vnicFront?.url ?? null, profile: profile.name, maxSessions, mockup: options.mockupDir ?? null, chifSocket, securityState }, 'simulator ready');
+  const tcpInfo = tcpEndpoint ? { address: tcpEndpoint.path, secret: tcpSecret } : null;
+  log.info({ url: front.url, vnicUrl: vnicFront?.url ?? null, profile: profile.name, maxSessions, mockup: options.mockupDir ?? null, chifSocket, chifTcp: tcpInfo?.address ?? null, securityState }, 'simulator ready');
 
   let closed: Promise<void> | undefined;
   return {
@@ -449,6 +471,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ca: cert,
     controlToken,
     chifSocket,
+    chifTcp: tcpInfo,
     get vnicUrl() {
       return vnicFront?.url ?? null;
     },
@@ -456,7 +479,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return vnicFront ? (vnicCert?.cert ?? null) : null;
     },
     get info(): SimulatorInfo {
-      return { url: front.url, ca: cert, control: controlToken, chifSocket, vnicUrl: vnicFront?.url ?? null, vnicCa: vnicFront ? (vnicCert?.cert ?? null) : null };
+      return { url: front.url, ca: cert, control: controlToken, chifSocket, chifTcp: tcpInfo, vnicUrl: vnicFront?.url ?? null, vnicCa: vnicFront ? (vnicCert?.cert ?? null) : null };
     },
     sessions: () => state().sessions,
     endedSessions: () => sessions.ended(),
@@ -506,6 +529,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         if (resetTimer) clearTimeout(resetTimer);
         resetEnd = undefined;
         await endpoint?.close();
+        await tcpEndpoint?.close();
         await vnicChange;
         await vnicFront?.close();
         await front.close();

@@ -1,4 +1,5 @@
 // `ilo-agent simulate` as a child process: the ready line, stdout/stderr split, signals, options.
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { client } from '../helpers/https-client.js';
 import { killIfRunning, runCli, runToEnd, type Running } from '../helpers/cli.js';
@@ -14,6 +15,7 @@ interface Ready {
   ca: string;
   control: string;
   chifSocket: string | null;
+  chifTcp: { address: string; secret: string } | null;
   vnicUrl: string | null;
   vnicCa: string | null;
 }
@@ -27,12 +29,13 @@ async function start(args: string[] = []) {
 describe('ilo-agent simulate', () => {
   it('prints exactly one JSON ready line on stdout and logs JSON to stderr', async () => {
     const { r, ready, c } = await start();
-    expect(Object.keys(ready).sort()).toEqual(['ca', 'chifSocket', 'control', 'url', 'vnicCa', 'vnicUrl']);
+    expect(Object.keys(ready).sort()).toEqual(['ca', 'chifSocket', 'chifTcp', 'control', 'url', 'vnicCa', 'vnicUrl']);
     expect([ready.vnicUrl, ready.vnicCa]).toEqual([null, null]); // ilo6: no vNIC
     expect(ready.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(ready.ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
     expect(ready.control).toMatch(/^[0-9a-f]{48}$/);
     expect(ready.chifSocket).toBeNull();
+    expect(ready.chifTcp).toBeNull();
 
     // a full session cycle against it, watched through the control view
     const headers = { 'X-Sim-Control': ready.control };
@@ -51,6 +54,32 @@ describe('ilo-agent simulate', () => {
     expect(logs.some((l) => l.msg === 'simulator ready')).toBe(true);
     expect(r.stderr()).not.toContain(token);
     expect(r.stderr()).not.toContain('"password"');
+  });
+
+  it('--chif-tcp: the ready line gives the loopback address and the secret, which opens a connection; the logs carry the address only', async () => {
+    const { r, ready } = await start(['--chif-tcp', '0']);
+    const { address, secret } = ready.chifTcp as { address: string; secret: string };
+    expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(secret).toMatch(/^[0-9a-f]{48}$/);
+    const frame = (op: number, payload = Buffer.alloc(0)) => {
+      const head = Buffer.alloc(5);
+      head.writeUInt32LE(1 + payload.length);
+      head[4] = op;
+      return Buffer.concat([head, payload]);
+    };
+    const answer = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect({ host: '127.0.0.1', port: Number(address.split(':')[1]) });
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(chunks)));
+      socket.write(Buffer.concat([frame(7, Buffer.from(secret)), frame(1)]));
+    });
+    expect([...answer]).toEqual([5, 0, 0, 0, 1, 0, 0, 0, 0]); // PING answered rc 0
+    r.signal('SIGTERM');
+    expect((await r.exited).code).toBe(0);
+    expect(r.stderr()).toContain(address);
+    expect(r.stderr()).not.toContain(secret);
   });
 
   it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('stops cleanly on %s', async (sig) => {

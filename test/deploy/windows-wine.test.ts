@@ -3,7 +3,7 @@
 // loads koffi's Windows module and then reports HPE's missing ilorest_chif.dll with its exit code;
 // `serve` on a named pipe and a client that checks who serves it (under Wine every process is the
 // same user: the refusal of another user's agent is tested on Linux, test/agent/peer.test.ts).
-// In-band requests themselves cannot run here: the CHIF emulator is a Linux library.
+// In-band requests through the emulator's Windows build: test/deploy/windows-inband.test.ts.
 // Wine must run Node 24, which Debian 12's Wine 8.0 cannot (see .ci/setup-wine): the chroot made
 // by .ci/setup-wine is used, at $ILO_AGENT_WINE_ROOT or its default place.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -5,6 +5,8 @@
 # /work. Under Wine, Node's stdio must be files: with pipes, opening them fails with EBADF.
 # usage: sh wine.sh ROOT SEA_DIR WORK_DIR ARGS...   (exit status in WORK_DIR/status)
 # With WINE_SCRIPT set, that shell script runs in the chroot instead, with ARGS as its "$@".
+# The CHIF emulator's ILO_CHIF_EMULATOR_TCP and ILO_CHIF_EMULATOR_SECRET pass through (ilorest_chif.dll
+# reaches the simulator on loopback TCP: the chroot shares the host's network).
 set -eu
 root=$1 sea=$2 work=$3
 shift 3
@@ -18,4 +20,5 @@ mount --bind /dev "$root/dev"
 script=${WINE_SCRIPT:-'"$WINE" "$SEA/ilo-agent.exe" "$@" >"$WORK/stdout" 2>"$WORK/stderr"; echo $? >"$WORK/status"'}
 exec chroot "$root" env -i PATH=/usr/bin:/bin HOME=/work/home WINEPREFIX=/work/prefix WINEDEBUG=-all \
   WINE=/usr/lib/wine/wine64 SEA=/sea WORK=/work ILO_USERNAME="${ILO_USERNAME:-}" ILO_PASSWORD="${ILO_PASSWORD:-}" \
+  ILO_CHIF_EMULATOR_TCP="${ILO_CHIF_EMULATOR_TCP:-}" ILO_CHIF_EMULATOR_SECRET="${ILO_CHIF_EMULATOR_SECRET:-}" \
   sh -c "$script" wine.sh "$@"

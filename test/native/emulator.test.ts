@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import koffi from 'koffi';
 import type { IKoffiLib } from 'koffi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../src/simulator/index.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 
 const LIB = join(PROJECT_ROOT, 'dist/native/libilorestchif.so');
@@ -566,5 +567,75 @@ describe.skipIf(skip)('CHIF emulator library', () => {
     const third = koffi.load(LIB);
     expect(template(third.func('uint8_t *get_security_state(void)')(), 60).readUInt16LE(2)).toBe(4244);
     lib = third;
+  });
+});
+
+describe.skipIf(skip)('CHIF emulator library over loopback TCP (how the Windows build reaches the simulator)', () => {
+  const TCP_ENV = 'ILO_CHIF_EMULATOR_TCP';
+  const SECRET_ENV = 'ILO_CHIF_EMULATOR_SECRET';
+
+  it('opens each connection with the secret; a wrong secret is access denied (13), a non-loopback address or no listener no driver (19)', async () => {
+    const lib = koffi.load(LIB);
+    const create = lib.func('uint32_t ChifCreate(_Out_ void **out)');
+    const ping = lib.func('uint32_t ChifPing(void *h)');
+    const close = lib.func('uint32_t ChifClose(void *h)');
+    const sim = await startSimulator({ loginFailureDelayMs: 0, chifTcp: {} });
+    const { address, secret } = sim.chifTcp as { address: string; secret: string };
+    const freePort = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const saved = process.env[SOCKET_ENV];
+    delete process.env[SOCKET_ENV];
+    try {
+      process.env[TCP_ENV] = address;
+      process.env[SECRET_ENV] = secret;
+      const out: Handle[] = [null];
+      expect(await later<number>(create, out)).toBe(0);
+      expect(await later<number>(ping, out[0])).toBe(0);
+      expect(await later<number>(close, out[0])).toBe(0);
+      expect(sim.state().chif.counters.frames).toMatchObject({ create: 1, ping: 1, close: 1 });
+
+      process.env[SECRET_ENV] = `${secret}x`;
+      expect(await later<number>(create, [null])).toBe(13);
+      delete process.env[SECRET_ENV];
+      expect(await later<number>(create, [null])).toBe(13);
+      process.env[SECRET_ENV] = secret;
+      process.env[TCP_ENV] = address.replace('127.0.0.1', '192.0.2.1');
+      expect(await later<number>(create, [null])).toBe(19);
+      process.env[TCP_ENV] = `127.0.0.1:${freePort}`;
+      expect(await later<number>(create, [null])).toBe(19);
+      expect(sim.state().chif.counters.frames.create).toBe(1);
+    } finally {
+      delete process.env[TCP_ENV];
+      delete process.env[SECRET_ENV];
+      if (saved !== undefined) process.env[SOCKET_ENV] = saved;
+      await sim.close();
+    }
+  });
+});
+
+// The Windows build (mingw-w64): its export table against the header; it is driven under Wine by
+// test/deploy/windows-inband.test.ts.
+const DLL = join(PROJECT_ROOT, 'dist/native/ilorest_chif.dll');
+const OBJDUMP = 'x86_64-w64-mingw32-objdump';
+const dllMissing = skip ? `not on ${process.platform}` : existsSync(DLL) ? undefined : `${DLL} is missing: install the mingw-w64 cross compiler (apt-get install gcc-mingw-w64-x86-64) and run npm run build`;
+if (dllMissing && process.env.CI === 'true') {
+  it('builds ilorest_chif.dll (required when CI=true)', () => {
+    throw new Error(dllMissing);
+  });
+}
+
+describe.skipIf(dllMissing !== undefined)(`ilorest_chif.dll, the Windows x64 build${dllMissing ? ` (SKIPPED: ${dllMissing})` : ''}`, () => {
+  it('exports every function of ilorest_chif.h by name and nothing else, and imports only what every Windows has', () => {
+    const dump = execFileSync(OBJDUMP, ['-p', DLL], { encoding: 'utf8' });
+    expect(dump).toMatch(/^Magic\s+020b\s+\(PE32\+\)/m);
+    const table = dump.slice(dump.indexOf('[Ordinal/Name Pointer] Table'));
+    const exported = [...table.slice(0, table.indexOf('\n\n')).matchAll(/^\s*\[\s*\d+\]\s+(\S+)$/gm)].map((m) => m[1] as string);
+    expect(exported.sort()).toEqual([...headerPrototypes().keys()].sort());
+    const imports = [...dump.matchAll(/DLL Name: (\S+)/g)].map((m) => (m[1] as string).toUpperCase()).sort();
+    expect(imports).toEqual(['KERNEL32.DLL', 'MSVCRT.DLL', 'WS2_32.DLL']);
   });
 });

@@ -307,6 +307,56 @@ describe('channel calls', () => {
   });
 });
 
+describe('loopback TCP (the Windows build of the emulator)', () => {
+  /** Like raw(), to host:port. */
+  const rawTcp = (address: string, bytes: Buffer) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const [host, port] = address.split(':') as [string, string];
+      const socket = connect({ host, port: Number(port) });
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(chunks)));
+      socket.write(bytes);
+    });
+  const rc = (value: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(value);
+    return b;
+  };
+
+  it('answers a frame once the secret opened the connection; no secret or a wrong one: op 7 with rc 13, and nothing done', async () => {
+    const s = await startSimulator({ loginFailureDelayMs: 0, chifTcp: {} });
+    open.push(s);
+    const tcp = s.chifTcp as { address: string; secret: string };
+    expect(tcp.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(tcp.secret).toMatch(/^[0-9a-f]{48}$/);
+    expect(s.state().chif).toMatchObject({ socket: null, tcp: tcp.address });
+    expect(JSON.stringify(s.state())).not.toContain(tcp.secret);
+
+    const opened = unframe(await rawTcp(tcp.address, Buffer.concat([frame(7, Buffer.from(tcp.secret)), frame(OP.ping)])));
+    expect(opened).toEqual({ op: OP.ping, payload: rc(0) });
+    const wrong = tcp.secret.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    for (const first of [frame(OP.ping), frame(7, Buffer.from(wrong)), frame(7, Buffer.from(tcp.secret.slice(1))), frame(7)]) {
+      expect(unframe(await rawTcp(tcp.address, Buffer.concat([first, frame(OP.ping)])))).toEqual({ op: 7, payload: rc(13) });
+    }
+    expect(s.state().chif.counters.frames).toMatchObject({ ping: 1, bad: 0 });
+
+    const other = await startSimulator({ loginFailureDelayMs: 0, chifTcp: {} });
+    open.push(other);
+    expect(other.chifTcp?.secret).not.toBe(tcp.secret);
+  });
+
+  it('serves both a Unix socket and TCP when both are asked for; neither without the options', async () => {
+    const { s, chif } = await sim({ chifTcp: {} });
+    expect(await chif.ping()).toBe(0);
+    expect(s.state().chif.tcp).toBe(s.chifTcp?.address);
+    const none = await startSimulator();
+    open.push(none);
+    expect([none.chifTcp, none.state().chif.tcp]).toEqual([null, null]);
+  });
+});
+
 describe('REST in-band', () => {
   it.each(['/redfish/v1/', '/redfish/v1'])('GET %s answers an inline HTTP/1.1 200 with JSON', async (path) => {
     const { s, chif } = await sim();

@@ -1,6 +1,7 @@
 // `ilo-agent simulate`: a simulated iLO for development, demos and tests. Prints one JSON line
-// on stdout when ready ({url, ca, control, chifSocket, vnicUrl, vnicCa}; chifSocket is the
-// --chif-socket path or null; vnicUrl/vnicCa the iLO 7 vNIC listener or null); logs go to stderr.
+// on stdout when ready ({url, ca, control, chifSocket, chifTcp, vnicUrl, vnicCa}; chifSocket is the
+// --chif-socket path or null; chifTcp {address, secret} with --chif-tcp, else null; vnicUrl/vnicCa
+// the iLO 7 vNIC listener or null); logs go to stderr.
 import { Command, Option } from 'commander';
 // Types only: the simulator itself is loaded when this command runs, so that no other command
 // pays for loading it.
@@ -25,6 +26,7 @@ interface SimulateFlags {
   loginFailuresBeforeDelay: number;
   fault?: string[];
   chifSocket?: string;
+  chifTcp?: number;
   securityState: SecurityState;
   inbandLocation: InbandLocation;
   vnic: 'on' | 'off';
@@ -58,6 +60,7 @@ export function simulateCommand(ctx: CommandContext): Command {
       collect((spec: string) => spec),
     )
     .option('--chif-socket <path>', 'also serve in-band (CHIF) requests from the CHIF emulator library on this Unix socket')
+    .option('--chif-tcp <port>', 'the same on loopback TCP (0 picks a free port), for the emulator\'s Windows build: the ready line gives the address and the secret', parseWholeNumber(0, 65535))
     .addOption(new Option('--security-state <state>', 'iLO security state seen in-band').choices(['production', 'highsecurity', 'fips']).default('production'))
     .addOption(new Option('--vnic <state>', 'iLO 7: the virtual NIC listener (off = disabled in iLO)').choices(['on', 'off']).default('on'))
     .option('--vnic-host <address>', 'iLO 7: address the vNIC listener listens on', '127.0.0.1')
@@ -93,6 +96,7 @@ export function simulateCommand(ctx: CommandContext): Command {
         loginFailuresBeforeDelay: flags.loginFailuresBeforeDelay,
         faults,
         chifSocket: flags.chifSocket ?? envDir?.chifSocket,
+        ...(flags.chifTcp !== undefined ? { chifTcp: { port: flags.chifTcp } } : {}),
         securityState: flags.securityState, // commander checked the choice; startSimulator checks again
         inbandLocation: parseChoice(['path', 'absolute'] as const)(flags.inbandLocation),
         vnic: parseChoice(['on', 'off'] as const)(flags.vnic),
