@@ -101,6 +101,7 @@ export function builtinTree(profile: Profile, userNames: readonly string[], opti
       BootSourceOverrideTarget: 'None',
       'BootSourceOverrideTarget@Redfish.AllowableValues': ['None', 'Cd', 'Hdd', 'Usb', 'Utilities', 'Diags', 'BiosSetup', 'Pxe', 'UefiShell', 'UefiHttp', 'UefiTarget'],
     },
+    BootProgress: { LastBootTimeSeconds: 114, LastState: 'OSRunning' },
     HostName: 'simulated-host',
     IndicatorLED: 'Off',
     Links: { Chassis: [link('/redfish/v1/Chassis/1')], ManagedBy: [link('/redfish/v1/Managers/1')] },
@@ -132,7 +133,8 @@ export function builtinTree(profile: Profile, userNames: readonly string[], opti
     AttributeRegistry: 'BiosAttributeRegistryU54.v1_2_44',
     Attributes: { BootMode: 'Uefi', WorkloadProfile: 'GeneralPowerEfficientCompute', ProcHyperthreading: 'Enabled', AdminName: '' },
     Name: 'BIOS Current Settings',
-    '@Redfish.Settings': { SettingsObject: link('/redfish/v1/systems/1/bios/settings') },
+    // As the mockups show it before any apply (iLO 7's: empty ETag, null Time).
+    '@Redfish.Settings': { '@odata.type': '#Settings.v1_0_0.Settings', ETag: '', Messages: [{ MessageId: 'Base.1.0.Success' }], SettingsObject: link('/redfish/v1/systems/1/bios/settings'), Time: null },
   });
   add({
     '@odata.context': '/redfish/v1/$metadata#Bios.Bios',

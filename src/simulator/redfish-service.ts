@@ -8,18 +8,22 @@
 // session POST with `{"UserName": null, "Password": null}` makes a "Rest Host" session of user
 // "system administrator" (UserType System), or of the user the channel was verified with; one
 // with real credentials checks them. In-band sessions share the one session table.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { APP_ACCOUNTS, type AppAccountStore } from './app-accounts.js';
 import { envelope, type Envelope } from './envelopes.js';
+import { etagOf } from './etag.js';
 import type { ActiveFault, FaultController, RequestKind } from './faults.js';
 import { keyOf, parseTarget, type RequestPath, SERVICE_ROOT, SESSION_SERVICE, SESSIONS, SESSIONS_ALIAS } from './paths.js';
 import type { Profile } from './profiles.js';
 import type { JsonObject, ResourceStore, StoredResource } from './resource-store.js';
 import { isoSeconds, type SessionTable, type SessionTransport, type SimSession } from './sessions.js';
+import type { PowerControl } from './power.js';
+import type { SettingsObjects } from './settings.js';
 import type { TaskAnswer, TaskBoard } from './tasks.js';
-import { schemaAt, schemaOf, writability, type SchemaNode } from './writability.js';
+import { mergePatch } from './patch.js';
+import { schemaAt, schemaOf } from './writability.js';
 
 export interface SimRequest {
   method: string;
@@ -69,6 +73,10 @@ export interface RedfishServiceOptions {
   onVnicPatch?: (enabled: boolean) => void;
   /** Operations run as tasks (the `task` faults) and their monitors. */
   tasks: TaskBoard;
+  /** The host's power and POST, moved by ComputerSystem.Reset. */
+  power: PowerControl;
+  /** Settings objects and what they staged for the next boot. */
+  settings: SettingsObjects;
   log: Logger;
 }
 
@@ -147,6 +155,8 @@ export class RedfishService {
     const target = parseTarget(request.target);
     const kind = target ? this.#kindOf(method, target) : 'request';
     this.counters.requests++;
+    // Power and POST as they are by now (a boot in progress moves on with the clock).
+    this.#o.power.advance();
     if (kind === 'login') this.counters.logins++;
     const fault = this.#o.faults.take(kind, method, target?.key ?? '');
     if (fault?.type === 'status503') {
@@ -614,9 +624,11 @@ export class RedfishService {
     if (changes === undefined || !isObject(changes)) return this.#error(400, 'Base', 'MalformedJSON');
     const errors: Envelope['error']['@Message.ExtendedInfo'] = [];
     const schema = schemaOf(this.#o.store, stored.json);
-    const merged = mergePatch(stored.json, changes, '', schema, (registry, key, args) => errors.push(this.#info(registry, key, args)), (ref) => schemaAt(this.#o.store, ref));
+    const fail = (registry: 'Base' | 'iLO', key: string, args: string[]) => errors.push(this.#info(registry, key, args));
+    const merged = mergePatch(stored.json, changes, schema, { fail, resolve: (ref) => schemaAt(this.#o.store, ref) });
     if (errors.length > 0) return this.#errors(400, errors);
     this.#o.store.replace(stored, merged);
+    if (this.#o.settings.owner(target.key)) this.#o.settings.stage(target.key, changes);
     const vnic = this.#vnicChange(target.key, changes);
     if (vnic !== undefined && this.#o.onVnicPatch) {
       this.#o.onVnicPatch(vnic);
@@ -670,10 +682,7 @@ export class RedfishService {
 
   #applyAction(action: { name: string; resource: StoredResource }, parameters: JsonObject): void {
     if (action.name === 'ComputerSystem.Reset') {
-      const current = action.resource.json.PowerState;
-      const type = parameters.ResetType;
-      const next = type === 'On' ? 'On' : type === 'ForceOff' || type === 'GracefulShutdown' ? 'Off' : type === 'PushPowerButton' ? (current === 'On' ? 'Off' : 'On') : current;
-      this.#o.store.replace(action.resource, { ...action.resource.json, PowerState: next });
+      this.#o.power.reset(keyOf(action.resource.uri), action.resource, parameters.ResetType);
     } else if (action.name === 'Manager.Reset') {
       // An iLO reset ends every session (HPE: one of the documented ways to clear them); the
       // simulator also takes the service away for a while (onManagerReset), once this answer is out.
@@ -744,15 +753,13 @@ export class RedfishService {
   #withEtag(json: JsonObject, basis: JsonObject = json): { body: Buffer; etag: string } {
     const { '@odata.etag': _old, ...rest } = json;
     void _old;
-    const { '@odata.etag': _basisOld, ...hashed } = basis;
-    void _basisOld;
-    const digest = createHash('sha1').update(JSON.stringify(hashed)).digest().readUInt32BE(0);
-    const etag = this.#o.profile.etagStyle === 'hex' ? `W/"${digest.toString(16).toUpperCase().padStart(8, '0')}"` : `W/"${digest}"`;
+    const etag = etagOf(basis, this.#o.profile.etagStyle);
     const ordered: JsonObject = {};
     if ('@odata.context' in rest) ordered['@odata.context'] = rest['@odata.context'];
     ordered['@odata.etag'] = etag;
     return { body: Buffer.from(JSON.stringify(Object.assign(ordered, rest))), etag };
   }
+
 }
 
 /** The entity tags of an If-Match / If-None-Match value (`*` stays `*`). */
@@ -788,40 +795,4 @@ function checkPassword(expected: string | undefined, given: string): boolean {
   const a = Buffer.from(expected);
   const b = Buffer.from(given);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function typeName(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-}
-
-/**
- * Merges `changes` into a copy of `current` as iLO does: only known, writable properties, each
- * of the type it already has (null accepts anything); objects merge, arrays are replaced.
- */
-function mergePatch(
-  current: JsonObject,
-  changes: JsonObject,
-  prefix: string,
-  schema: SchemaNode,
-  fail: (registry: 'Base' | 'iLO', key: string, args: string[]) => void,
-  resolve: (ref: string) => SchemaNode,
-): JsonObject {
-  const merged: JsonObject = { ...current };
-  for (const [name, value] of Object.entries(changes)) {
-    const path = prefix + name;
-    const rule = writability(schema, name, prefix === '' ? 0 : 1);
-    if (!(name in current) || !rule.writable) {
-      fail('iLO', 'PropertyNotWritableOrUnknown', [path]);
-      continue;
-    }
-    const existing = current[name];
-    if (existing !== null && typeName(existing) !== typeName(value)) {
-      fail('Base', 'PropertyValueTypeError', [JSON.stringify(value), path]);
-    } else if (isObject(existing) && isObject(value)) {
-      merged[name] = mergePatch(existing, value, `${path}/`, rule.child ?? (rule.ref ? resolve(rule.ref) : undefined), fail, resolve);
-    } else {
-      merged[name] = value;
-    }
-  }
-  return merged;
 }

@@ -28,6 +28,8 @@ import { RedfishService, type InbandLocation, type SimRequest, type SimResponse 
 import { ResourceStore } from './resource-store.js';
 import { SessionTable, type SessionView } from './sessions.js';
 import { TaskBoard } from './tasks.js';
+import { PowerControl } from './power.js';
+import { SettingsObjects } from './settings.js';
 import { envelope } from './envelopes.js';
 
 export interface SimulatorOptions {
@@ -93,8 +95,14 @@ export interface SimulatorOptions {
    * answered 19 (ENODEV). Default 0 here (sessions end, nothing else); `ilo-agent simulate` says 30.
    */
   resetSeconds?: number;
+  /**
+   * How long the host's POST takes after a ComputerSystem.Reset that boots it (PostState and
+   * BootProgress move through their states meanwhile; staged settings apply at FinishedPost).
+   * Default 0 here (at once); `ilo-agent simulate` says 20.
+   */
+  postSeconds?: number;
   logger?: Logger;
-  /** Clock for session times and expiry (tests); default Date.now. */
+  /** Clock for session times and expiry, tasks, POST (tests); default Date.now. */
   clock?: () => number;
 }
 
@@ -244,6 +252,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (options.appFaults) appKnobs.set(options.appFaults);
 
   const store = mockup ?? ResourceStore.fromTree(builtinTree(profile, [...users.keys()], { vnicEnabled }));
+  const clock = options.clock ?? Date.now;
+  const settings = new SettingsObjects(store, profile.etagStyle, clock);
+  const postMs = checkWhole('postSeconds', options.postSeconds ?? 0, 0) * 1000;
+  const power = new PowerControl({
+    store,
+    postMs,
+    clock,
+    onPostFinished: () => {
+      const applied = settings.applyAll();
+      if (applied.length > 0) log.info({ applied }, 'POST finished: staged settings applied');
+    },
+  });
   const service = new RedfishService({
     profile,
     sessions,
@@ -255,6 +275,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     loginFailuresBeforeDelay: checkWhole('loginFailuresBeforeDelay', options.loginFailuresBeforeDelay ?? 1, 0),
     inbandLocation,
     onManagerReset: () => resetIlo(),
+    power,
+    settings,
     tasks: new TaskBoard(checkWhole('taskMs', options.taskMs ?? 2_000, 0), () => ({ status: 500, body: envelope(profile, 'Base', 'InternalError'), headers: {} }), options.clock),
     ...(profile.inband === 'vnic' ? { appAccounts, onVnicPatch: (enabled: boolean) => writeVnicSetting(store, enabled) } : {}),
     log,

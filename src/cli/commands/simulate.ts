@@ -32,6 +32,7 @@ interface SimulateFlags {
   appAccount?: AppAccountState;
   contentLength?: boolean;
   resetSeconds: number;
+  postSeconds: number;
 }
 
 export function simulateCommand(ctx: CommandContext): Command {
@@ -65,6 +66,7 @@ export function simulateCommand(ctx: CommandContext): Command {
         .choices(['present', 'absent', 'inactive', 'orphan']),
     )
     .option('--reset-seconds <s>', 'how long an iLO reset (Manager.Reset) takes the service away: connections refused, CHIF exchanges failing', parseWholeNumber(0, 3600), 30)
+    .option('--post-seconds <s>', 'how long the host takes through POST after a ComputerSystem.Reset that boots it (staged BIOS settings apply at its end)', parseWholeNumber(0, 3600), 20)
     .option('--content-length', 'frame answers with Content-Length instead of chunked transfer coding (iLO 5 and later answer chunked)')
     .addOption(new Option('--inband-location <form>', 'Location of sessions made in-band: path only, or absolute').choices(['path', 'absolute']).default('path'))
     .action(async (flags: SimulateFlags) => {
@@ -96,6 +98,7 @@ export function simulateCommand(ctx: CommandContext): Command {
         vnicPort: flags.vnicPort,
         contentLength: flags.contentLength === true,
         resetSeconds: flags.resetSeconds,
+        postSeconds: flags.postSeconds,
         ...(flags.appAccount ? { appAccount: parseChoice(['present', 'absent', 'inactive', 'orphan'] as const)(flags.appAccount) } : {}),
         logger: log.child({ component: 'simulator' }),
       });
