@@ -111,7 +111,21 @@ describe('ilo-agent simulate', () => {
     await r.exited;
   });
 
+  it('--post-seconds: a restart keeps the host in POST that long, then FinishedPost', async () => {
+    const { r, c } = await start(['--post-seconds', '3']);
+    const { token } = await c.login();
+    const post = async () => (await c.call('GET', '/redfish/v1/Systems/1', { token })).json.Oem.Hpe.PostState as string;
+    expect((await c.call('POST', '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { token, body: { ResetType: 'ForceRestart' } })).status).toBe(200);
+    const seen = new Set<string>();
+    for (let state = await post(); seen.add(state) && state !== 'FinishedPost'; state = await post()) await new Promise((res) => setTimeout(res, 50));
+    expect(seen.has('InPost') || seen.has('InPostDiscoveryComplete')).toBe(true);
+    c.close();
+    r.signal('SIGTERM');
+    await r.exited;
+  }, 30_000);
+
   it.each([
+    [['--post-seconds', '-1'], /--post-seconds/],
     [['--port', 'eighty'], /--port/],
     [['--profile', 'ilo4'], /--profile/],
     [['--vnic', 'maybe'], /--vnic/],
