@@ -22,7 +22,8 @@ import { isoSeconds, type SessionTable, type SessionTransport, type SimSession }
 import type { PowerControl } from './power.js';
 import type { SettingsObjects } from './settings.js';
 import type { TaskAnswer, TaskBoard } from './tasks.js';
-import { mergePatch } from './patch.js';
+import { isObject, mergePatch } from './patch.js';
+import { applyQuery, parseQuery, QueryError, type QueryOptions } from './query.js';
 import { schemaAt, schemaOf } from './writability.js';
 
 export interface SimRequest {
@@ -105,6 +106,14 @@ class HttpAnswer {
     /** What the ETag is computed from when not the whole body (fields that change on every read left out). */
     readonly etagBasis?: JsonObject,
   ) {}
+}
+
+/** The JSON resource an answer carries, if it carries one. */
+function jsonOf(answer: HttpAnswer): JsonObject | undefined {
+  if (answer.status !== 200) return undefined;
+  const body = answer.body;
+  if (isObject(body) && 'uri' in body && 'json' in body && isObject(body.json)) return body.json;
+  return isObject(body) && '@odata.id' in body ? body : undefined;
 }
 
 function fromTask(answer: TaskAnswer): HttpAnswer {
@@ -211,7 +220,9 @@ export class RedfishService {
     if (key === '/redfish' || key === SERVICE_ROOT.toLowerCase()) {
       await this.#latency(0);
       if (!READ.includes(method)) return { answer: this.#notAllowed(READ) };
-      const answer = key === '/redfish' ? new HttpAnswer(200, { v1: '/redfish/v1/' }) : this.#resource(target);
+      let answer = key === '/redfish' ? new HttpAnswer(200, { v1: '/redfish/v1/' }) : this.#resource(target);
+      // Readable without credentials, and then never expanded (HPE's note on $expand).
+      if (READ.includes(method) && key !== '/redfish') answer = this.#query(answer, request.target, undefined, false);
       answer.headers.Allow = READ.join(', ');
       return { answer };
     }
@@ -231,7 +242,8 @@ export class RedfishService {
     if (!KNOWN_METHODS.has(method)) return { answer: this.#notAllowed(this.#allowed(target)), transient };
     const precondition = this.#precondition(method, target, request, auth);
     if (precondition) return { answer: precondition, transient };
-    const answer = this.#dispatch(method, target, request, auth);
+    let answer = this.#dispatch(method, target, request, auth);
+    if (READ.includes(method)) answer = this.#query(answer, request.target, auth, true);
     // iLO lists the methods a resource takes on its reads too (DMTF: Allow on GET and HEAD).
     if (READ.includes(method) && answer.status === 200) answer.headers.Allow ??= this.#allowed(target).join(', ');
     return { answer, transient };
@@ -263,6 +275,27 @@ export class RedfishService {
     // PUT is taken as PATCH where iLO allows it (settings objects): a choice, unverified.
     if ((method === 'PATCH' || method === 'PUT') && this.#allowed(target).includes(method)) return this.#patch(target, request.body);
     return this.#notAllowed(this.#allowed(target));
+  }
+
+  // ---- query options (query.ts) -------------------------------------------------------------
+
+  /** A 200 GET answer with the request's query options applied (and a 400 for one that cannot be read). */
+  #query(answer: HttpAnswer, requestTarget: string, auth: SimSession | undefined, mayExpand: boolean): HttpAnswer {
+    if (answer.status !== 200) return answer;
+    let options: QueryOptions | undefined;
+    try {
+      options = parseQuery(requestTarget);
+    } catch (error) {
+      if (!(error instanceof QueryError)) throw error;
+      return this.#error(400, 'Base', 'QueryParameterValueFormatError', [error.value, error.option]);
+    }
+    const json = jsonOf(answer);
+    if (!options || !json) return answer;
+    const fetch = (uri: string) => {
+      const target = parseTarget(uri);
+      return target ? jsonOf(this.#dispatch('GET', target, DIRECTORY_READ, auth)) : undefined;
+    };
+    return new HttpAnswer(200, applyQuery(json, mayExpand ? options : { ...options, expand: false }, fetch), answer.headers);
   }
 
   // ---- conditional requests ----------------------------------------------------------------
@@ -784,10 +817,6 @@ function parseJson(body: Buffer): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function checkPassword(expected: string | undefined, given: string): boolean {
