@@ -24,6 +24,7 @@ import type { SettingsObjects } from './settings.js';
 import type { TaskAnswer, TaskBoard } from './tasks.js';
 import { isObject, mergePatch } from './patch.js';
 import { applyQuery, parseQuery, QueryError, type QueryOptions } from './query.js';
+import { EventSubscriptions, SUBSCRIPTIONS } from './subscriptions.js';
 import { schemaAt, schemaOf } from './writability.js';
 
 export interface SimRequest {
@@ -127,6 +128,8 @@ export class RedfishService {
   readonly counters = { requests: 0, logins: 0 };
   readonly #sessionsKey = SESSIONS.toLowerCase();
   readonly #aliasKey = SESSIONS_ALIAS.toLowerCase();
+
+  readonly #subscriptions = new EventSubscriptions((uri) => this.#slash(uri));
 
   constructor(options: RedfishServiceOptions) {
     this.#o = options;
@@ -258,6 +261,8 @@ export class RedfishService {
     if (sessionId !== undefined) return this.#sessionMember(method, target, sessionId, auth);
     if (key === SESSION_SERVICE.toLowerCase() && method === 'PATCH') return this.#patchSessionService(request.body);
 
+    const subscriptions = this.#subscriptionRequest(method, target, request);
+    if (subscriptions) return subscriptions;
     const apps = this.#appAccounts(method, target);
     if (apps) return apps;
 
@@ -530,6 +535,42 @@ export class RedfishService {
     return this.#success();
   }
 
+  /**
+   * Event subscriptions (subscriptions.ts), where the tree has the collection: GET and POST on
+   * it, GET and DELETE on members; undefined for any other path.
+   */
+  #subscriptionRequest(method: string, target: RequestPath, request: SimRequest): HttpAnswer | undefined {
+    const base = SUBSCRIPTIONS.toLowerCase();
+    const memberId = target.key.startsWith(`${base}/`) ? target.path.slice(SUBSCRIPTIONS.length + 1) : undefined;
+    if ((target.key !== base && memberId === undefined) || memberId?.includes('/')) return undefined;
+    const collection = this.#o.store.get(base);
+    if (!collection) return undefined;
+    if (memberId === undefined) {
+      if (READ.includes(method)) {
+        const members = this.#subscriptions.members();
+        return new HttpAnswer(200, { ...collection.json, Members: members, 'Members@odata.count': members.length });
+      }
+      if (method !== 'POST') return this.#notAllowed(['GET', 'HEAD', 'POST']);
+      const body = parseJson(request.body);
+      if (body === undefined || !isObject(body)) return this.#error(400, 'Base', 'MalformedJSON');
+      const created = this.#subscriptions.create(body);
+      if (Array.isArray(created)) return this.#errors(400, created.map((r) => this.#info(r.registry, r.key, r.args)));
+      const uri = String(created['@odata.id']);
+      this.#o.log.info({ uri, destination: created.Destination }, 'event subscription created');
+      // As a session's: absolute over HTTPS, the path in-band (a choice, unverified for subscriptions).
+      return new HttpAnswer(201, envelope(this.#o.profile, 'Base', 'Created'), { Location: request.transport === 'chif' ? uri : `${request.origin}${uri}` });
+    }
+    const member = this.#subscriptions.get(memberId);
+    if (!member) return this.#error(404, 'Base', 'ResourceMissingAtURI', [target.path]);
+    if (READ.includes(method)) return new HttpAnswer(200, member);
+    if (method === 'DELETE') {
+      this.#subscriptions.delete(memberId);
+      this.#o.log.info({ uri: member['@odata.id'] }, 'event subscription deleted');
+      return this.#success();
+    }
+    return this.#notAllowed(['GET', 'HEAD', 'DELETE']);
+  }
+
   /** The live app-account collection and members (GET; DELETE on members; POST is not public). */
   #appAccounts(method: string, target: RequestPath): HttpAnswer | undefined {
     const store = this.#o.appAccounts;
@@ -596,6 +637,9 @@ export class RedfishService {
     const apps = this.#o.appAccounts ? APP_ACCOUNTS.toLowerCase() : undefined;
     if (apps && key === apps) return READ;
     if (apps && key.startsWith(`${apps}/`)) return ['GET', 'HEAD', 'DELETE'];
+    const subscriptions = SUBSCRIPTIONS.toLowerCase();
+    if (key === subscriptions && this.#o.store.get(key)) return ['GET', 'HEAD', 'POST'];
+    if (key.startsWith(`${subscriptions}/`) && this.#o.store.get(subscriptions)) return ['GET', 'HEAD', 'DELETE'];
     const stored = this.#o.store.get(key);
     if (!stored) return READ;
     // The tree's own ResourceDirectory says what iLO allows on each resource (its HttpMethods),
@@ -647,6 +691,10 @@ export class RedfishService {
       const target = parseTarget(uri) as RequestPath;
       const etag = this.#render('GET', this.#sessionMember('GET', target, session.id, caller)).headers.ETag;
       instances.push({ '@odata.id': uri, '@odata.type': '#Session.v1_0_0.Session', ETag: etag, HttpMethods: ['GET', 'HEAD', 'DELETE'] });
+    }
+    for (const { '@odata.id': uri } of this.#subscriptions.members()) {
+      const answer = this.#dispatch('GET', parseTarget(String(uri)) as RequestPath, DIRECTORY_READ, caller);
+      instances.push({ '@odata.id': uri, '@odata.type': '#EventDestination.v1_13_0.EventDestination', ETag: this.#render('GET', answer).headers.ETag, HttpMethods: ['GET', 'HEAD', 'DELETE'] });
     }
     return { ...json, Instances: instances };
   }
