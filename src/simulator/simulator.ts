@@ -21,6 +21,7 @@ import {
 import { APP_ACCOUNT_STATES, AppAccountStore, type AppAccountState, type AppAccountsView } from './app-accounts.js';
 import { AppEndpoint, AppFaultKnobs, type AppCounters, type AppFaults, type AppFaultsView } from './app-endpoint.js';
 import { FaultController, type FaultRule } from './faults.js';
+import { startHttpRedirect, type HttpRedirect } from './http-redirect.js';
 import { startHttpsFront, type HttpsFront } from './https-front.js';
 import { parseTarget } from './paths.js';
 import { isProfileName, PROFILES, type ProfileName } from './profiles.js';
@@ -101,6 +102,11 @@ export interface SimulatorOptions {
    * Default 0 here (at once); `ilo-agent simulate` says 20.
    */
   postSeconds?: number;
+  /**
+   * A plain-HTTP listener on this port (0 picks a free one) that redirects every request to the
+   * HTTPS one, as an iLO does. Unset: none.
+   */
+  httpPort?: number;
   logger?: Logger;
   /** Clock for session times and expiry, tasks, POST (tests); default Date.now. */
   clock?: () => number;
@@ -116,6 +122,8 @@ export interface SimulatorInfo {
   vnicUrl: string | null;
   /** PEM of the vNIC listener's own certificate (it names `ilo-simulator.local` only), or null. */
   vnicCa: string | null;
+  /** With `httpPort`: the plain-HTTP listener (it only redirects to `url`); else null. */
+  httpUrl: string | null;
 }
 
 export interface SimulatorState {
@@ -447,14 +455,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   };
   let endpoint: ChifEndpoint | undefined;
+  let http: HttpRedirect | undefined;
   try {
     if (vnicEnabled) await startVnic();
     if (options.chifSocket !== undefined) endpoint = await startChifEndpoint({ path: options.chifSocket, core: chif, log });
+    if (options.httpPort !== undefined) {
+      http = await startHttpRedirect({ host, port: checkWhole('httpPort', options.httpPort, 0), httpsPort: () => Number(new URL(front.url).port || 443), log });
+    }
   } catch (error) {
+    await endpoint?.close();
     await vnicFront?.close();
     await front.close();
     throw error;
   }
+  const httpUrl = http?.url ?? null;
   log.info({ url: front.url, vnicUrl: vnicFront?.url ?? null, profile: profile.name, maxSessions, mockup: options.mockupDir ?? null, chifSocket, securityState }, 'simulator ready');
 
   let closed: Promise<void> | undefined;
@@ -470,7 +484,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return vnicFront ? (vnicCert?.cert ?? null) : null;
     },
     get info(): SimulatorInfo {
-      return { url: front.url, ca: cert, control: controlToken, chifSocket, vnicUrl: vnicFront?.url ?? null, vnicCa: vnicFront ? (vnicCert?.cert ?? null) : null };
+      return { url: front.url, ca: cert, control: controlToken, chifSocket, vnicUrl: vnicFront?.url ?? null, vnicCa: vnicFront ? (vnicCert?.cert ?? null) : null, httpUrl };
     },
     sessions: () => state().sessions,
     state,
@@ -519,6 +533,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         if (resetTimer) clearTimeout(resetTimer);
         resetEnd = undefined;
         await endpoint?.close();
+        await http?.close();
         await vnicChange;
         await vnicFront?.close();
         await front.close();

@@ -16,6 +16,7 @@ interface Ready {
   chifSocket: string | null;
   vnicUrl: string | null;
   vnicCa: string | null;
+  httpUrl: string | null;
 }
 
 async function start(args: string[] = []) {
@@ -27,7 +28,8 @@ async function start(args: string[] = []) {
 describe('ilo-agent simulate', () => {
   it('prints exactly one JSON ready line on stdout and logs JSON to stderr', async () => {
     const { r, ready, c } = await start();
-    expect(Object.keys(ready).sort()).toEqual(['ca', 'chifSocket', 'control', 'url', 'vnicCa', 'vnicUrl']);
+    expect(Object.keys(ready).sort()).toEqual(['ca', 'chifSocket', 'control', 'httpUrl', 'url', 'vnicCa', 'vnicUrl']);
+    expect(ready.httpUrl).toBeNull();
     expect([ready.vnicUrl, ready.vnicCa]).toEqual([null, null]); // ilo6: no vNIC
     expect(ready.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(ready.ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
@@ -124,7 +126,19 @@ describe('ilo-agent simulate', () => {
     await r.exited;
   }, 30_000);
 
+  it('--http-port: the ready line names the plain-HTTP listener, which redirects to url', async () => {
+    const { r, ready, c } = await start(['--http-port', '0']);
+    expect(ready.httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const res = await fetch(`${ready.httpUrl}/redfish/v1/`, { redirect: 'manual' });
+    expect(res.status).toBe(301);
+    expect(res.headers.get('location')).toBe(`${ready.url}/redfish/v1/`);
+    c.close();
+    r.signal('SIGTERM');
+    expect((await r.exited).code).toBe(0);
+  });
+
   it.each([
+    [['--http-port', '70000'], /--http-port/],
     [['--post-seconds', '-1'], /--post-seconds/],
     [['--port', 'eighty'], /--port/],
     [['--profile', 'ilo4'], /--profile/],
