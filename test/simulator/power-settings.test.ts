@@ -117,6 +117,30 @@ describe('settings objects apply at the next boot', () => {
     expect(mirror.json.Attributes).toEqual(after.Attributes);
     expect(after.Oem.Hpe.SettingsObject.UnmodifiedETag).toBe(mirror.headers.etag);
   });
+  const ILO6 = 'mockups/ilo6-dl380a';
+  const ilo6 = sharedPath(ILO6);
+  it.skipIf(!ilo6)(ilo6 ? 'on the iLO 6 mockup: a value its attribute registry does not allow is taken, then not applied, and named in @Redfish.Settings.Messages' : skipReason(ILO6), async () => {
+    const { call } = await start({ mockupDir: ilo6 as string });
+    const bios = '/redfish/v1/systems/1/bios';
+    const before = (await call('GET', bios)).json;
+    const registry = (await call('GET', '/redfish/v1/registrystore/registries/en/biosattributeregistryu58.v1_2_44')).json;
+    const entry = registry.RegistryEntries.Attributes.find(
+      (a: { AttributeName: string; Type: string; ReadOnly: boolean; Value?: { ValueName: string }[] }) =>
+        a.Type === 'Enumeration' && !a.ReadOnly && a.AttributeName !== 'WorkloadProfile' && (a.Value ?? []).some((v) => v.ValueName !== before.Attributes[a.AttributeName]),
+    );
+    const name = entry.AttributeName as string;
+    const other = (entry.Value as { ValueName: string }[]).find((v) => v.ValueName !== before.Attributes[name])?.ValueName;
+    const staged = await call('PATCH', `${bios}/settings`, { Attributes: { WorkloadProfile: 'Bogus', [name]: other } });
+    expect(staged.status).toBe(200);
+    await call('POST', RESET, { ResetType: 'ForceRestart' });
+    const after = (await call('GET', bios)).json;
+    expect(after.Attributes[name]).toBe(other);
+    expect(after.Attributes.WorkloadProfile).toBe(before.Attributes.WorkloadProfile);
+    expect(after['@Redfish.Settings'].Messages).toEqual([
+      { MessageId: 'Base.1.0.PropertyValueNotInList', MessageArgs: ['Bogus', 'WorkloadProfile'], RelatedProperties: ['#/Attributes/WorkloadProfile'] },
+    ]);
+    expect((await call('GET', `${bios}/settings`)).json.Attributes.WorkloadProfile).toBe(before.Attributes.WorkloadProfile);
+  });
 });
 
 describe('power and POST through a reset', () => {
