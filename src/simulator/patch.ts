@@ -13,7 +13,7 @@ export interface MergeContext {
   resolve: (ref: string) => SchemaNode;
 }
 
-/** Merges `changes` into a copy of `current`. */
+/** Merges `changes` into a copy of `current` (null accepts any type; objects merge, arrays are replaced). */
 export function mergePatch(current: JsonObject, changes: JsonObject, schema: SchemaNode, context: MergeContext, prefix = ''): JsonObject {
   const merged: JsonObject = { ...current };
   for (const [name, value] of Object.entries(changes)) {

@@ -840,7 +840,6 @@ export class RedfishService {
     ordered['@odata.etag'] = etag;
     return { body: Buffer.from(JSON.stringify(Object.assign(ordered, rest))), etag };
   }
-
 }
 
 /** The entity tags of an If-Match / If-None-Match value (`*` stays `*`). */
