@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { client, messageIds } from '../helpers/https-client.js';
 import { sharedPath, skipReason } from '../helpers/shared.js';
+import { until } from '../helpers/wait.js';
 
 const COLLECTION = '/redfish/v1/EventService/Subscriptions';
 let s: Simulator | undefined;
@@ -58,6 +59,16 @@ describe('event subscriptions', () => {
     expect(messageIds((await call('POST', COLLECTION, { Destination: 'listener' })).json)).toEqual(['Base.1.18.PropertyValueFormatError']);
     expect((await call('POST', COLLECTION, '{not json')).status).toBe(400);
     expect((await call('GET', COLLECTION)).json['Members@odata.count']).toBe(0);
+  });
+
+  it('outlive an iLO reset (which ends every session)', async () => {
+    const call = await start();
+    expect((await call('POST', COLLECTION, BODY)).status).toBe(201);
+    (s as Simulator).resetIlo(0);
+    await until(() => (s as Simulator).sessions().length === 0, 'the reset ended the session');
+    const cc = c as ReturnType<typeof client>;
+    const list = await cc.call('GET', COLLECTION, { basic: ['Administrator', 'password'] });
+    expect(list.json['Members@odata.count']).toBe(1);
   });
 
   it('the collection allows GET, HEAD, POST; an unknown member is 404', async () => {
