@@ -750,10 +750,14 @@ export class RedfishService {
       const m = /^(.+)@Redfish\.AllowableValues$/.exec(key);
       if (m?.[1] && Array.isArray(value)) allowable.set(m[1], value);
     }
+    // iLO 4's form, `{"Action": "<name>"}`, which HPE's own tools still send (ilorest's iloreset:
+    // `{"Action": "Manager.Reset"}` alone): the name is no parameter, and the form needs none.
+    const legacy = parsed.Action === action.name;
     for (const name of Object.keys(parsed)) {
-      if (!allowable.has(name)) return this.#error(400, 'Base', 'ActionParameterUnknown', [action.name, name]);
+      if (!allowable.has(name) && !(legacy && name === 'Action')) return this.#error(400, 'Base', 'ActionParameterUnknown', [action.name, name]);
     }
     for (const [name, values] of allowable) {
+      if (legacy && !(name in parsed)) continue;
       if (!(name in parsed)) return this.#error(400, 'Base', 'ActionParameterMissing', [action.name, name]);
       if (!values.includes(parsed[name])) return this.#error(400, 'Base', 'PropertyValueNotInList', [String(parsed[name]), name]);
     }
