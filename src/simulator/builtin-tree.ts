@@ -36,6 +36,7 @@ export function builtinTree(profile: Profile, userNames: readonly string[], opti
     Id: 'RootService',
     AccountService: link('/redfish/v1/AccountService'),
     Chassis: link('/redfish/v1/Chassis'),
+    EventService: link('/redfish/v1/EventService'),
     Links: { Sessions: link('/redfish/v1/SessionService/Sessions') },
     Managers: link('/redfish/v1/Managers'),
     Name: 'HPE RESTful Root Service',
@@ -72,6 +73,13 @@ export function builtinTree(profile: Profile, userNames: readonly string[], opti
       },
     },
     Product: 'ProLiant DL380 Gen11 -- SIMULATED',
+    // As all three mockups advertise it (query.ts implements it).
+    ProtocolFeaturesSupported: {
+      ExpandQuery: { ExpandAll: false, Levels: true, Links: false, MaxLevels: 1, NoLinks: true },
+      FilterQuery: true,
+      OnlyMemberQuery: true,
+      SelectQuery: true,
+    },
     RedfishVersion: '1.20.0',
     Registries: link('/redfish/v1/Registries'),
     SessionService: link('/redfish/v1/SessionService'),
@@ -101,6 +109,7 @@ export function builtinTree(profile: Profile, userNames: readonly string[], opti
       BootSourceOverrideTarget: 'None',
       'BootSourceOverrideTarget@Redfish.AllowableValues': ['None', 'Cd', 'Hdd', 'Usb', 'Utilities', 'Diags', 'BiosSetup', 'Pxe', 'UefiShell', 'UefiHttp', 'UefiTarget'],
     },
+    BootProgress: { LastBootTimeSeconds: 114, LastState: 'OSRunning' },
     HostName: 'simulated-host',
     IndicatorLED: 'Off',
     Links: { Chassis: [link('/redfish/v1/Chassis/1')], ManagedBy: [link('/redfish/v1/Managers/1')] },
@@ -132,7 +141,8 @@ export function builtinTree(profile: Profile, userNames: readonly string[], opti
     AttributeRegistry: 'BiosAttributeRegistryU54.v1_2_44',
     Attributes: { BootMode: 'Uefi', WorkloadProfile: 'GeneralPowerEfficientCompute', ProcHyperthreading: 'Enabled', AdminName: '' },
     Name: 'BIOS Current Settings',
-    '@Redfish.Settings': { SettingsObject: link('/redfish/v1/systems/1/bios/settings') },
+    // As the mockups show it before any apply (iLO 7's: empty ETag, null Time).
+    '@Redfish.Settings': { '@odata.type': '#Settings.v1_0_0.Settings', ETag: '', Messages: [{ MessageId: 'Base.1.0.Success' }], SettingsObject: link('/redfish/v1/systems/1/bios/settings'), Time: null },
   });
   add({
     '@odata.context': '/redfish/v1/$metadata#Bios.Bios',
@@ -172,6 +182,21 @@ export function builtinTree(profile: Profile, userNames: readonly string[], opti
     });
   }
 
+  add({
+    '@odata.context': '/redfish/v1/$metadata#EventService.EventService',
+    '@odata.id': '/redfish/v1/EventService',
+    '@odata.type': '#EventService.v1_7_2.EventService',
+    Id: 'EventService',
+    DeliveryRetryAttempts: 3,
+    DeliveryRetryIntervalSeconds: 30,
+    Description: 'Event Subscription service',
+    Name: 'Event Service',
+    ServiceEnabled: true,
+    Status: { Health: 'OK', HealthRollup: 'OK', State: 'Enabled' },
+    Subscriptions: link('/redfish/v1/EventService/Subscriptions'),
+  });
+  // Its members are live (subscriptions.ts).
+  add({ ...collection('/redfish/v1/EventService/Subscriptions', 'EventDestinationCollection', 'EventSubscriptions', []), Description: 'iLO User Event Subscriptions' });
   add(collection('/redfish/v1/Managers', 'ManagerCollection', 'Managers', ['/redfish/v1/Managers/1']));
   add({
     '@odata.context': '/redfish/v1/$metadata#Manager.Manager',

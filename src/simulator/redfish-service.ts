@@ -8,18 +8,24 @@
 // session POST with `{"UserName": null, "Password": null}` makes a "Rest Host" session of user
 // "system administrator" (UserType System), or of the user the channel was verified with; one
 // with real credentials checks them. In-band sessions share the one session table.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { APP_ACCOUNTS, type AppAccountStore } from './app-accounts.js';
 import { envelope, type Envelope } from './envelopes.js';
+import { etagOf } from './etag.js';
 import type { ActiveFault, FaultController, RequestKind } from './faults.js';
 import { keyOf, parseTarget, type RequestPath, SERVICE_ROOT, SESSION_SERVICE, SESSIONS, SESSIONS_ALIAS } from './paths.js';
 import type { Profile } from './profiles.js';
 import type { JsonObject, ResourceStore, StoredResource } from './resource-store.js';
 import { isoSeconds, type Deleter, type SessionTable, type SessionTransport, type SimSession } from './sessions.js';
+import type { PowerControl } from './power.js';
+import type { SettingsObjects } from './settings.js';
 import type { TaskAnswer, TaskBoard } from './tasks.js';
-import { schemaAt, schemaOf, writability, type SchemaNode } from './writability.js';
+import { isObject, mergePatch } from './patch.js';
+import { applyQuery, parseQuery, QueryError, type QueryOptions } from './query.js';
+import { EventSubscriptions, SUBSCRIPTIONS } from './subscriptions.js';
+import { schemaAt, schemaOf } from './writability.js';
 
 export interface SimRequest {
   method: string;
@@ -69,6 +75,10 @@ export interface RedfishServiceOptions {
   onVnicPatch?: (enabled: boolean) => void;
   /** Operations run as tasks (the `task` faults) and their monitors. */
   tasks: TaskBoard;
+  /** The host's power and POST, moved by ComputerSystem.Reset. */
+  power: PowerControl;
+  /** Settings objects and what they staged for the next boot. */
+  settings: SettingsObjects;
   log: Logger;
 }
 
@@ -99,6 +109,14 @@ class HttpAnswer {
   ) {}
 }
 
+/** The JSON resource an answer carries, if it carries one. */
+function jsonOf(answer: HttpAnswer): JsonObject | undefined {
+  if (answer.status !== 200) return undefined;
+  const body = answer.body;
+  if (isObject(body) && 'uri' in body && 'json' in body && isObject(body.json)) return body.json;
+  return isObject(body) && '@odata.id' in body ? body : undefined;
+}
+
 function fromTask(answer: TaskAnswer): HttpAnswer {
   return answer instanceof HttpAnswer ? answer : new HttpAnswer(answer.status, answer.body, answer.headers);
 }
@@ -110,6 +128,8 @@ export class RedfishService {
   readonly counters = { requests: 0, logins: 0 };
   readonly #sessionsKey = SESSIONS.toLowerCase();
   readonly #aliasKey = SESSIONS_ALIAS.toLowerCase();
+
+  readonly #subscriptions = new EventSubscriptions((uri) => this.#slash(uri));
 
   constructor(options: RedfishServiceOptions) {
     this.#o = options;
@@ -147,6 +167,8 @@ export class RedfishService {
     const target = parseTarget(request.target);
     const kind = target ? this.#kindOf(method, target) : 'request';
     this.counters.requests++;
+    // Power and POST as they are by now (a boot in progress moves on with the clock).
+    this.#o.power.advance();
     if (kind === 'login') this.counters.logins++;
     const fault = this.#o.faults.take(kind, method, target?.key ?? '');
     if (fault?.type === 'status503') {
@@ -201,7 +223,9 @@ export class RedfishService {
     if (key === '/redfish' || key === SERVICE_ROOT.toLowerCase()) {
       await this.#latency(0);
       if (!READ.includes(method)) return { answer: this.#notAllowed(READ) };
-      const answer = key === '/redfish' ? new HttpAnswer(200, { v1: '/redfish/v1/' }) : this.#resource(target);
+      let answer = key === '/redfish' ? new HttpAnswer(200, { v1: '/redfish/v1/' }) : this.#resource(target);
+      // Readable without credentials, and then never expanded (HPE's note on $expand).
+      if (READ.includes(method) && key !== '/redfish') answer = this.#query(answer, request.target, undefined, false);
       answer.headers.Allow = READ.join(', ');
       return { answer };
     }
@@ -221,7 +245,8 @@ export class RedfishService {
     if (!KNOWN_METHODS.has(method)) return { answer: this.#notAllowed(this.#allowed(target)), transient };
     const precondition = this.#precondition(method, target, request, auth);
     if (precondition) return { answer: precondition, transient };
-    const answer = this.#dispatch(method, target, request, auth);
+    let answer = this.#dispatch(method, target, request, auth);
+    if (READ.includes(method)) answer = this.#query(answer, request.target, auth, true);
     // iLO lists the methods a resource takes on its reads too (DMTF: Allow on GET and HEAD).
     if (READ.includes(method) && answer.status === 200) answer.headers.Allow ??= this.#allowed(target).join(', ');
     return { answer, transient };
@@ -236,6 +261,8 @@ export class RedfishService {
     if (sessionId !== undefined) return this.#sessionMember(method, target, sessionId, { caller: auth, via: request.transport });
     if (key === SESSION_SERVICE.toLowerCase() && method === 'PATCH') return this.#patchSessionService(request.body);
 
+    const subscriptions = this.#subscriptionRequest(method, target, request);
+    if (subscriptions) return subscriptions;
     const apps = this.#appAccounts(method, target);
     if (apps) return apps;
 
@@ -253,6 +280,27 @@ export class RedfishService {
     // PUT is taken as PATCH where iLO allows it (settings objects): a choice, unverified.
     if ((method === 'PATCH' || method === 'PUT') && this.#allowed(target).includes(method)) return this.#patch(target, request.body);
     return this.#notAllowed(this.#allowed(target));
+  }
+
+  // ---- query options (query.ts) -------------------------------------------------------------
+
+  /** A 200 GET answer with the request's query options applied (and a 400 for one that cannot be read). */
+  #query(answer: HttpAnswer, requestTarget: string, auth: SimSession | undefined, mayExpand: boolean): HttpAnswer {
+    if (answer.status !== 200) return answer;
+    let options: QueryOptions | undefined;
+    try {
+      options = parseQuery(requestTarget);
+    } catch (error) {
+      if (!(error instanceof QueryError)) throw error;
+      return this.#error(400, 'Base', 'QueryParameterValueFormatError', [error.value, error.option]);
+    }
+    const json = jsonOf(answer);
+    if (!options || !json) return answer;
+    const fetch = (uri: string) => {
+      const target = parseTarget(uri);
+      return target ? jsonOf(this.#dispatch('GET', target, DIRECTORY_READ, auth)) : undefined;
+    };
+    return new HttpAnswer(200, applyQuery(json, mayExpand ? options : { ...options, expand: false }, fetch), answer.headers);
   }
 
   // ---- conditional requests ----------------------------------------------------------------
@@ -487,6 +535,42 @@ export class RedfishService {
     return this.#success();
   }
 
+  /**
+   * Event subscriptions (subscriptions.ts), where the tree has the collection: GET and POST on
+   * it, GET and DELETE on members; undefined for any other path.
+   */
+  #subscriptionRequest(method: string, target: RequestPath, request: SimRequest): HttpAnswer | undefined {
+    const base = SUBSCRIPTIONS.toLowerCase();
+    const memberId = target.key.startsWith(`${base}/`) ? target.path.slice(SUBSCRIPTIONS.length + 1) : undefined;
+    if ((target.key !== base && memberId === undefined) || memberId?.includes('/')) return undefined;
+    const collection = this.#o.store.get(base);
+    if (!collection) return undefined;
+    if (memberId === undefined) {
+      if (READ.includes(method)) {
+        const members = this.#subscriptions.members();
+        return new HttpAnswer(200, { ...collection.json, Members: members, 'Members@odata.count': members.length });
+      }
+      if (method !== 'POST') return this.#notAllowed(['GET', 'HEAD', 'POST']);
+      const body = parseJson(request.body);
+      if (body === undefined || !isObject(body)) return this.#error(400, 'Base', 'MalformedJSON');
+      const created = this.#subscriptions.create(body);
+      if (Array.isArray(created)) return this.#errors(400, created.map((r) => this.#info(r.registry, r.key, r.args)));
+      const uri = String(created['@odata.id']);
+      this.#o.log.info({ uri, destination: created.Destination }, 'event subscription created');
+      // As a session's: absolute over HTTPS, the path in-band (a choice, unverified for subscriptions).
+      return new HttpAnswer(201, envelope(this.#o.profile, 'Base', 'Created'), { Location: request.transport === 'chif' ? uri : `${request.origin}${uri}` });
+    }
+    const member = this.#subscriptions.get(memberId);
+    if (!member) return this.#error(404, 'Base', 'ResourceMissingAtURI', [target.path]);
+    if (READ.includes(method)) return new HttpAnswer(200, member);
+    if (method === 'DELETE') {
+      this.#subscriptions.delete(memberId);
+      this.#o.log.info({ uri: member['@odata.id'] }, 'event subscription deleted');
+      return this.#success();
+    }
+    return this.#notAllowed(['GET', 'HEAD', 'DELETE']);
+  }
+
   /** The live app-account collection and members (GET; DELETE on members; POST is not public). */
   #appAccounts(method: string, target: RequestPath): HttpAnswer | undefined {
     const store = this.#o.appAccounts;
@@ -553,6 +637,9 @@ export class RedfishService {
     const apps = this.#o.appAccounts ? APP_ACCOUNTS.toLowerCase() : undefined;
     if (apps && key === apps) return READ;
     if (apps && key.startsWith(`${apps}/`)) return ['GET', 'HEAD', 'DELETE'];
+    const subscriptions = SUBSCRIPTIONS.toLowerCase();
+    if (key === subscriptions && this.#o.store.get(key)) return ['GET', 'HEAD', 'POST'];
+    if (key.startsWith(`${subscriptions}/`) && this.#o.store.get(subscriptions)) return ['GET', 'HEAD', 'DELETE'];
     const stored = this.#o.store.get(key);
     if (!stored) return READ;
     // The tree's own ResourceDirectory says what iLO allows on each resource (its HttpMethods),
@@ -605,6 +692,10 @@ export class RedfishService {
       const etag = this.#render('GET', this.#sessionMember('GET', target, session.id, { caller, via: 'https' })).headers.ETag;
       instances.push({ '@odata.id': uri, '@odata.type': '#Session.v1_0_0.Session', ETag: etag, HttpMethods: ['GET', 'HEAD', 'DELETE'] });
     }
+    for (const { '@odata.id': uri } of this.#subscriptions.members()) {
+      const answer = this.#dispatch('GET', parseTarget(String(uri)) as RequestPath, DIRECTORY_READ, caller);
+      instances.push({ '@odata.id': uri, '@odata.type': '#EventDestination.v1_13_0.EventDestination', ETag: this.#render('GET', answer).headers.ETag, HttpMethods: ['GET', 'HEAD', 'DELETE'] });
+    }
     return { ...json, Instances: instances };
   }
 
@@ -614,9 +705,11 @@ export class RedfishService {
     if (changes === undefined || !isObject(changes)) return this.#error(400, 'Base', 'MalformedJSON');
     const errors: Envelope['error']['@Message.ExtendedInfo'] = [];
     const schema = schemaOf(this.#o.store, stored.json);
-    const merged = mergePatch(stored.json, changes, '', schema, (registry, key, args) => errors.push(this.#info(registry, key, args)), (ref) => schemaAt(this.#o.store, ref));
+    const fail = (registry: 'Base' | 'iLO', key: string, args: string[]) => errors.push(this.#info(registry, key, args));
+    const merged = mergePatch(stored.json, changes, schema, { fail, resolve: (ref) => schemaAt(this.#o.store, ref) });
     if (errors.length > 0) return this.#errors(400, errors);
     this.#o.store.replace(stored, merged);
+    if (this.#o.settings.owner(target.key)) this.#o.settings.stage(target.key, changes);
     const vnic = this.#vnicChange(target.key, changes);
     if (vnic !== undefined && this.#o.onVnicPatch) {
       this.#o.onVnicPatch(vnic);
@@ -657,10 +750,14 @@ export class RedfishService {
       const m = /^(.+)@Redfish\.AllowableValues$/.exec(key);
       if (m?.[1] && Array.isArray(value)) allowable.set(m[1], value);
     }
+    // iLO 4's form, `{"Action": "<name>"}`, which HPE's own tools still send (ilorest's iloreset:
+    // `{"Action": "Manager.Reset"}` alone): the name is no parameter, and the form needs none.
+    const legacy = parsed.Action === action.name;
     for (const name of Object.keys(parsed)) {
-      if (!allowable.has(name)) return this.#error(400, 'Base', 'ActionParameterUnknown', [action.name, name]);
+      if (!allowable.has(name) && !(legacy && name === 'Action')) return this.#error(400, 'Base', 'ActionParameterUnknown', [action.name, name]);
     }
     for (const [name, values] of allowable) {
+      if (legacy && !(name in parsed)) continue;
       if (!(name in parsed)) return this.#error(400, 'Base', 'ActionParameterMissing', [action.name, name]);
       if (!values.includes(parsed[name])) return this.#error(400, 'Base', 'PropertyValueNotInList', [String(parsed[name]), name]);
     }
@@ -670,10 +767,7 @@ export class RedfishService {
 
   #applyAction(action: { name: string; resource: StoredResource }, parameters: JsonObject): void {
     if (action.name === 'ComputerSystem.Reset') {
-      const current = action.resource.json.PowerState;
-      const type = parameters.ResetType;
-      const next = type === 'On' ? 'On' : type === 'ForceOff' || type === 'GracefulShutdown' ? 'Off' : type === 'PushPowerButton' ? (current === 'On' ? 'Off' : 'On') : current;
-      this.#o.store.replace(action.resource, { ...action.resource.json, PowerState: next });
+      this.#o.power.reset(keyOf(action.resource.uri), action.resource, parameters.ResetType);
     } else if (action.name === 'Manager.Reset') {
       // An iLO reset ends every session (HPE: one of the documented ways to clear them); the
       // simulator also takes the service away for a while (onManagerReset), once this answer is out.
@@ -744,10 +838,7 @@ export class RedfishService {
   #withEtag(json: JsonObject, basis: JsonObject = json): { body: Buffer; etag: string } {
     const { '@odata.etag': _old, ...rest } = json;
     void _old;
-    const { '@odata.etag': _basisOld, ...hashed } = basis;
-    void _basisOld;
-    const digest = createHash('sha1').update(JSON.stringify(hashed)).digest().readUInt32BE(0);
-    const etag = this.#o.profile.etagStyle === 'hex' ? `W/"${digest.toString(16).toUpperCase().padStart(8, '0')}"` : `W/"${digest}"`;
+    const etag = etagOf(basis, this.#o.profile.etagStyle);
     const ordered: JsonObject = {};
     if ('@odata.context' in rest) ordered['@odata.context'] = rest['@odata.context'];
     ordered['@odata.etag'] = etag;
@@ -779,49 +870,9 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function checkPassword(expected: string | undefined, given: string): boolean {
   if (expected === undefined) return false;
   const a = Buffer.from(expected);
   const b = Buffer.from(given);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function typeName(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-}
-
-/**
- * Merges `changes` into a copy of `current` as iLO does: only known, writable properties, each
- * of the type it already has (null accepts anything); objects merge, arrays are replaced.
- */
-function mergePatch(
-  current: JsonObject,
-  changes: JsonObject,
-  prefix: string,
-  schema: SchemaNode,
-  fail: (registry: 'Base' | 'iLO', key: string, args: string[]) => void,
-  resolve: (ref: string) => SchemaNode,
-): JsonObject {
-  const merged: JsonObject = { ...current };
-  for (const [name, value] of Object.entries(changes)) {
-    const path = prefix + name;
-    const rule = writability(schema, name, prefix === '' ? 0 : 1);
-    if (!(name in current) || !rule.writable) {
-      fail('iLO', 'PropertyNotWritableOrUnknown', [path]);
-      continue;
-    }
-    const existing = current[name];
-    if (existing !== null && typeName(existing) !== typeName(value)) {
-      fail('Base', 'PropertyValueTypeError', [JSON.stringify(value), path]);
-    } else if (isObject(existing) && isObject(value)) {
-      merged[name] = mergePatch(existing, value, `${path}/`, rule.child ?? (rule.ref ? resolve(rule.ref) : undefined), fail, resolve);
-    } else {
-      merged[name] = value;
-    }
-  }
-  return merged;
 }

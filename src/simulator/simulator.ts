@@ -22,6 +22,7 @@ import {
 import { APP_ACCOUNT_STATES, AppAccountStore, type AppAccountState, type AppAccountsView } from './app-accounts.js';
 import { AppEndpoint, AppFaultKnobs, type AppCounters, type AppFaults, type AppFaultsView } from './app-endpoint.js';
 import { FaultController, type FaultRule } from './faults.js';
+import { startHttpRedirect, type HttpRedirect } from './http-redirect.js';
 import { startHttpsFront, type HttpsFront } from './https-front.js';
 import { parseTarget } from './paths.js';
 import { isProfileName, PROFILES, type ProfileName } from './profiles.js';
@@ -29,6 +30,8 @@ import { RedfishService, type InbandLocation, type SimRequest, type SimResponse 
 import { ResourceStore } from './resource-store.js';
 import { SessionTable, type EndedSession, type SessionView } from './sessions.js';
 import { TaskBoard } from './tasks.js';
+import { PowerControl } from './power.js';
+import { SettingsObjects } from './settings.js';
 import { envelope } from './envelopes.js';
 
 export interface SimulatorOptions {
@@ -100,8 +103,19 @@ export interface SimulatorOptions {
    * answered 19 (ENODEV). Default 0 here (sessions end, nothing else); `ilo-agent simulate` says 30.
    */
   resetSeconds?: number;
+  /**
+   * How long the host's POST takes after a ComputerSystem.Reset that boots it (PostState and
+   * BootProgress move through their states meanwhile; staged settings apply at FinishedPost).
+   * Default 0 here (at once); `ilo-agent simulate` says 20.
+   */
+  postSeconds?: number;
+  /**
+   * A plain-HTTP listener on this port (0 picks a free one) that redirects every request to the
+   * HTTPS one, as an iLO does. Unset: none.
+   */
+  httpPort?: number;
   logger?: Logger;
-  /** Clock for session times and expiry (tests); default Date.now. */
+  /** Clock for session times and expiry, tasks, POST (tests); default Date.now. */
   clock?: () => number;
 }
 
@@ -117,6 +131,8 @@ export interface SimulatorInfo {
   vnicUrl: string | null;
   /** PEM of the vNIC listener's own certificate (it names `ilo-simulator.local` only), or null. */
   vnicCa: string | null;
+  /** With `httpPort`: the plain-HTTP listener (it only redirects to `url`); else null. */
+  httpUrl: string | null;
 }
 
 export interface SimulatorState {
@@ -267,6 +283,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (options.appFaults) appKnobs.set(options.appFaults);
 
   const store = mockup ?? ResourceStore.fromTree(builtinTree(profile, [...users.keys()], { vnicEnabled }));
+  const clock = options.clock ?? Date.now;
+  const settings = new SettingsObjects(store, profile.etagStyle, clock);
+  const postMs = checkWhole('postSeconds', options.postSeconds ?? 0, 0) * 1000;
+  const power = new PowerControl({
+    store,
+    postMs,
+    clock,
+    onPostFinished: () => {
+      const applied = settings.applyAll();
+      if (applied.length > 0) log.info({ applied }, 'POST finished: staged settings applied');
+    },
+  });
   const service = new RedfishService({
     profile,
     sessions,
@@ -278,6 +306,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     loginFailuresBeforeDelay: checkWhole('loginFailuresBeforeDelay', options.loginFailuresBeforeDelay ?? 1, 0),
     inbandLocation,
     onManagerReset: () => resetIlo(),
+    power,
+    settings,
     tasks: new TaskBoard(checkWhole('taskMs', options.taskMs ?? 2_000, 0), () => ({ status: 500, body: envelope(profile, 'Base', 'InternalError'), headers: {} }), options.clock),
     ...(profile.inband === 'vnic' ? { appAccounts, onVnicPatch: (enabled: boolean) => writeVnicSetting(store, enabled) } : {}),
     log,
@@ -451,11 +481,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   };
   let endpoint: ChifEndpoint | undefined;
+  let http: HttpRedirect | undefined;
   const tcpSecret = randomBytes(24).toString('hex');
   try {
     if (vnicEnabled) await startVnic();
     if (options.chifSocket !== undefined) endpoint = await startChifEndpoint({ path: options.chifSocket, core: chif, log });
     if (options.chifTcp !== undefined) tcpEndpoint = await startChifTcpEndpoint({ port: options.chifTcp.port ?? 0, secret: tcpSecret, core: chif, log });
+    if (options.httpPort !== undefined) {
+      http = await startHttpRedirect({ host, port: checkWhole('httpPort', options.httpPort, 0), httpsPort: () => Number(new URL(front.url).port || 443), log });
+    }
   } catch (error) {
     await endpoint?.close();
     await vnicFront?.close();
@@ -463,6 +497,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     throw error;
   }
   const tcpInfo = tcpEndpoint ? { address: tcpEndpoint.path, secret: tcpSecret } : null;
+  const httpUrl = http?.url ?? null;
   log.info({ url: front.url, vnicUrl: vnicFront?.url ?? null, profile: profile.name, maxSessions, mockup: options.mockupDir ?? null, chifSocket, chifTcp: tcpInfo?.address ?? null, securityState }, 'simulator ready');
 
   let closed: Promise<void> | undefined;
@@ -479,7 +514,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return vnicFront ? (vnicCert?.cert ?? null) : null;
     },
     get info(): SimulatorInfo {
-      return { url: front.url, ca: cert, control: controlToken, chifSocket, chifTcp: tcpInfo, vnicUrl: vnicFront?.url ?? null, vnicCa: vnicFront ? (vnicCert?.cert ?? null) : null };
+      return { url: front.url, ca: cert, control: controlToken, chifSocket, chifTcp: tcpInfo, vnicUrl: vnicFront?.url ?? null, vnicCa: vnicFront ? (vnicCert?.cert ?? null) : null, httpUrl };
     },
     sessions: () => state().sessions,
     endedSessions: () => sessions.ended(),
@@ -530,6 +565,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         resetEnd = undefined;
         await endpoint?.close();
         await tcpEndpoint?.close();
+        await http?.close();
         await vnicChange;
         await vnicFront?.close();
         await front.close();

@@ -467,6 +467,18 @@ describe.each(['https', 'chif'] as const)('over %s', (transport) => {
       expectNoSessions();
     });
 
+    it('a value outside the resource\'s AllowableValues: exit 6 with PropertyValueNotInList and the value on stderr, nothing applied', async () => {
+      await directPatch({ Boot: { BootSourceOverrideTarget: 'None' } });
+      const r = await cli(['set', SYSTEM, 'Boot.BootSourceOverrideTarget=Pxee']);
+      expect(r.code).toBe(6);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('Base.1.18.PropertyValueNotInList');
+      expect(r.stderr).toContain('Pxee');
+      expect(r.stderr).not.toMatch(NO_STACK);
+      expect((await direct()).Boot.BootSourceOverrideTarget).toBe('None');
+      expectNoSessions();
+    });
+
     it('a value the iLO reports differently after the PATCH: changed, the read-back value, a "pending" note, exit 0', async () => {
       await directPatch({ IndicatorLED: 'Off' });
       // The PATCH is applied, then its answer is held while the value changes again behind it

@@ -18,6 +18,7 @@ interface Ready {
   chifTcp: { address: string; secret: string } | null;
   vnicUrl: string | null;
   vnicCa: string | null;
+  httpUrl: string | null;
 }
 
 async function start(args: string[] = []) {
@@ -29,7 +30,8 @@ async function start(args: string[] = []) {
 describe('ilo-agent simulate', () => {
   it('prints exactly one JSON ready line on stdout and logs JSON to stderr', async () => {
     const { r, ready, c } = await start();
-    expect(Object.keys(ready).sort()).toEqual(['ca', 'chifSocket', 'chifTcp', 'control', 'url', 'vnicCa', 'vnicUrl']);
+    expect(Object.keys(ready).sort()).toEqual(['ca', 'chifSocket', 'chifTcp', 'control', 'httpUrl', 'url', 'vnicCa', 'vnicUrl']);
+    expect(ready.httpUrl).toBeNull();
     expect([ready.vnicUrl, ready.vnicCa]).toEqual([null, null]); // ilo6: no vNIC
     expect(ready.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(ready.ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
@@ -142,7 +144,33 @@ describe('ilo-agent simulate', () => {
     await r.exited;
   });
 
+  it('--post-seconds: a restart keeps the host in POST that long, then FinishedPost', async () => {
+    const { r, c } = await start(['--post-seconds', '3']);
+    const { token } = await c.login();
+    const post = async () => (await c.call('GET', '/redfish/v1/Systems/1', { token })).json.Oem.Hpe.PostState as string;
+    expect((await c.call('POST', '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { token, body: { ResetType: 'ForceRestart' } })).status).toBe(200);
+    const seen = new Set<string>();
+    for (let state = await post(); seen.add(state) && state !== 'FinishedPost'; state = await post()) await new Promise((res) => setTimeout(res, 50));
+    expect(seen.has('InPost') || seen.has('InPostDiscoveryComplete')).toBe(true);
+    c.close();
+    r.signal('SIGTERM');
+    await r.exited;
+  }, 30_000);
+
+  it('--http-port: the ready line names the plain-HTTP listener, which redirects to url', async () => {
+    const { r, ready, c } = await start(['--http-port', '0']);
+    expect(ready.httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const res = await fetch(`${ready.httpUrl}/redfish/v1/`, { redirect: 'manual' });
+    expect(res.status).toBe(301);
+    expect(res.headers.get('location')).toBe(`${ready.url}/redfish/v1/`);
+    c.close();
+    r.signal('SIGTERM');
+    expect((await r.exited).code).toBe(0);
+  });
+
   it.each([
+    [['--http-port', '70000'], /--http-port/],
+    [['--post-seconds', '-1'], /--post-seconds/],
     [['--port', 'eighty'], /--port/],
     [['--profile', 'ilo4'], /--profile/],
     [['--vnic', 'maybe'], /--vnic/],

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { client, messageIds } from '../helpers/https-client.js';
+import { until } from '../helpers/wait.js';
 
 let sim: Simulator;
 let c: ReturnType<typeof client>;
@@ -192,6 +193,31 @@ describe('methods', () => {
     const malformed = await c.call('POST', target, { token, rawBody: '{' });
     expect(messageIds(malformed.json)).toEqual(['Base.1.18.MalformedJSON']);
     expect((await c.call('POST', '/redfish/v1/Systems/1/Actions/Nothing', { token, body: {} })).status).toBe(404);
+  });
+
+  it('takes the iLO 4 form HPE\'s ilorest still sends ({"Action": "<name>"}, parameters optional), not another name', async () => {
+    const reset = '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset';
+    const legacy = await c.call('POST', reset, { token, body: { Action: 'ComputerSystem.Reset', ResetType: 'Nmi' } });
+    expect(messageIds(legacy.json)).toEqual(['Base.1.18.Success']);
+    expect(messageIds((await c.call('POST', reset, { token, body: { Action: 'ComputerSystem.Reset' } })).json)).toEqual(['Base.1.18.Success']);
+    const wrong = await c.call('POST', reset, { token, body: { Action: 'Manager.Reset', ResetType: 'Nmi' } });
+    expect(wrong.json.error['@Message.ExtendedInfo']).toEqual([{ MessageId: 'Base.1.18.ActionParameterUnknown', MessageArgs: ['ComputerSystem.Reset', 'Action'] }]);
+    const bad = await c.call('POST', reset, { token, body: { Action: 'ComputerSystem.Reset', ResetType: 'Sideways' } });
+    expect(messageIds(bad.json)).toEqual(['Base.1.18.PropertyValueNotInList']);
+  });
+
+  it('ilorest\'s iloreset body ({"Action": "Manager.Reset"}) resets the iLO', async () => {
+    const other = await startSimulator({ loginFailureDelayMs: 0 });
+    const oc = client(other);
+    try {
+      const a = await oc.login();
+      const res = await oc.call('POST', '/redfish/v1/Managers/1/Actions/Manager.Reset', { token: a.token, body: { Action: 'Manager.Reset' } });
+      expect(res.status).toBe(200);
+      await until(() => other.sessions().length === 0, 'the iLO reset ended the session');
+    } finally {
+      oc.close();
+      await other.close();
+    }
   });
 
   it('an iLO reset (Manager.Reset) ends every session', async () => {

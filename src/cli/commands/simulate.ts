@@ -1,7 +1,7 @@
 // `ilo-agent simulate`: a simulated iLO for development, demos and tests. Prints one JSON line
-// on stdout when ready ({url, ca, control, chifSocket, chifTcp, vnicUrl, vnicCa}; chifSocket is the
+// on stdout when ready ({url, ca, control, chifSocket, chifTcp, vnicUrl, vnicCa, httpUrl}; chifSocket is the
 // --chif-socket path or null; chifTcp {address, secret} with --chif-tcp, else null; vnicUrl/vnicCa
-// the iLO 7 vNIC listener or null); logs go to stderr.
+// the iLO 7 vNIC listener or null; httpUrl the --http-port listener or null); logs go to stderr.
 import { Command, Option } from 'commander';
 // Types only: the simulator itself is loaded when this command runs, so that no other command
 // pays for loading it.
@@ -36,6 +36,8 @@ interface SimulateFlags {
   contentLength?: boolean;
   resetSeconds: number;
   envDir?: string;
+  postSeconds: number;
+  httpPort?: number;
 }
 
 export function simulateCommand(ctx: CommandContext): Command {
@@ -70,6 +72,8 @@ export function simulateCommand(ctx: CommandContext): Command {
         .choices(['present', 'absent', 'inactive', 'orphan']),
     )
     .option('--reset-seconds <s>', 'how long an iLO reset (Manager.Reset) takes the service away: connections refused, CHIF exchanges failing', parseWholeNumber(0, 3600), 30)
+    .option('--post-seconds <s>', 'how long the host takes through POST after a ComputerSystem.Reset that boots it (staged BIOS settings apply at its end)', parseWholeNumber(0, 3600), 20)
+    .option('--http-port <port>', 'also listen for plain HTTP on this port (0 picks a free one), redirecting every request to HTTPS as an iLO does', parseWholeNumber(0, 65535))
     .option('--content-length', 'frame answers with Content-Length instead of chunked transfer coding (iLO 5 and later answer chunked)')
     .option('--env-dir <dir>', 'write what a shell needs (env to source, ca.pem, the CHIF socket) into this new or empty directory; removed at stop')
     .addOption(new Option('--inband-location <form>', 'Location of sessions made in-band: path only, or absolute').choices(['path', 'absolute']).default('path'))
@@ -104,6 +108,8 @@ export function simulateCommand(ctx: CommandContext): Command {
         vnicPort: flags.vnicPort,
         contentLength: flags.contentLength === true,
         resetSeconds: flags.resetSeconds,
+        postSeconds: flags.postSeconds,
+        ...(flags.httpPort !== undefined ? { httpPort: flags.httpPort } : {}),
         ...(flags.appAccount ? { appAccount: parseChoice(['present', 'absent', 'inactive', 'orphan'] as const)(flags.appAccount) } : {}),
         logger: log.child({ component: 'simulator' }),
       });
