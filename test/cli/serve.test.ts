@@ -77,6 +77,33 @@ describe.each(['https', 'chif'] as const)('serve over %s', (transport) => {
     expect(sim.sessions()).toHaveLength(1);
   });
 
+  it('lives through an iLO reset: a request during it fails with a clear error (exit 5), then it logs in again and serves', async () => {
+    await startAgent();
+    expect((await client(['get', '/redfish/v1/Systems/1'])).code).toBe(0);
+    const logins = sim.state().counters.logins;
+    sim.resetIlo(4);
+    await until(() => sim.resetting, 'the reset to start', 10_000);
+    // Open connections are cut 250 ms into a reset (a request on one just before is still answered).
+    const cutAt = Date.now() + 600;
+    await until(() => Date.now() > cutAt, 'open connections cut');
+    // During the reset: a clear error (exit 5: the iLO cannot be reached), not a hang, not a crash.
+    const during = await client(['get', '/redfish/v1/Systems/1', '--timeout', '2s']);
+    expect(during.code, during.stderr).toBe(5);
+    expect(during.stderr).not.toMatch(/\n\s+at /);
+    await until(() => !sim.resetting, 'the reset to end', 20_000);
+    // After it: the agent logs in again (its session ended with the reset; a login tried during
+    // the reset backs off) and answers.
+    let answered = false;
+    for (const end = Date.now() + 30_000; !answered && Date.now() < end; ) {
+      answered = (await client(['get', '/redfish/v1/Systems/1'])).code === 0;
+      if (!answered) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(answered).toBe(true);
+    expect(sim.state().counters.logins).toBeGreaterThan(logins);
+    expect(sim.sessions()).toHaveLength(1);
+    expect(agent?.child.exitCode).toBeNull();
+  }, 60_000);
+
   it('stops cleanly on SIGTERM: deletes its session and its socket, exit 0', async () => {
     await startAgent();
     agent?.signal('SIGTERM');
