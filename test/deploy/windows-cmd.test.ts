@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { killLive, runProgram } from '../helpers/cli.js';
 import { client } from '../helpers/https-client.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
@@ -87,8 +87,8 @@ describe.skipIf(reason !== undefined)(`WinPE cmd scripts under Wine's cmd.exe, b
     rmSync(work, { recursive: true, force: true });
   });
 
-  async function simulator() {
-    sim = await startSimulator({ loginFailureDelayMs: 0, chifTcp: {} });
+  async function simulator(options: SimulatorOptions = {}) {
+    sim = await startSimulator({ loginFailureDelayMs: 0, chifTcp: {}, ...options });
     writeFileSync(join(work, 'ca.pem'), sim.ca);
     const tcp = sim.chifTcp as { address: string; secret: string };
     return { sim, https: client(sim), env: { ILO_CHIF_EMULATOR_TCP: tcp.address, ILO_CHIF_EMULATOR_SECRET: tcp.secret } };
@@ -151,6 +151,83 @@ describe.skipIf(reason !== undefined)(`WinPE cmd scripts under Wine's cmd.exe, b
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(await power(https)).toBe('On');
     expect(sim.state().chif.counters.frames.create).toBeGreaterThan(0);
+    https.close();
+  });
+
+  /** An apply file in the work folder (Z:\\work\\NAME under Wine). */
+  function plan(name: string, ...resources: { path: string; properties: object }[]) {
+    writeFileSync(join(work, name), JSON.stringify({ resources }));
+    return `Z:\\work\\${name}`;
+  }
+  const ASSET = { path: SYSTEM, properties: { AssetTag: 'rack-42' } };
+  const WORKLOAD = { path: '/redfish/v1/systems/1/bios', properties: { Attributes: { WorkloadProfile: 'Virtualization-MaxPerformance' } } };
+  const assetTag = async (https: ReturnType<typeof client>) => ((await https.call('GET', SYSTEM, { basic: BASIC })).json as { AssetTag: string }).AssetTag;
+  const staged = async (https: ReturnType<typeof client>) =>
+    ((await https.call('GET', BIOS_SETTINGS, { basic: BASIC })).json as { Attributes: { WorkloadProfile: string } }).Attributes.WorkloadProfile;
+
+  it('ilo-apply.cmd over HTTPS (ILO_URL): applied with nothing waiting (exit 0), then already matching (exit 0)', { timeout: 300_000 }, async () => {
+    const { sim, https } = await simulator();
+    const file = plan('asset.json', ASSET);
+    const first = await cmd('ilo-apply.cmd', [file], HTTPS_VARS(sim), CREDENTIALS);
+    expect(first.code, first.stderr + first.stdout).toBe(0);
+    expect(first.stderr).toContain(`ilo-apply: applied ${file}; nothing waits for a reboot`);
+    expect(await assetTag(https)).toBe('rack-42');
+    const again = await cmd('ilo-apply.cmd', [file], HTTPS_VARS(sim), CREDENTIALS);
+    expect(again.code, again.stderr + again.stdout).toBe(0);
+    expect(again.stderr).toContain(`ilo-apply: the iLO already matches ${file}`);
+    https.close();
+  });
+
+  it('ilo-apply.cmd over HTTPS (ILO_OPTS with --url): a staged BIOS value on a server that is off: powered on, waited for, still staged (exit 14)', { timeout: 300_000 }, async () => {
+    const { sim, https } = await simulator();
+    expect(await power(https, 'ForceOff')).toBe('Off');
+    const file = plan('desired.json', ASSET, WORKLOAD);
+    const vars = { ILO_OPTS: `--url ${sim.url} --ca-cert Z:\\work\\ca.pem -u Administrator`, ILO_RESET_SEEN_WITHIN: '5', ILO_POST_TIMEOUT: '60s' };
+    const r = await cmd('ilo-apply.cmd', [file], vars, { ILO_PASSWORD: 'password' });
+    // The simulator has no POST: PostState stays FinishedPost and the value stays staged (docs/winpe-linuxpe.md).
+    expect(r.code, r.stderr + r.stdout).toBe(14);
+    expect(r.stderr).toContain('ilo-apply: a reboot is due (power Off): ComputerSystem.Reset On');
+    expect(r.stderr).toContain('ilo-apply: PostState still FinishedPost after 5s: the restart was not seen; waiting anyway');
+    expect(r.stderr).toContain('ilo-apply: waiting up to 60s for PowerState=On and PostState=FinishedPost');
+    expect(r.stderr).toContain('ilo-apply: POST finished, but values are still staged: this restart did not apply them');
+    expect(await power(https)).toBe('On');
+    expect(await assetTag(https)).toBe('rack-42');
+    expect(await staged(https)).toBe('Virtualization-MaxPerformance');
+    https.close();
+  });
+
+  it('ilo-apply.cmd with an iLO that does not answer: apply\'s exit code (5) and the hint to run doctor', { timeout: 300_000 }, async () => {
+    const { sim } = await simulator();
+    const r = await cmd('ilo-apply.cmd', [plan('asset.json', ASSET)], { ...HTTPS_VARS(sim), ILO_URL: 'https://127.0.0.1:9' }, CREDENTIALS);
+    expect(r.code, r.stderr + r.stdout).toBe(5);
+    expect(r.stderr).toContain('ilo-apply: apply failed (exit 5); ilo-agent doctor checks the way to the iLO');
+    expect(sim.state().counters.requests).toBe(0);
+  });
+
+  it('ilo-apply.cmd when the reset is refused: raw post\'s exit code (6), no waiting', { timeout: 300_000 }, async () => {
+    const { sim, https } = await simulator({ faults: [{ type: 'status404', method: 'POST', path: `${SYSTEM}/Actions/ComputerSystem.Reset` }] });
+    const r = await cmd('ilo-apply.cmd', [plan('desired.json', ASSET, WORKLOAD)], HTTPS_VARS(sim), CREDENTIALS);
+    expect(r.code, r.stderr + r.stdout).toBe(6);
+    expect(r.stderr).toContain('ilo-apply: a reboot is due (power On): ComputerSystem.Reset ForceRestart');
+    expect(r.stderr).not.toContain('ilo-apply: waiting');
+    https.close();
+  });
+
+  it('ilo-apply.cmd in-band through ilorest_chif.dll: the AssetTag applied (exit 0); a staged BIOS value restarts this server (ForceRestart, exit 14)', { timeout: 300_000 }, async () => {
+    const { sim, https, env } = await simulator();
+    const asset = await cmd('ilo-apply.cmd', [plan('asset.json', ASSET)], {}, env);
+    expect(asset.code, asset.stderr + asset.stdout).toBe(0);
+    expect(await assetTag(https)).toBe('rack-42');
+    // Both went through the DLL's frames: every ilo-agent run of the second opens its own channel.
+    const frames = () => sim.state().chif.counters.frames.create;
+    const before = frames();
+    expect(before).toBeGreaterThan(0);
+    const desired = await cmd('ilo-apply.cmd', [plan('desired.json', ASSET, WORKLOAD)], {}, env);
+    expect(desired.code, desired.stderr + desired.stdout).toBe(14);
+    expect(desired.stderr).toContain('ilo-apply: a reboot is due (power On): ComputerSystem.Reset ForceRestart');
+    expect(desired.stderr).toContain('ilo-apply: in-band: this system restarts now; run ilo-apply.cmd again after the boot');
+    expect(frames() - before).toBeGreaterThanOrEqual(4); // apply, two GETs, the reset
+    expect(await staged(https)).toBe('Virtualization-MaxPerformance');
     https.close();
   });
 });
