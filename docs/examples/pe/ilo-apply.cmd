@@ -14,7 +14,7 @@ rem   values still staged after the restart; 10 something still differs after it
 rem   not finish in ILO_POST_TIMEOUT; else ilo-agent's code ("ilo-agent doctor" says why).
 setlocal EnableExtensions
 rem After a failed call: "if errorlevel 1 exit /b %ERRORLEVEL%" on its own line, which expands
-rem ERRORLEVEL once the call is done; "call || exit /b" would end with 0 under some cmd.exe (Wine's).
+rem ERRORLEVEL once the call is done; "ilo-agent.exe ... || exit /b" ended with 0 under Wine's cmd.exe.
 if "%~1"=="" (
   echo usage: ilo-apply.cmd FILE 1>&2
   exit /b 2
