@@ -13,12 +13,15 @@ rem   Exit codes as ilo-apply.sh: 0 done; 14 restart requested in-band, an iLO r
 rem   values still staged after the restart; 10 something still differs after it; 12 POST did
 rem   not finish in ILO_POST_TIMEOUT; else ilo-agent's code ("ilo-agent doctor" says why).
 setlocal EnableExtensions
+rem After a failed call: "if errorlevel 1 exit /b %ERRORLEVEL%" on its own line, which expands
+rem ERRORLEVEL once the call is done; "ilo-agent.exe ... || exit /b" ended with 0 under Wine's cmd.exe.
 if "%~1"=="" (
   echo usage: ilo-apply.cmd FILE 1>&2
   exit /b 2
 )
 set "FILE=%~1"
-if not defined ILO_AGENT set "ILO_AGENT=X:\ilo-agent\ilo-agent.exe"
+rem By default the ilo-agent.exe beside this script (the image's folder, e.g. X:\ilo-agent\).
+if not defined ILO_AGENT set "ILO_AGENT=%~dp0ilo-agent.exe"
 if not defined ILO_SYSTEM set "ILO_SYSTEM=/redfish/v1/Systems/1"
 if not defined ILO_POST_TIMEOUT set "ILO_POST_TIMEOUT=20m"
 rem FinishedPost: "the server has booted the installed OS" (HPE's schema); a server that boots no
@@ -52,16 +55,19 @@ if errorlevel 1 (
   exit /b 14
 )
 
-"%ILO_AGENT%" %ILO_OPTS% get %ILO_SYSTEM% --value PowerState > "%VALUE%" || exit /b
+"%ILO_AGENT%" %ILO_OPTS% get %ILO_SYSTEM% --value PowerState > "%VALUE%"
+if errorlevel 1 exit /b %ERRORLEVEL%
 set "POWER="
 set /p POWER=<"%VALUE%"
-"%ILO_AGENT%" %ILO_OPTS% get %ILO_SYSTEM% --value Oem.Hpe.PostState > "%VALUE%" || exit /b
+"%ILO_AGENT%" %ILO_OPTS% get %ILO_SYSTEM% --value Oem.Hpe.PostState > "%VALUE%"
+if errorlevel 1 exit /b %ERRORLEVEL%
 set "BEFORE="
 set /p BEFORE=<"%VALUE%"
 if "%POWER%"=="On" (set "RESET=ForceRestart") else (set "RESET=On")
 if "%POWER%"=="On" if defined ILO_RESET_TYPE set "RESET=%ILO_RESET_TYPE%"
 echo ilo-apply: a reboot is due (power %POWER%): ComputerSystem.Reset %RESET% 1>&2
-"%ILO_AGENT%" %ILO_OPTS% raw post %ILO_SYSTEM%/Actions/ComputerSystem.Reset --data "{\"ResetType\":\"%RESET%\"}" >nul || exit /b
+"%ILO_AGENT%" %ILO_OPTS% raw post %ILO_SYSTEM%/Actions/ComputerSystem.Reset --data "{\"ResetType\":\"%RESET%\"}" >nul
+if errorlevel 1 exit /b %ERRORLEVEL%
 if not defined OOB (
   echo ilo-apply: in-band: this system restarts now; run ilo-apply.cmd again after the boot 1>&2
   exit /b 14
@@ -86,7 +92,8 @@ goto seepost
 
 :waitpost
 echo ilo-apply: waiting up to %ILO_POST_TIMEOUT% for PowerState=On and PostState=%ILO_POST_DONE% 1>&2
-"%ILO_AGENT%" %ILO_OPTS% wait %ILO_SYSTEM% PowerState=On Oem.Hpe.PostState=%ILO_POST_DONE% --for %ILO_POST_TIMEOUT% --interval 10s >nul || exit /b
+"%ILO_AGENT%" %ILO_OPTS% wait %ILO_SYSTEM% PowerState=On Oem.Hpe.PostState=%ILO_POST_DONE% --for %ILO_POST_TIMEOUT% --interval 10s >nul
+if errorlevel 1 exit /b %ERRORLEVEL%
 
 rem POST applied the staged values: they are current now, and the settings object matches.
 "%ILO_AGENT%" %ILO_OPTS% --output json apply --check "%FILE%" > "%REPORT%"
