@@ -78,6 +78,15 @@ describe('architecture', () => {
     expect(bad).toEqual([]);
   });
 
+  it('cli imports neither session/ nor transport/: the client is its one door below', () => {
+    const bad = files
+      .filter((f) => folder(f) === 'cli')
+      .flatMap((f) => imports(f).map((s) => [f, target(f, s)]))
+      .filter(([, t]) => t === 'session' || t === 'transport')
+      .map(([f, t]) => `${f} imports ${t}/`);
+    expect(bad).toEqual([]);
+  });
+
   it('other folders import a folder only through its index.ts', () => {
     const bad: string[] = [];
     for (const f of files) {

@@ -3,7 +3,7 @@
 // "Base.1.18.Success"}]}} (the error-response shape of DMTF DSP0266, used by iLO for any message list).
 // People read "error" as a failure; on a terminal we show it as what it is. Scripts (--output
 // json) get the iLO's body byte for byte: they may already parse it.
-import { isJsonObject } from '../session/index.js';
+import { isJsonObject } from '../redfish/index.js';
 
 export interface ActionResult {
   status: number;

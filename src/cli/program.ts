@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import type { Logger } from '../log/logger.js';
+import { DEFAULT_TIMEOUT_MS } from '../client/index.js';
 import { applyCommand } from './commands/apply.js';
 import { appAccountCommand } from './commands/appaccount.js';
 import { batchCommand } from './commands/batch.js';
@@ -24,7 +25,6 @@ import type { CommandContext } from './context.js';
 import { documentAll } from './help/commands.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, type Lifecycle } from './lifecycle.js';
 import { parseTimeLimit } from './option-parsers.js';
-import { DEFAULT_TIMEOUT_MS } from '../transport/index.js';
 
 const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 

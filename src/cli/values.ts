@@ -4,6 +4,7 @@
 // `Members@odata.count`) is matched whole, and a whole number indexes an array
 // (`Members.0.@odata.id`).
 import { MissingPropertyError, UsageError } from '../errors.js';
+import { isJsonObject } from '../redfish/index.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -77,7 +78,7 @@ export function selectProperties(body: unknown, paths: readonly string[][], wher
         return;
       }
       const next = into[key];
-      into = (next !== null && typeof next === 'object' && !Array.isArray(next) ? next : (into[key] = {})) as Record<string, Json>;
+      into = (isJsonObject(next) ? next : (into[key] = {})) as Record<string, Json>;
     });
   }
   if (missing.length > 0) throw new MissingPropertyError(`${where} has no ${missing.join(', ')}`);

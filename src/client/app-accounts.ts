@@ -6,7 +6,7 @@
 // account handled is iLOrest's (the `self_register` triple).
 import type { Logger } from 'pino';
 import { AbortedError, AppAccountError, IloAgentError, RedfishError, TimeoutError, UsageError, VnicError } from '../errors.js';
-import { isJsonObject } from '../session/index.js';
+import { isJsonObject } from '../redfish/index.js';
 import { DEFAULT_TIMEOUT_MS, ILOREST_APP_ACCOUNT, loadChifLibrary, type AppAccountBinding, type AppAccountManagement, type ChifLibrary } from '../transport/index.js';
 import { withSession, type ConnectOptions, type IloClient } from './open-session.js';
 

@@ -5,7 +5,7 @@
 // staged, and written to the settings object; and every write carries the ETag that was read, so
 // a concurrent change is caught (412), re-read and re-compared once.
 import { AbortedError, IloAgentError, RedfishError } from '../errors.js';
-import { envelopeMessages, parseJsonBody } from '../session/index.js';
+import { envelopeMessages, parseJsonBody } from '../redfish/index.js';
 import type { DesiredResource, ApplyPlan } from './apply-file.js';
 import { toRedfishError, type RedfishClient } from './client.js';
 import { applyPatch, diffResource, isPlainObject, project, type JsonObject } from './diff.js';

@@ -1,7 +1,8 @@
 // A Redfish client over one session: verbs, iLO error envelopes as typed errors, collections.
 import type { ConnectionFacts } from './open-session.js';
 import { InvalidInputError, ProtocolError, RedfishError } from '../errors.js';
-import { bodyText, envelopeMessages, isJsonObject, parseJsonBody, type Session } from '../session/index.js';
+import { bodyText, envelopeMessages, isJsonObject, parseJsonBody } from '../redfish/index.js';
+import type { Session } from '../session/index.js';
 import type { HttpMethod, TransportResponse } from '../transport/index.js';
 import { checkHeaders, checkMethod, checkNotSessionPost, checkPath } from './paths.js';
 

@@ -3,7 +3,7 @@
 // concurrency and a bounded count. A resource that fails, or a link that cannot be requested,
 // is recorded, not fatal.
 import { InvalidInputError, RedfishError } from '../errors.js';
-import { isJsonObject } from '../session/index.js';
+import { isJsonObject } from '../redfish/index.js';
 import type { RedfishClient } from './client.js';
 import { checkPath } from './paths.js';
 

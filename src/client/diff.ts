@@ -2,6 +2,7 @@
 // no I/O. Only what was asked for matters: a desired object lists properties, nested objects
 // are compared property by property (extra properties on the resource are ignored), anything
 // else (strings, numbers, booleans, null, arrays) is compared whole, by value.
+import { isJsonObject } from '../redfish/index.js';
 import { InvalidInputError } from '../errors.js';
 import { inexactMessage, inexactNumber } from './exact-numbers.js';
 
@@ -28,7 +29,7 @@ export interface Difference {
 }
 
 export function isPlainObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isJsonObject(value);
 }
 
 /** Own property only: a key such as `constructor` or `__proto__` is data, never inherited. */

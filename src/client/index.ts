@@ -5,6 +5,8 @@ export { IloClient, openSession, withSession, DEFAULT_CLOSE_TIMEOUT_MS } from '.
 export type { ConnectOptions, ConnectionFacts } from './open-session.js';
 export { checkMethod, checkPath, checkNotSessionPost, isSessionPath, parseJsonInput } from './paths.js';
 export { nativeCallsPending, exitNow, protectSecrets } from '../transport/index.js';
+/** What ConnectOptions.timeoutMs defaults to (the CLI's --timeout default too). */
+export { DEFAULT_TIMEOUT_MS } from '../transport/index.js';
 export { applyPatch, buildDesired, deepEqual, diffResource, isPlainObject, isWriteOnly, masked, missingProperties, parseAssignment, project, writeOnlyPaths } from './diff.js';
 export type { Assignment, Difference, JsonObject, JsonValue, MissingProperty } from './diff.js';
 export { crawl, linksOf, DEFAULT_MAX_RESOURCES } from './crawl.js';

@@ -2,6 +2,7 @@
 import type { Logger, LevelWithSilent } from 'pino';
 import { ChifLibraryError, UsageError } from '../errors.js';
 import { deleteInterruptedLogin, startGuardian, type Guardian, type GuardianTransport } from '../guardian/index.js';
+import { SERVICE_ROOT } from '../redfish/index.js';
 import { Session, type Credentials, type ExternalLogin } from '../session/index.js';
 import {
   appTokenLogin,
@@ -301,7 +302,7 @@ async function openInband(options: ConnectOptions, credentials: Credentials | nu
     : null;
   if (appToken && !binding) throw new ChifLibraryError('the app-token login needs HPE\'s library, and none is loaded; log in with a password: --username NAME');
   const transport = openVnicTransport(plan);
-  const reachable = async (signal: AbortSignal) => void (await transport.request({ method: 'GET', path: '/redfish/v1/', signal }));
+  const reachable = async (signal: AbortSignal) => void (await transport.request({ method: 'GET', path: SERVICE_ROOT, signal }));
   const externalLogin =
     appToken && binding
       ? appTokenLogin(binding, { logger: log, vnicHost: new URL(plan.https.url).hostname, retryPauseMs: options.appTokenRetryPauseMs, timeoutMs: options.timeoutMs, reachable })

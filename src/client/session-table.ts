@@ -1,6 +1,6 @@
 // Reading the iLO's session table: every session of every user and kind, ours marked.
 import { RedfishError } from '../errors.js';
-import { DOCUMENTED_SESSIONS_PATH, isJsonObject } from '../session/index.js';
+import { DOCUMENTED_SESSIONS_PATH, hpeOem, isMySession } from '../redfish/index.js';
 import type { ConnectedClient } from './client.js';
 import { mapLimit } from './parallel.js';
 
@@ -29,7 +29,7 @@ export async function listSessions(client: ConnectedClient): Promise<SessionRow[
       if (error instanceof RedfishError && error.status === 404) return undefined; // ended meanwhile
       throw error;
     }
-    const hpe = isJsonObject(body.Oem) && isJsonObject(body.Oem.Hpe) ? body.Oem.Hpe : {};
+    const hpe = hpeOem(body) ?? {};
     const str = (v: unknown) => (typeof v === 'string' ? v : null);
     return {
       id: str(body.Id) ?? path.replace(/\/+$/, '').split('/').pop() ?? path,
@@ -41,7 +41,7 @@ export async function listSessions(client: ConnectedClient): Promise<SessionRow[
       loginTime: str(hpe.LoginTime),
       accessTime: str(hpe.AccessTime),
       expires: str(hpe.UserExpires),
-      ours: samePath(path, client.session.path) || hpe.MySession === true,
+      ours: samePath(path, client.session.path) || isMySession(body),
     };
   });
   return rows.filter((r): r is SessionRow => r !== undefined);

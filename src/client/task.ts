@@ -3,7 +3,7 @@
 // runs, then the operation's final answer. A Task that ends in Exception, Killed or Cancelled is a
 // failure even when its final answer is 200.
 import { IloAgentError, RedfishError } from '../errors.js';
-import { parseJsonBody } from '../session/index.js';
+import { parseJsonBody } from '../redfish/index.js';
 import { toRedfishError, type RedfishClient, type RedfishResponse } from './client.js';
 import { isPlainObject } from './diff.js';
 

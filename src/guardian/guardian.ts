@@ -6,7 +6,8 @@
 // login answer: nobody knows the token or the path. The guardian then looks for it (login-gap.ts),
 // leaving out sessions absent from a listing taken before the login went out.
 import type { Logger, LevelWithSilent } from 'pino';
-import { deleteSession, DOCUMENTED_SESSIONS_PATH } from '../session/index.js';
+import { DOCUMENTED_SESSIONS_PATH } from '../redfish/index.js';
+import { deleteSession } from '../session/index.js';
 import { openHttpsTransport, openInbandTransport, type Transport } from '../transport/index.js';
 import { deleteInterruptedLogin, persist, readListing, sessionKey } from './login-gap.js';
 import { parseMessage, type HelloMessage } from './protocol.js';

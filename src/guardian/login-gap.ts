@@ -7,7 +7,8 @@
 // README's residual risk); it never matches an older or an active one. Used by the guardian, and
 // by an agent without a guardian whose own login timed out.
 import type { Logger } from 'pino';
-import { deleteSession, dig, DOCUMENTED_SESSIONS_PATH, isJsonObject, parseJsonBody, sessionPathOf } from '../session/index.js';
+import { DOCUMENTED_SESSIONS_PATH, hpeOem, isJsonObject, mySessionLink, parseJsonBody } from '../redfish/index.js';
+import { deleteSession, sessionPathOf } from '../session/index.js';
 import type { Transport, TransportResponse } from '../transport/index.js';
 
 /**
@@ -96,8 +97,8 @@ export async function deleteInterruptedLogin(search: LoginGapSearch): Promise<nu
 
   function isOurs(body: unknown): boolean {
     if (!isJsonObject(body)) return false;
-    const hpe = dig(body, ['Oem', 'Hpe']);
-    if (!isJsonObject(hpe)) return false;
+    const hpe = hpeOem(body);
+    if (!hpe) return false;
     const user = typeof body.UserName === 'string' ? body.UserName.toLowerCase() : undefined;
     const sameUser = login.user !== null ? user === login.user.toLowerCase() : hpe.UserType === 'System' || user === SYSTEM_ADMINISTRATOR;
     if (!sameUser) return false;
@@ -123,7 +124,7 @@ export function readListing(response: TransportResponse): { members: string[]; m
   const members = (Array.isArray(body.Members) ? body.Members : [])
     .map((m) => sessionPathOf(isJsonObject(m) ? m['@odata.id'] : undefined))
     .filter((p): p is string => p !== null);
-  return { members, mine: sessionPathOf(dig(body, ['Oem', 'Hpe', 'Links', 'MySession', '@odata.id'])) };
+  return { members, mine: sessionPathOf(mySessionLink(body)) };
 }
 
 /** Compares session paths as iLO does: case-insensitively, %-decoded, without a trailing slash. */

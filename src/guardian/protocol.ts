@@ -2,6 +2,7 @@
 // inherited pipe: never argv, the environment or a file). The lines carry the token and the
 // password; neither side ever logs a line.
 import type { LevelWithSilent } from 'pino';
+import { isJsonObject } from '../redfish/index.js';
 
 export const GUARDIAN_PROTOCOL_VERSION = 1;
 
@@ -49,7 +50,6 @@ export function encodeMessage(message: AgentMessage): string {
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const stringOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
 
 /** One line from the pipe, checked; undefined for anything malformed (never echoed: it may hold secrets). */
@@ -60,12 +60,12 @@ export function parseMessage(line: string): AgentMessage | undefined {
   } catch {
     return undefined;
   }
-  if (!isObject(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   switch (value.type) {
     case 'hello': {
       const { version, agentPid, logLevel, transport, credentials, timeoutMs } = value;
       if (version !== GUARDIAN_PROTOCOL_VERSION || typeof agentPid !== 'number' || typeof logLevel !== 'string' || !LEVELS.has(logLevel)) return undefined;
-      if (!isObject(transport)) return undefined;
+      if (!isJsonObject(transport)) return undefined;
       if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) && timeoutMs >= 0)) return undefined;
       let parsedTransport: GuardianTransport;
       if (transport.kind === 'https' && typeof transport.url === 'string' && stringOrNull(transport.ca) && typeof transport.insecure === 'boolean') {
@@ -83,7 +83,7 @@ export function parseMessage(line: string): AgentMessage | undefined {
       }
       let parsedCredentials: HelloMessage['credentials'] = null;
       if (credentials !== null) {
-        if (!isObject(credentials) || typeof credentials.username !== 'string' || typeof credentials.password !== 'string') return undefined;
+        if (!isJsonObject(credentials) || typeof credentials.username !== 'string' || typeof credentials.password !== 'string') return undefined;
         parsedCredentials = { username: credentials.username, password: credentials.password };
       }
       return {

@@ -1,7 +1,8 @@
 // Which properties of a resource a PATCH may set, from HPE's own JSON schemas where the iLO serves
 // them (`/redfish/v1/SchemaStore/en/<Type>.json`: each property says `"readonly": true|false`),
 // else a documented list. One rule for the simulator (which refuses the rest, as iLO does) and for
-// `capture` (which keeps only what `apply` may write). Imports nothing: a leaf.
+// `capture` (which keeps only what `apply` may write). Imports nothing outside src/redfish/: a leaf.
+import { isJsonObject } from './json.js';
 
 type JsonObject = { [key: string]: unknown };
 
@@ -30,7 +31,7 @@ const READ_ONLY_TOP = new Set([
 /** Read-only at any depth. */
 const READ_ONLY_ANYWHERE = new Set(['Status', 'Links', 'Actions']);
 
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = isJsonObject;
 
 /**
  * Where HPE serves the schema of an `@odata.type` (`#ComputerSystem.v1_17_0.ComputerSystem` →

@@ -1,9 +1,7 @@
 // What may be trusted in a session's URI, and which DELETE answers prove a session gone. Shared
 // by the session (its own logout) and the guardian (the agent's left-overs): one rule for both.
+import { DOCUMENTED_SESSIONS_PATH } from '../redfish/index.js';
 import type { TransportResponse } from '../transport/index.js';
-
-/** The documented URI (docs/reference/ilo-sessions.md §2.1). Tried first: iLO always has it, and it saves a round trip. */
-export const DOCUMENTED_SESSIONS_PATH = '/redfish/v1/SessionService/Sessions';
 
 /** RFC 3986 path characters (pchar and "/"), with every "%" starting a two-digit escape. */
 const CLEAN_PATH = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})+$/;

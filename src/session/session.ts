@@ -17,8 +17,8 @@ import {
 } from '../errors.js';
 import type { HttpMethod, Transport, TransportResponse } from '../transport/index.js';
 import { withRequestLog } from './request-log.js';
-import { bodyText, dig, envelopeMessages, hasMessage, isJsonObject, parseJsonBody } from './envelope.js';
-import { deleteSession, DOCUMENTED_SESSIONS_PATH, goneByAuthority, goneByToken, isSessionsCollection, sessionPathOf } from './session-path.js';
+import { bodyText, dig, DOCUMENTED_SESSIONS_PATH, envelopeMessages, hasMessage, isJsonObject, isMySession, mySessionLink, parseJsonBody, SERVICE_ROOT } from '../redfish/index.js';
+import { deleteSession, goneByAuthority, goneByToken, isSessionsCollection, sessionPathOf } from './session-path.js';
 
 export interface Credentials {
   username: string;
@@ -85,7 +85,6 @@ export interface SessionRequest {
   signal?: AbortSignal;
 }
 
-const SERVICE_ROOT = '/redfish/v1/';
 const LOGIN_RETRIES_WHEN_BUSY = 3;
 /**
  * A login without an answer for this long is most likely held by the iLO's authentication failure
@@ -512,7 +511,7 @@ export class Session {
     };
     const json = await get(collection);
     if (!isJsonObject(json)) return null;
-    const mine = sessionPathOf(dig(json, ['Oem', 'Hpe', 'Links', 'MySession', '@odata.id']), this.#collections());
+    const mine = sessionPathOf(mySessionLink(json), this.#collections());
     if (mine) {
       this.#log?.warn('the login answer named no session; found it through Oem.Hpe.Links.MySession');
       return mine;
@@ -521,7 +520,7 @@ export class Session {
       const path = sessionPathOf(isJsonObject(member) ? member['@odata.id'] : undefined, this.#collections());
       if (!path) continue;
       const body = await get(path);
-      if (isJsonObject(body) && dig(body, ['Oem', 'Hpe', 'MySession']) === true) return path;
+      if (isMySession(body)) return path;
     }
     return null;
   }

@@ -3,6 +3,7 @@
 // (DMTF DSP0266: a value outside it is `PropertyValueNotInList`). Every refusal is collected, so
 // one answer names them all, and nothing is applied when there is any (the caller's job).
 import type { JsonObject } from './resource-store.js';
+import { isJsonObject } from '../redfish/index.js';
 import { writability, type SchemaNode } from './writability.js';
 
 export type Fail = (registry: 'Base' | 'iLO', key: string, args: string[]) => void;
@@ -48,7 +49,7 @@ export function allowableValues(json: JsonObject | undefined, name: string): unk
 }
 
 export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isJsonObject(value);
 }
 
 function typeName(value: unknown): string {

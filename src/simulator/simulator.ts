@@ -33,6 +33,7 @@ import { TaskBoard } from './tasks.js';
 import { PowerControl } from './power.js';
 import { SettingsObjects } from './settings.js';
 import { envelope } from './envelopes.js';
+import { isJsonObject } from '../redfish/index.js';
 
 export interface SimulatorOptions {
   /** Listen address; default 127.0.0.1. */
@@ -651,7 +652,7 @@ async function control(request: SimRequest, token: string, controls: Controls): 
       case 'POST /__sim/expire':
         return json(200, { expired: controls.expireSessions() });
       case 'POST /__sim/reset': {
-        const seconds = input && typeof input === 'object' && !Array.isArray(input) ? (input as { seconds?: unknown }).seconds : undefined;
+        const seconds = isJsonObject(input) ? input.seconds : undefined;
         if (seconds !== undefined && (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0)) {
           return json(400, { error: 'seconds must be a whole number of seconds, 0 or more' });
         }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { checkMethod, checkNotSessionPost, checkPath, parseJsonInput, toRedfishError, type RedfishResponse } from '../../client/index.js';
 import { AbortedError, IloAgentError, InvalidInputError, UsageError } from '../../errors.js';
-import { parseJsonBody } from '../../session/index.js';
+import { parseJsonBody } from '../../redfish/index.js';
 import type { CommandContext } from '../context.js';
 
 type HttpMethod = ReturnType<typeof checkMethod>;

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { isJsonObject } from '../../session/index.js';
+import { dig, hpeManager, hpeOem, SERVICE_ROOT, SESSION_SERVICE_PATH } from '../../redfish/index.js';
 import { ProtocolError, RedfishError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 import { outputFormat, printResult } from '../output.js';
@@ -9,29 +9,29 @@ export function infoCommand(ctx: CommandContext): Command {
     .description('the server (model, serial number, power and POST state, BIOS and iLO firmware) and the iLO (generation, session timeout, transport in use)')
     .action(async (_flags: unknown, command: Command) => {
       const info = await ctx.connector.withClient(command, async (client) => {
-        const root = await client.get('/redfish/v1/');
-        const manager = pick(root, ['Oem', 'Hpe', 'Manager', 0]);
-        const service = await client.get('/redfish/v1/SessionService').catch(() => undefined);
+        const root = await client.get(SERVICE_ROOT);
+        const manager = hpeManager(root);
+        const service = await client.get(SESSION_SERVICE_PATH).catch(() => undefined);
         const own = client.session.path ? await client.get(client.session.path).catch(() => undefined) : undefined;
         // HPE's fixed paths for the one system and the iLO itself (iLO Redfish reference). A fact
         // the iLO does not give (an older firmware, a resource it refuses) is null, never an error.
         const system = await answered(client.get('/redfish/v1/Systems/1'));
         const ilo = await answered(client.get('/redfish/v1/Managers/1'));
         return {
-          model: pick(system, ['Model']) ?? null,
-          serialNumber: pick(system, ['SerialNumber']) ?? null,
-          hostName: pick(system, ['HostName']) ?? null,
-          powerState: pick(system, ['PowerState']) ?? null,
-          postState: pick(system, ['Oem', 'Hpe', 'PostState']) ?? null,
-          biosVersion: pick(system, ['BiosVersion']) ?? null,
-          iloFirmwareVersion: pick(ilo, ['FirmwareVersion']) ?? null,
+          model: dig(system, ['Model']) ?? null,
+          serialNumber: dig(system, ['SerialNumber']) ?? null,
+          hostName: dig(system, ['HostName']) ?? null,
+          powerState: dig(system, ['PowerState']) ?? null,
+          postState: hpeOem(system)?.PostState ?? null,
+          biosVersion: dig(system, ['BiosVersion']) ?? null,
+          iloFirmwareVersion: dig(ilo, ['FirmwareVersion']) ?? null,
           product: root.Product ?? null,
-          generation: pick(manager, ['ManagerType']) ?? null,
-          firmware: pick(manager, ['ManagerFirmwareVersion']) ?? null,
+          generation: dig(manager, ['ManagerType']) ?? null,
+          firmware: dig(manager, ['ManagerFirmwareVersion']) ?? null,
           redfishVersion: root.RedfishVersion ?? null,
           // iLO reports this in minutes although the schema says seconds (docs/reference/ilo-sessions.md §1.4).
           sessionTimeoutMinutes: service?.SessionTimeout ?? null,
-          session: { id: client.session.id, path: client.session.path, expires: pick(own, ['Oem', 'Hpe', 'UserExpires']) ?? null },
+          session: { id: client.session.id, path: client.session.path, expires: hpeOem(own)?.UserExpires ?? null },
           transport: client.transportDescription,
           // In-band on iLO 7: the path, the login kind and the TLS trust (README "iLO 7 in-band").
           connection: client.connection ?? null,
@@ -51,11 +51,3 @@ async function answered<T>(request: Promise<T>): Promise<T | undefined> {
   }
 }
 
-function pick(value: unknown, keys: ReadonlyArray<string | number>): unknown {
-  let current = value;
-  for (const key of keys) {
-    if (typeof key === 'number') current = Array.isArray(current) ? current[key] : undefined;
-    else current = isJsonObject(current) ? current[key] : undefined;
-  }
-  return current;
-}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { checkMethod, checkNotSessionPost, checkPath, followTask, parseJsonInput, startsTask, toRedfishError, type RedfishResponse } from '../../client/index.js';
 import { InvalidInputError, UsageError } from '../../errors.js';
-import { parseJsonBody } from '../../session/index.js';
+import { parseJsonBody } from '../../redfish/index.js';
 import type { CommandContext } from '../context.js';
 import { actionResult } from '../action-result.js';
 import { readDataFile } from '../data-file.js';

@@ -3,6 +3,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP, Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls';
+import { hpeManager, isJsonObject, parseJsonBody, SERVICE_ROOT } from '../../redfish/index.js';
 import { openHttpsTransport, parseIloUrl, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from '../../transport/index.js';
 import { httpsOptions, type ConnectOptions } from '../open-session.js';
 import type { Checklist } from './checks.js';
@@ -68,7 +69,7 @@ export async function remoteChecks(options: ConnectOptions, list: Checklist): Pr
   // 4. The service, anonymously (iLO serves the service root without credentials).
   const transport = openHttpsTransport(httpsOptions(options));
   try {
-    const root = await transport.request({ method: 'GET', path: '/redfish/v1/', signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
+    const root = await transport.request({ method: 'GET', path: SERVICE_ROOT, signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
     const body = parseObject(root.body);
     const manager = firstManager(body);
     if (root.status !== 200 || !body) {
@@ -145,17 +146,12 @@ function describeCertificate(cert: PeerCertificate): string {
 }
 
 export function parseObject(body: Uint8Array): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(body).toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  const value = parseJsonBody(body);
+  return isJsonObject(value) ? value : undefined;
 }
 
 /** The service root's Oem.Hpe.Manager[0]: iLO's generation and firmware. */
 export function firstManager(root: Record<string, unknown> | undefined): { type?: string; firmware?: string } {
-  const oem = root?.Oem as { Hpe?: { Manager?: { ManagerType?: string; ManagerFirmwareVersion?: string; Languages?: unknown }[] } } | undefined;
-  const manager = oem?.Hpe?.Manager?.[0];
-  return { type: manager?.ManagerType, firmware: manager?.ManagerFirmwareVersion };
+  const manager = hpeManager(root);
+  return { type: manager?.ManagerType as string | undefined, firmware: manager?.ManagerFirmwareVersion as string | undefined };
 }

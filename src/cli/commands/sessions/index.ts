@@ -1,7 +1,7 @@
 // `ilo-agent sessions`: see the iLO's session table and clean up what other tools left behind.
 import { Command, Option } from 'commander';
 import { checkPath, isOurs, isSessionPath, listSessions, type SessionRow } from '../../../client/index.js';
-import { DOCUMENTED_SESSIONS_PATH } from '../../../session/index.js';
+import { DOCUMENTED_SESSIONS_PATH } from '../../../redfish/index.js';
 import { IloAgentError, RedfishError, UsageError } from '../../../errors.js';
 import type { CommandContext } from '../../context.js';
 import { parseDuration } from '../../option-parsers.js';
