@@ -1,25 +1,33 @@
 // Every error ilo-agent raises on purpose carries a stable `code`; only cli/exit-codes.ts maps
 // codes to exit numbers. Messages never carry tokens, passwords or auth headers.
 
-export type ErrorCode =
-  | 'E_INTERNAL'
-  | 'E_CLOSED'
-  | 'E_USAGE'
-  | 'E_INPUT'
-  | 'E_AUTH'
-  | 'E_SESSION_LIMIT'
-  | 'E_CONNECT'
-  | 'E_TIMEOUT'
-  | 'E_TLS'
-  | 'E_REDFISH'
-  | 'E_PROTOCOL'
-  | 'E_NO_PROPERTY'
-  | 'E_ABORTED'
-  | 'E_CHIF_LIBRARY'
-  | 'E_CHIF_CREDENTIALS'
-  | 'E_CHIF'
-  | 'E_VNIC'
-  | 'E_APP_ACCOUNT';
+/** Every code, for code that must check one it did not raise (the agent's answers). */
+export const ERROR_CODES = [
+  'E_INTERNAL',
+  'E_CLOSED',
+  'E_USAGE',
+  'E_INPUT',
+  'E_AUTH',
+  'E_SESSION_LIMIT',
+  'E_CONNECT',
+  'E_TIMEOUT',
+  'E_TLS',
+  'E_REDFISH',
+  'E_PROTOCOL',
+  'E_NO_PROPERTY',
+  'E_ABORTED',
+  'E_CHIF_LIBRARY',
+  'E_CHIF_CREDENTIALS',
+  'E_CHIF',
+  'E_VNIC',
+  'E_APP_ACCOUNT',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return (ERROR_CODES as readonly unknown[]).includes(value);
+}
 
 export class IloAgentError extends Error {
   readonly code: ErrorCode;
@@ -130,6 +138,26 @@ export class RedfishError extends IloAgentError {
 
   get messageIds(): string[] {
     return this.messages.map((m) => m.MessageId);
+  }
+}
+
+/**
+ * Some of several independent requests failed (batch lines, sessions to prune); each failure was
+ * reported on its own. E_REDFISH (exit 6), as one such failure would be.
+ */
+export class PartialFailureError extends IloAgentError {
+  constructor(message: string) {
+    super(message, 'E_REDFISH');
+  }
+}
+
+/**
+ * `ilo-agent serve` has too many requests waiting and refused one at once. E_CONNECT (exit 5):
+ * the iLO cannot be reached through it now; trying again later may work.
+ */
+export class AgentBusyError extends IloAgentError {
+  constructor(message: string) {
+    super(message, 'E_CONNECT');
   }
 }
 

@@ -3,7 +3,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { RedfishClient } from '../client/index.js';
-import { AbortedError, ClosedError, ConnectError, IloAgentError, type ErrorCode, TimeoutError } from '../errors.js';
+import { AbortedError, ClosedError, ConnectError, IloAgentError, isErrorCode, ProtocolError, TimeoutError } from '../errors.js';
 import type { SessionRequest } from '../session/index.js';
 import type { TransportResponse } from '../transport/index.js';
 import { FrameSplitter } from './frames.js';
@@ -88,7 +88,7 @@ export class AgentConnection {
         signal?.removeEventListener('abort', onAbort);
         this.#pending.delete(id);
         if (error) reject(error);
-        else if (response?.error) reject(new IloAgentError(response.error.message, response.error.code as ErrorCode));
+        else if (response?.error) reject(agentError(response.error));
         else resolve(response as AgentResponse);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -153,4 +153,13 @@ export class AgentClient extends RedfishClient {
   close(): Promise<void> {
     return this.#connection.close();
   }
+}
+
+/**
+ * The error the agent raised, with its code. A code this version does not know means an agent
+ * that speaks another protocol (or no agent at all): E_PROTOCOL, never an unchecked code.
+ */
+function agentError(error: { code?: unknown; message?: unknown }): IloAgentError {
+  const message = typeof error.message === 'string' ? error.message : 'the agent answered an error without a message';
+  return isErrorCode(error.code) ? new IloAgentError(message, error.code) : new ProtocolError(`the agent answered an error with an unknown code: ${message}`);
 }

@@ -4,7 +4,7 @@ import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { IloClient } from '../client/index.js';
-import { IloAgentError, InvalidInputError } from '../errors.js';
+import { AgentBusyError, IloAgentError, InvalidInputError } from '../errors.js';
 import { FrameSplitter } from './frames.js';
 import { MAX_FRAME, PRIVATE_HEADERS, type AgentRequest, type AgentResponse } from './protocol.js';
 import { checkListenPath } from './socket-path.js';
@@ -14,7 +14,7 @@ export interface AgentServerOptions {
   socketPath: string;
   /** Requests sent to the iLO at once; default 4. */
   maxInFlight?: number;
-  /** Requests waiting beyond those; past it a request is refused at once (E_BUSY). Default 1000. */
+  /** Requests waiting beyond those; past it a request is refused at once (AgentBusyError, E_CONNECT). Default 1000. */
   maxQueue?: number;
   logger?: Logger;
 }
@@ -61,7 +61,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     if (request.op !== 'request' || typeof request.method !== 'string' || typeof request.path !== 'string') {
       throw new InvalidInputError('a request needs op "request", a method and a path');
     }
-    if (waiting.length >= maxQueue) throw new IloAgentError(`the agent's queue is full (${maxQueue} waiting); try again`, 'E_CONNECT');
+    if (waiting.length >= maxQueue) throw new AgentBusyError(`the agent's queue is full (${maxQueue} waiting); try again`);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers ?? {})) {
       if (!PRIVATE_HEADERS.has(name.toLowerCase()) && typeof value === 'string') headers[name] = value;

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { checkMethod, checkNotSessionPost, checkPath, parseJsonInput, toRedfishError, type RedfishResponse } from '../../client/index.js';
-import { AbortedError, IloAgentError, InvalidInputError, UsageError } from '../../errors.js';
+import { AbortedError, IloAgentError, InvalidInputError, PartialFailureError, UsageError } from '../../errors.js';
 import { parseJsonBody } from '../../redfish/index.js';
 import type { CommandContext } from '../context.js';
 
@@ -87,7 +87,7 @@ export async function sendBatch(ctx: CommandContext, command: Command, lines: re
   });
   if (failures.length > 0) {
     const listed = failures.slice(0, LISTED).join('; ') + (failures.length > LISTED ? `; and ${failures.length - LISTED} more` : '');
-    throw new IloAgentError(`${failures.length} of ${lines.length} lines did not succeed (${listed})`, 'E_REDFISH');
+    throw new PartialFailureError(`${failures.length} of ${lines.length} lines did not succeed (${listed})`);
   }
 }
 

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { checkPath, isOurs, isSessionPath, listSessions, type SessionRow } from '../../../client/index.js';
 import { DOCUMENTED_SESSIONS_PATH } from '../../../redfish/index.js';
-import { IloAgentError, RedfishError, UsageError } from '../../../errors.js';
+import { PartialFailureError, RedfishError, UsageError } from '../../../errors.js';
 import type { CommandContext } from '../../context.js';
 import { parseDuration } from '../../option-parsers.js';
 import { formatTable, outputFormat, printResult } from '../../output.js';
@@ -87,7 +87,7 @@ export function sessionsCommand(ctx: CommandContext): Command {
         ctx.io.stderr.write(`ilo-agent: nothing deleted; run again with --yes to delete ${result.sessions.length} session(s)\n`);
       }
       if (result.failed.length > 0) {
-        throw new IloAgentError(`${result.failed.length} session(s) could not be deleted: ${result.failed.map((f) => `${f.id}: ${f.error}`).join('; ')}`, 'E_REDFISH');
+        throw new PartialFailureError(`${result.failed.length} session(s) could not be deleted: ${result.failed.map((f) => `${f.id}: ${f.error}`).join('; ')}`);
       }
     });
 
