@@ -20,7 +20,7 @@ import { serveCommand } from './commands/serve.js';
 import { setCommand } from './commands/set.js';
 import { simulateCommand } from './commands/simulate.js';
 import { waitCommand } from './commands/wait.js';
-import { createConnector, type Io } from './connection.js';
+import { createConnector, type Connector, type Io } from './connection.js';
 import type { CommandContext } from './context.js';
 import { documentAll } from './help/commands.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, type Lifecycle } from './lifecycle.js';
@@ -32,7 +32,11 @@ const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info'
 export type LoggerFactory = (level: LevelWithSilent, options: { pretty?: boolean }) => Logger;
 
 /** `createLogger` is main.ts's: it decides how pino is loaded (on first use, in the bundle). */
-export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycle, createLogger: LoggerFactory): Command {
+/**
+ * `connector` replaces how commands reach the iLO (default: sessions from the flags and ILO_*), so
+ * a command can be run in-process by a test with a client of its own.
+ */
+export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycle, createLogger: LoggerFactory, connector?: Connector): Command {
   const program = new Command('ilo-agent')
     .description('Redfish for HPE iLO, in-band (CHIF) or over HTTPS, that never leaves a session behind')
     .version(process.env.npm_package_version ?? '0.1.0')
@@ -63,7 +67,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv, lifecycle: Lifecycl
   const getLogger = (defaultLevel = 'warn') =>
     (logger ??= createLogger((program.opts<{ logLevel?: LevelWithSilent }>().logLevel ?? defaultLevel) as LevelWithSilent, { pretty: io.stderr.isTTY === true }));
 
-  const ctx: CommandContext = { io, lifecycle, env, logger: getLogger, connector: createConnector({ io, env, logger: () => getLogger(), lifecycle }) };
+  const ctx: CommandContext = { io, lifecycle, env, logger: getLogger, connector: connector ?? createConnector({ io, env, logger: () => getLogger(), lifecycle }) };
   for (const command of [getCommand(ctx), rawCommand(ctx), batchCommand(ctx), setCommand(ctx), applyCommand(ctx), captureCommand(ctx), listCommand(ctx), sessionsCommand(ctx), infoCommand(ctx), doctorCommand(ctx), crawlCommand(ctx), waitCommand(ctx), serveCommand(ctx), appAccountCommand(ctx), simulateCommand(ctx), ...rawAliasCommands(ctx), completionCommand(ctx), manCommand(ctx)]) {
     program.addCommand(command);
   }
