@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { afterAll } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import {
+  loadChifLibrary,
+  openChifTransport,
   openHttpsTransport,
   openInbandTransport,
   openVnicTransport,
@@ -140,27 +142,40 @@ const dir = mkdtempSync(join(tmpdir(), 'ilo-agent-contract-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let sockets = 0;
 
+/** A simulator with a CHIF endpoint, and the emulator pointed at it while the transport lives. */
+async function chifPeer(open: () => Promise<Transport>): Promise<ContractPeer> {
+  const s = await sim({ chifSocket: join(dir, `c${sockets++}.sock`) });
+  // The emulator reads its socket when it opens a channel; each case has its own simulator.
+  const previous = process.env.ILO_CHIF_EMULATOR_SOCKET;
+  process.env.ILO_CHIF_EMULATOR_SOCKET = s.chifSocket as string;
+  const restore = () => {
+    if (previous === undefined) delete process.env.ILO_CHIF_EMULATOR_SOCKET;
+    else process.env.ILO_CHIF_EMULATOR_SOCKET = previous;
+  };
+  try {
+    return await simulatorPeer(s, await open(), restore);
+  } catch (error) {
+    restore();
+    await s.close();
+    throw error;
+  }
+}
+
+const CHIF: ContractCapabilities = { requestSync: true, library: true };
+
 transportContract({
-  name: 'CHIF through the emulator library to the simulator',
+  name: 'CHIF through the emulator library to the simulator (openInbandTransport, no credentials)',
   kind: 'chif',
-  capabilities: { requestSync: true, library: true },
-  async open({ timeoutMs }) {
-    const s = await sim({ chifSocket: join(dir, `c${sockets++}.sock`) });
-    // The emulator reads its socket when it opens a channel; each case has its own simulator.
-    const previous = process.env.ILO_CHIF_EMULATOR_SOCKET;
-    process.env.ILO_CHIF_EMULATOR_SOCKET = s.chifSocket as string;
-    const restore = () => {
-      if (previous === undefined) delete process.env.ILO_CHIF_EMULATOR_SOCKET;
-      else process.env.ILO_CHIF_EMULATOR_SOCKET = previous;
-    };
-    try {
-      return await simulatorPeer(s, await openInbandTransport({ libraryPath: EMULATOR, credentials: null, timeoutMs }), restore);
-    } catch (error) {
-      restore();
-      await s.close();
-      throw error;
-    }
-  },
+  capabilities: CHIF,
+  open: ({ timeoutMs }) => chifPeer(() => openInbandTransport({ libraryPath: EMULATOR, credentials: null, timeoutMs })),
+});
+
+transportContract({
+  name: 'CHIF through the emulator library to the simulator (openChifTransport, with in-band credentials)',
+  kind: 'chif',
+  capabilities: CHIF,
+  open: ({ timeoutMs }) =>
+    chifPeer(async () => openChifTransport({ library: await loadChifLibrary(EMULATOR), credentials: { username: 'Administrator', password: 'password' }, timeoutMs })),
 });
 
 // The vNIC listener is on 127.0.0.1: a loopback address in its /30 stands for the host's side of the link.
