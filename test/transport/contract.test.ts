@@ -74,7 +74,7 @@ function scriptedPeer(timeoutMs: number): ContractPeer {
 
 /**
  * The far side is a simulator; what the cases need of it is done over a separate plain HTTPS
- * client (tests/helpers/https-client.ts), never through the transport under test.
+ * client (test/helpers/https-client.ts), never through the transport under test.
  */
 async function simulatorPeer(s: Simulator, transport: Transport, cleanup: () => void = () => undefined): Promise<ContractPeer> {
   const side = client({ url: s.url, ca: s.ca });
