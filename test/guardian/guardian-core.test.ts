@@ -2,13 +2,16 @@
 // pipe closes, driven through a scripted transport (test/cli/guardian.test.ts runs the real thing).
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeSelfSignedCertificate } from '../../src/simulator/certificate.js';
 import { guardianTimeouts, runGuardian } from '../../src/guardian/guardian.js';
 import { encodeMessage, parseMessage, type AgentMessage, type HelloMessage } from '../../src/guardian/protocol.js';
 import { guardianExecArgv } from '../../src/guardian/spawn.js';
 import { Session, type SessionObserver } from '../../src/session/index.js';
-import type { Transport, TransportRequest, TransportResponse } from '../../src/transport/index.js';
+import { ConnectError } from '../../src/errors.js';
+import type { TransportResponse } from '../../src/transport/index.js';
+import { scripted } from '../helpers/scripted-transport.js';
 
 const SESSIONS = '/redfish/v1/SessionService/Sessions';
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): TransportResponse => ({
@@ -17,20 +20,6 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
   body: Buffer.from(JSON.stringify(body)),
 });
 const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-
-function scripted(handler: (r: TransportRequest) => TransportResponse, kind: 'https' | 'chif' = 'https') {
-  const calls: TransportRequest[] = [];
-  const transport: Transport = {
-    kind,
-    description: 'scripted',
-    async request(request) {
-      calls.push(request);
-      return handler(request);
-    },
-    async close() {},
-  };
-  return { transport, calls };
-}
 
 async function* linesOf(messages: AgentMessage[]): AsyncIterable<string> {
   for (const m of messages) yield encodeMessage(m).trimEnd();
@@ -86,14 +75,9 @@ describe('the session tells its observer', () => {
   });
 
   it('a login POST that got no answer: not released (the iLO may have made a session)', async () => {
-    const transport: Transport = {
-      kind: 'https',
-      description: 'dropping',
-      request: async () => {
-        throw new Error('connection cut after sending');
-      },
-      close: async () => {},
-    };
+    const { transport } = scripted(() => {
+      throw new ConnectError('POST /redfish/v1/SessionService/Sessions: the iLO closed the connection (ECONNRESET)');
+    });
     const { events, observer } = recorder();
     const session = new Session({ transport, credentials, observer });
     await expect(session.open()).rejects.toThrow();
@@ -219,7 +203,7 @@ describe('the guardian, when the pipe closes', () => {
         return json(200, { UserName: 'system administrator', Oem: { Hpe: { LoginTime: iso(at), AccessTime: iso(at), UserTag: 'RESTHost', UserType: 'System' } } });
       }
       return json(200, {});
-    }, 'chif');
+    }, { kind: 'chif' });
     await runGuardian({ lines: linesOf([hello('chif'), { type: 'login', user: null, at }]), openTransport: async () => transport });
     expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.path)).toEqual([`${SESSIONS}/system%20administrator0001`]);
     expect(calls.every((c) => !c.headers?.Authorization && !c.headers?.['X-Auth-Token'])).toBe(true);
@@ -245,21 +229,11 @@ describe('the guardian\'s timeouts follow the agent\'s', () => {
   });
 
   it('an iLO that takes 3.5 s per request, with the agent\'s --timeout 60s: the guardian waits for it and deletes the session', async () => {
-    const calls: TransportRequest[] = [];
-    const transport: Transport = {
-      kind: 'https',
-      description: 'slow',
-      request: (request) =>
-        new Promise((resolve, reject) => {
-          calls.push(request);
-          const timer = setTimeout(() => resolve(json(200, {})), 3_500);
-          request.signal?.addEventListener('abort', () => {
-            clearTimeout(timer);
-            reject(new Error('aborted'));
-          });
-        }),
-      close: async () => {},
-    };
+    // 3.5 s per answer: longer than the guardian's 3 s floor, shorter than its share of the agent's 60 s.
+    const { transport, calls } = scripted(async () => {
+      await sleep(3_500);
+      return json(200, {});
+    });
     let deadline = 0;
     const outcome = await runGuardian({
       lines: linesOf([{ ...(hello() as HelloMessage), timeoutMs: 60_000 }, { type: 'session', path: `${SESSIONS}/a`, token: 't' }]),

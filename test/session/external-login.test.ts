@@ -4,17 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import { AppAccountError } from '../../src/errors.js';
 import { Session, type ExternalLogin } from '../../src/session/index.js';
-import type { Transport, TransportRequest, TransportResponse } from '../../src/transport/index.js';
+import type { TransportResponse } from '../../src/transport/index.js';
+import { scripted } from '../helpers/scripted-transport.js';
 
 const ok = (status = 200, body: unknown = {}): TransportResponse => ({ status, headers: {}, body: Buffer.from(JSON.stringify(body)) });
 
 function fakeIlo(valid: Set<string>, refuseOnce = new Set<string>()) {
-  const calls: TransportRequest[] = [];
-  const transport: Transport = {
-    kind: 'https',
-    description: 'https://16.1.15.1',
-    async request(request) {
-      calls.push(request);
+  return scripted(
+    (request) => {
       if (request.method === 'POST') return ok(500);
       const token = request.headers?.['X-Auth-Token'];
       if (!token || !valid.has(token)) return ok(401);
@@ -25,9 +22,8 @@ function fakeIlo(valid: Set<string>, refuseOnce = new Set<string>()) {
       }
       return ok(200, { Id: '1' });
     },
-    async close() {},
-  };
-  return { transport, calls };
+    { description: 'https://16.1.15.1' },
+  );
 }
 
 function external(answers: Array<() => Promise<{ token: string; location: string }>>, events: string[]): ExternalLogin & { count: number } {

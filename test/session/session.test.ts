@@ -3,23 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LogoutError, ProtocolError, RedfishError } from '../../src/errors.js';
 import { sessionPathOf, Session } from '../../src/session/index.js';
-import type { Transport, TransportRequest, TransportResponse } from '../../src/transport/index.js';
-
-type Handler = (request: TransportRequest) => TransportResponse | Promise<TransportResponse>;
-
-function scripted(handler: Handler, kind: 'https' | 'chif' = 'https') {
-  const calls: TransportRequest[] = [];
-  const transport: Transport = {
-    kind,
-    description: 'https://scripted',
-    async request(request) {
-      calls.push(request);
-      return handler(request);
-    },
-    async close() {},
-  };
-  return { transport, calls };
-}
+import type { TransportRequest, TransportResponse } from '../../src/transport/index.js';
+import { scripted } from '../helpers/scripted-transport.js';
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): TransportResponse => ({
   status,
@@ -186,7 +171,7 @@ describe('Session', () => {
       if (r.method === 'POST') return json(201, {}, { location: '/redfish/v1/SessionService/Sessions/h8', 'x-auth-token': TOKEN });
       if (r.method === 'DELETE' && r.headers?.['X-Auth-Token']) return json(404, {});
       return json(200, {});
-    }, 'chif');
+    }, { kind: 'chif' });
     const released: string[] = [];
     const session = new Session({ transport, credentials: null, observer: { released: () => released.push('released') } });
     await session.open();
@@ -201,7 +186,7 @@ describe('Session', () => {
     const { transport } = scripted((r) => {
       if (r.method === 'POST') return json(201, {}, { location: '/redfish/v1/SessionService/Sessions/i9', 'x-auth-token': TOKEN });
       return json(401, {});
-    }, 'chif');
+    }, { kind: 'chif' });
     const released: string[] = [];
     const session = new Session({ transport, credentials: null, observer: { released: () => released.push('released') } });
     await session.open();

@@ -1,5 +1,6 @@
-// The Transport contract (src/transport/transport.ts) for openHttpsTransport, against the
-// simulator and against small HTTPS/TCP servers of our own that record what arrives.
+// What openHttpsTransport does beyond the cases every transport shares (test/transport/contract.test.ts):
+// addresses, the wire, TLS, connections, against the simulator and small HTTPS/TCP servers of our own
+// that record what arrives.
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:tls';
@@ -7,7 +8,6 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  AbortedError,
   ClosedError,
   ConnectError,
   IloAgentError,
@@ -552,73 +552,10 @@ describe('connection failures', () => {
   });
 });
 
-describe('abort', () => {
-  it('an abort while the request is held rejects promptly with AbortedError; the transport stays usable', async () => {
-    const s = await sim();
-    s.faults.inject({ type: 'hang', path: '/redfish/v1/Systems' });
-    const t = transport({ url: s.url, ca: s.ca });
-    const controller = new AbortController();
-    const pending = rejectionOf(t.request({ method: 'GET', path: '/redfish/v1/Systems', signal: controller.signal }));
-    await until(() => s.faults.held === 1);
-    controller.abort();
-    const error = await pending;
-    expect(s.faults.held).toBe(1); // answered by the abort, not by the end of the hold
-    expect(error).toBeInstanceOf(AbortedError);
-    expect(error.code).toBe('E_ABORTED');
-    expect((await t.request({ method: 'GET', path: '/redfish/v1/' })).status).toBe(200);
-    s.faults.release();
-  });
-
-  it('an already-aborted signal rejects without sending anything', async () => {
-    const s = await sim();
-    const t = transport({ url: s.url, ca: s.ca });
-    const before = s.state().counters.requests;
-    const error = await rejectionOf(t.request({ method: 'GET', path: '/redfish/v1/', signal: AbortSignal.abort() }));
-    expect(error).toBeInstanceOf(AbortedError);
-    expect(error.code).toBe('E_ABORTED');
-    await sleep(50);
-    expect(s.state().counters.requests).toBe(before);
-    expect((await t.request({ method: 'GET', path: '/redfish/v1/' })).status).toBe(200);
-    expect(s.state().counters.requests).toBe(before + 1);
-  });
-});
+// Abort, close() and concurrent answers are contract cases (test/transport/contract.test.ts), run for
+// HTTPS against the simulator as for every other transport.
 
 describe('close()', () => {
-  it('is idempotent', async () => {
-    const s = await sim();
-    const t = transport({ url: s.url, ca: s.ca });
-    expect((await t.request({ method: 'GET', path: '/redfish/v1/' })).status).toBe(200);
-    await expect(t.close()).resolves.toBeUndefined();
-    await expect(t.close()).resolves.toBeUndefined();
-  });
-
-  it('waits for a request in flight, and refuses new ones with ClosedError', async () => {
-    const s = await sim();
-    s.faults.inject({ type: 'hang', path: '/redfish/v1', stage: 'before' });
-    const t = transport({ url: s.url, ca: s.ca });
-    const inFlight = t.request({ method: 'GET', path: '/redfish/v1/' });
-    await until(() => s.faults.held === 1);
-    let closed = false;
-    const closing = t.close().then(() => {
-      closed = true;
-    });
-    // While closing: new requests are refused, the one in flight goes on.
-    const refused = await rejectionOf(t.request({ method: 'GET', path: '/redfish/v1/' }));
-    expect(refused).toBeInstanceOf(ClosedError);
-    await sleep(100);
-    expect(closed).toBe(false);
-    expect(s.faults.release()).toBe(1);
-    const res = await inFlight;
-    expect(res.status).toBe(200);
-    await closing;
-    expect(closed).toBe(true);
-    const before = s.state().counters.requests;
-    const after = await rejectionOf(t.request({ method: 'GET', path: '/redfish/v1/' }));
-    expect(after).toBeInstanceOf(ClosedError);
-    expect(after.code).toBe('E_CLOSED');
-    expect(s.state().counters.requests).toBe(before);
-  });
-
   it('a transport never used closes at once', async () => {
     const t = transport({ url: 'https://127.0.0.1:1' });
     await t.close();
@@ -637,7 +574,7 @@ describe('keep-alive', () => {
     expect(s.state().counters.requests).toBe(50);
   });
 
-  it('serves parallel requests', async () => {
+  it('serves parallel requests over fewer sockets than requests', async () => {
     const s = await sim();
     const t = transport({ url: s.url, ca: s.ca, maxSockets: 2 });
     const all = await Promise.all(Array.from({ length: 12 }, () => t.request({ method: 'GET', path: '/redfish/v1/' })));
