@@ -1,5 +1,5 @@
-// The one interface every way of reaching an iLO implements (HTTPS now, CHIF next). Types only;
-// the contract lives in these comments and in the transport tests.
+// The one interface every way of reaching an iLO implements (HTTPS, CHIF, the iLO 7 vNIC). Types only;
+// the contract lives in these comments and in test/transport/contract.test.ts, run against each.
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
