@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { BIN, killLive, runProgram } from './helpers/cli.js';
+import { CLEAN_ENV } from './helpers/env.js';
 import { client } from './helpers/https-client.js';
 import { PROJECT_ROOT } from './helpers/shared.js';
 
@@ -16,7 +17,6 @@ const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 const start = README.indexOf('## Recipes');
 const section = README.slice(start, README.indexOf('\n## ', start + 1));
 const recipes = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] as string);
-const CLEAN_ENV: NodeJS.ProcessEnv = { ILO_URL: undefined, ILO_USERNAME: undefined, ILO_PASSWORD: undefined, ILO_CA_CERT: undefined, ILO_AGENT_SOCKET: undefined, ILO_CHIF_LIB: undefined, ILO_CHIF_EMULATOR_SOCKET: undefined, ILO_AUTH: undefined };
 
 const TMP = mkdtempSync(join(tmpdir(), 'ilo-agent-readme-'));
 const BINDIR = join(TMP, 'bin');

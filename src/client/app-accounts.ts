@@ -4,7 +4,6 @@
 // `AccountService/Oem/Hpe/AppAccounts` over ONE password session on the vNIC, deleted whatever
 // happens (withSession). HPE allows application accounts only for its own tools, so the only
 // account handled is iLOrest's (the `self_register` triple).
-import type { Logger } from 'pino';
 import { AbortedError, AppAccountError, IloAgentError, RedfishError, TimeoutError, UsageError, VnicError } from '../errors.js';
 import { isJsonObject } from '../redfish/index.js';
 import { DEFAULT_TIMEOUT_MS, ILOREST_APP_ACCOUNT, loadChifLibrary, type AppAccountBinding, type AppAccountManagement, type ChifLibrary } from '../transport/index.js';

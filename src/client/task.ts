@@ -6,6 +6,7 @@ import { IloAgentError, RedfishError } from '../errors.js';
 import { parseJsonBody } from '../redfish/index.js';
 import { toRedfishError, type RedfishClient, type RedfishResponse } from './client.js';
 import { isPlainObject } from './diff.js';
+import { sleep } from './sleep.js';
 
 export interface TaskOptions {
   /** How long to follow it in all (ms). */
@@ -75,19 +76,4 @@ function failedTask(response: RedfishResponse, monitor: string): IloAgentError |
 function retryAfterMs(response: RedfishResponse): number | undefined {
   const seconds = Number(response.headers['retry-after']);
   return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', stop);
-      resolve();
-    }, ms);
-    const stop = () => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener('abort', stop, { once: true });
-  });
 }

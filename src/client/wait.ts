@@ -4,6 +4,7 @@
 // (the session logs in again after its 401), anything else ends the wait.
 import { IloAgentError, RedfishError, type ErrorCode } from '../errors.js';
 import type { RedfishClient } from './client.js';
+import { sleep } from './sleep.js';
 import { diffResource, project, type JsonObject } from './diff.js';
 
 export interface WaitOptions {
@@ -62,19 +63,4 @@ export async function waitUntilMatches(client: Pick<RedfishClient, 'get'>, path:
     if (left <= 0) return { matched: false, polls, elapsedMs: now() - start, current };
     await sleep(Math.min(options.intervalMs, left), options.signal);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      signal?.removeEventListener('abort', stopped);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    const stopped = () => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener('abort', stopped, { once: true });
-  });
 }

@@ -338,7 +338,7 @@ export class RedfishService {
   // ---- authentication and sessions -------------------------------------------------------
 
   async #login(request: SimRequest): Promise<HttpAnswer> {
-    const { sessions, users } = this.#o;
+    const { users } = this.#o;
     const parsed = parseJson(request.body);
     if (parsed === undefined) {
       await this.#latency(this.#o.faults.loginLatencyMs);

@@ -10,22 +10,13 @@ import { killLive, runToEnd } from '../helpers/cli.js';
 import { client } from '../helpers/https-client.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 import { until } from '../helpers/wait.js';
+import { CLEAN_ENV } from '../helpers/env.js';
 
 const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 const SYSTEM = '/redfish/v1/Systems/1';
 const BIOS = '/redfish/v1/systems/1/bios';
 const BIOS_SETTINGS = '/redfish/v1/systems/1/bios/settings';
 const NO_STACK = /\n\s+at /;
-const CLEAN_ENV: NodeJS.ProcessEnv = {
-  ILO_URL: undefined,
-  ILO_USERNAME: undefined,
-  ILO_PASSWORD: undefined,
-  ILO_AGENT_DEBUG: undefined,
-  ILO_AGENT_SOCKET: undefined,
-  ILO_CHIF_LIB: undefined,
-  ILO_CHIF_EMULATOR_SOCKET: undefined,
-  ILO_AUTH: undefined,
-};
 const TMP = mkdtempSync(join(tmpdir(), 'ilo-agent-apply-'));
 let n = 0;
 afterAll(() => {

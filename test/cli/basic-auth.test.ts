@@ -11,20 +11,11 @@ import { client } from '../helpers/https-client.js';
 import { guardiansTagged } from '../helpers/proc.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 import { until } from '../helpers/wait.js';
+import { CLEAN_ENV } from '../helpers/env.js';
 
 const SYSTEM = '/redfish/v1/Systems/1';
 const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 const NO_STACK = /\n\s+at /;
-const CLEAN_ENV: NodeJS.ProcessEnv = {
-  ILO_URL: undefined,
-  ILO_USERNAME: undefined,
-  ILO_PASSWORD: undefined,
-  ILO_AGENT_DEBUG: undefined,
-  ILO_AGENT_SOCKET: undefined,
-  ILO_CHIF_LIB: undefined,
-  ILO_CHIF_EMULATOR_SOCKET: undefined,
-  ILO_AUTH: undefined,
-};
 const ADMIN = { ...CLEAN_ENV, ILO_USERNAME: 'Administrator', ILO_PASSWORD: 'password' };
 const TMP = mkdtempSync(join(tmpdir(), 'ilo-agent-basic-'));
 let sim: Simulator | undefined;

@@ -9,9 +9,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { killLive, runToEnd } from '../helpers/cli.js';
 import { PROJECT_ROOT, sharedPath, skipReason } from '../helpers/shared.js';
+import { CLEAN_ENV } from '../helpers/env.js';
 
 const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
-const CLEAN_ENV: NodeJS.ProcessEnv = { ILO_URL: undefined, ILO_USERNAME: undefined, ILO_PASSWORD: undefined, ILO_AGENT_SOCKET: undefined, ILO_CHIF_LIB: undefined, ILO_CHIF_EMULATOR_SOCKET: undefined, ILO_AUTH: undefined };
 const MOCKUP = 'mockups/ilo6-dl380a';
 const mockup = sharedPath(MOCKUP);
 const TMP = mkdtempSync(join(tmpdir(), 'ilo-agent-capture-'));

@@ -10,22 +10,11 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../../src
 import { killLive, runToEnd } from '../helpers/cli.js';
 import { client } from '../helpers/https-client.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
+import { CLEAN_ENV } from '../helpers/env.js';
 
 const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 const NO_STACK = /\n\s+at /;
 const PASSWORD = 'doctor-S3cret!';
-const CLEAN_ENV: NodeJS.ProcessEnv = {
-  ILO_URL: undefined,
-  ILO_USERNAME: undefined,
-  ILO_PASSWORD: undefined,
-  ILO_AGENT_DEBUG: undefined,
-  ILO_AGENT_SOCKET: undefined,
-  ILO_CHIF_LIB: undefined,
-  ILO_CHIF_EMULATOR_SOCKET: undefined,
-  ILO_AUTH: undefined,
-  ILO_INBAND: undefined,
-  ILO_VNIC_URL: undefined,
-};
 const ADMIN = { ...CLEAN_ENV, ILO_USERNAME: 'Administrator', ILO_PASSWORD: PASSWORD };
 const TMP = mkdtempSync(join(tmpdir(), 'ilo-agent-doctor-'));
 let sim: Simulator | undefined;

@@ -10,19 +10,11 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { killLive, runToEnd } from '../helpers/cli.js';
 import { client, messageIds } from '../helpers/https-client.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
+import { CLEAN_ENV } from '../helpers/env.js';
 
 const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 const SYSTEM = '/redfish/v1/Systems/1';
 const NO_STACK = /\n\s+at /;
-const CLEAN_ENV: NodeJS.ProcessEnv = {
-  ILO_URL: undefined,
-  ILO_USERNAME: undefined,
-  ILO_PASSWORD: undefined,
-  ILO_AGENT_DEBUG: undefined,
-  ILO_AGENT_SOCKET: undefined,
-  ILO_CHIF_LIB: undefined,
-  ILO_CHIF_EMULATOR_SOCKET: undefined,
-};
 
 const TMP = mkdtempSync(join(tmpdir(), 'ilo-agent-values-'));
 let tmpCount = 0;

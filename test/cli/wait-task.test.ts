@@ -8,10 +8,10 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../../src
 import { killLive, runToEnd } from '../helpers/cli.js';
 import { client, messageIds } from '../helpers/https-client.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
+import { CLEAN_ENV } from '../helpers/env.js';
 
 const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 const RESET = '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset';
-const CLEAN_ENV: NodeJS.ProcessEnv = { ILO_URL: undefined, ILO_USERNAME: undefined, ILO_PASSWORD: undefined, ILO_AGENT_SOCKET: undefined, ILO_CHIF_LIB: undefined, ILO_CHIF_EMULATOR_SOCKET: undefined, ILO_AUTH: undefined };
 const TMP = mkdtempSync(join(tmpdir(), 'ilo-agent-wait-task-'));
 let n = 0;
 let sim: Simulator | undefined;

@@ -10,18 +10,10 @@ import { killLive, runCli, runToEnd } from '../helpers/cli.js';
 import { client } from '../helpers/https-client.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 import { until } from '../helpers/wait.js';
+import { CLEAN_ENV } from '../helpers/env.js';
 
 const EMULATOR = resolve(PROJECT_ROOT, 'dist/native/libilorestchif.so');
 const SYSTEM = '/redfish/v1/Systems/1';
-const CLEAN_ENV: NodeJS.ProcessEnv = {
-  ILO_URL: undefined,
-  ILO_USERNAME: undefined,
-  ILO_PASSWORD: undefined,
-  ILO_AGENT_DEBUG: undefined,
-  ILO_AGENT_SOCKET: undefined,
-  ILO_CHIF_LIB: undefined,
-  ILO_CHIF_EMULATOR_SOCKET: undefined,
-};
 const TMP = mkdtempSync(join(tmpdir(), 'ilo-agent-wait-'));
 afterAll(() => {
   killLive();

@@ -1,10 +1,9 @@
 // `ilo-agent apply FILE|-`: bring the iLO to the state a file describes, through one session;
 // `--check` says whether it is there already (exit 0) or would change (exit 10).
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { applyPlan, parseApplyFile } from '../../client/index.js';
-import { InvalidInputError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
+import { readTextFile } from '../data-file.js';
 import { CommandOutcome, EXIT_CHANGED, EXIT_RESET_DUE, EXIT_WOULD_CHANGE } from '../exit-codes.js';
 import { outputFormat, printResult } from '../output.js';
 
@@ -23,7 +22,7 @@ export function applyCommand(ctx: CommandContext): Command {
     .option('--detailed-exit', 'exit 0 when nothing changed, 13 when something changed, 14 when a reboot or iLO reset is due (with --check: 14 when nothing would change but staged values wait for a reset)')
     .action(async (file: string, flags: ApplyFlags, command: Command) => {
       const source = file === '-' ? 'standard input' : file;
-      const text = file === '-' ? await ctx.connector.readStdin('the apply file (standard input)') : readPlan(file);
+      const text = file === '-' ? await ctx.connector.readStdin('the apply file (standard input)') : readTextFile(file, 'the apply file');
       // The whole file is checked before the login: nothing half-validated is sent.
       const plan = parseApplyFile(text, source);
       const tty = ctx.io.stderr.isTTY === true;
@@ -46,12 +45,4 @@ export function applyCommand(ctx: CommandContext): Command {
       if (flags.detailedExit && (report.rebootRequired || report.iloResetRequired)) throw new CommandOutcome(EXIT_RESET_DUE, 'a reset is due');
       if (flags.detailedExit && report.changed) throw new CommandOutcome(EXIT_CHANGED, 'changed');
     });
-}
-
-function readPlan(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InvalidInputError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
 }

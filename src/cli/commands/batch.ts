@@ -1,12 +1,12 @@
 // `batch`: many requests over one session. JSON Lines in ({"method","path","body"?} per line),
 // JSON Lines out, one per input line and in input order. The whole input is read and checked
 // before the login, so an invalid line is known before anything is sent.
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { checkMethod, checkNotSessionPost, checkPath, parseJsonInput, toRedfishError, type RedfishResponse } from '../../client/index.js';
 import { AbortedError, IloAgentError, InvalidInputError, PartialFailureError, UsageError } from '../../errors.js';
 import { parseJsonBody } from '../../redfish/index.js';
 import type { CommandContext } from '../context.js';
+import { readTextFile } from '../data-file.js';
 
 type HttpMethod = ReturnType<typeof checkMethod>;
 
@@ -35,7 +35,7 @@ export function batchCommand(ctx: CommandContext): Command {
       if (file === undefined && ctx.io.stdin.isTTY) {
         throw new UsageError('give a FILE of JSON Lines, or pipe them on standard input (batch - reads a terminal)');
       }
-      const text = file === undefined || file === '-' ? await ctx.connector.readStdin('the batch (standard input)') : readBatchFile(file);
+      const text = file === undefined || file === '-' ? await ctx.connector.readStdin('the batch (standard input)') : readTextFile(file, 'the batch');
       const lines = parseBatch(text);
       const invalid = lines.filter((l): l is Extract<BatchLine, { invalid: string }> => 'invalid' in l);
       if (invalid.length > 0 && (flags.failFast || invalid.length === lines.length)) {
@@ -91,13 +91,6 @@ export async function sendBatch(ctx: CommandContext, command: Command, lines: re
   }
 }
 
-function readBatchFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InvalidInputError(`cannot read the batch ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-}
 
 /** Every non-empty line, numbered as an editor numbers it (from 1, empty lines counted). */
 export function parseBatch(text: string): BatchLine[] {

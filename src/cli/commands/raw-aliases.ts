@@ -7,7 +7,8 @@ import { checkNotSessionPost, checkPath, parseJsonInput } from '../../client/ind
 import { InvalidInputError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 import { sendBatch, type BatchLine } from './batch.js';
-import { readBodyFile, sendRaw } from './raw.js';
+import { readTextFile } from '../data-file.js';
+import { sendRaw } from './raw.js';
 import { valueOptions, withValueOptions } from './show-body.js';
 
 export function rawAliasCommands(ctx: CommandContext): Command[] {
@@ -35,7 +36,7 @@ export function rawAliasCommands(ctx: CommandContext): Command[] {
       .description(`ilorest's raw${verb.toLowerCase()}: ${verb} each body of FILE to its path, in file order, over one session; one result line each (stops at the first error, exit 6)`)
       .argument('<file>', 'JSON: {"/redfish/v1/...": {body}, ...}; - reads standard input')
       .action(async (file: string, _flags: unknown, command: Command) => {
-        const text = file === '-' ? await ctx.connector.readStdin(`the raw${verb.toLowerCase()} file (standard input)`) : readBodyFile(file, 'the file');
+        const text = file === '-' ? await ctx.connector.readStdin(`the raw${verb.toLowerCase()} file (standard input)`) : readTextFile(file, 'the file');
         await sendBatch(ctx, command, requestsOf(text, verb, file === '-' ? 'standard input' : file), true);
       }),
   );

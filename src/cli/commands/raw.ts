@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { checkMethod, checkNotSessionPost, checkPath, followTask, parseJsonInput, startsTask, toRedfishError, type RedfishResponse } from '../../client/index.js';
-import { InvalidInputError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { parseJsonBody } from '../../redfish/index.js';
 import type { CommandContext } from '../context.js';
 import { actionResult } from '../action-result.js';
@@ -86,12 +85,4 @@ export async function sendRaw(ctx: CommandContext, command: Command, verb: HttpM
     printResult(ctx.io, format, actionResult(response.status, shownBody));
   } else if (shownBody !== null || shown.kind !== 'whole') printBody(ctx, command, shownBody, shown, `${verb} ${path}`);
   if (response.status >= 400) throw toRedfishError(verb, path, response);
-}
-
-export function readBodyFile(file: string, what: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InvalidInputError(`cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
 }

@@ -2,7 +2,7 @@
 // and the global ones, which commander accepts after the command too) and the choices of an
 // option's value. Redfish paths are not completed (that would need a login).
 import type { Command } from 'commander';
-import { commandTree, type CommandInfo } from './tree.js';
+import { commandTree } from './tree.js';
 
 export const SHELLS = ['bash', 'zsh', 'powershell'] as const;
 export type Shell = (typeof SHELLS)[number];
