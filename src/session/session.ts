@@ -353,6 +353,8 @@ export class Session {
         this.#path = null;
       }
       this.#credentials = null;
+      // The Basic header is the password in another form: it goes with the credentials.
+      this.#basic = undefined;
       this.#state = 'closed';
       if (released) this.#notify('released');
     }
