@@ -142,7 +142,7 @@ export class RedfishError extends IloAgentError {
 }
 
 /**
- * Some of several independent requests failed (batch lines, sessions to prune); each failure was
+ * Some of several independent requests failed (batch lines, sessions to prune, crawled resources); each failure was
  * reported on its own. E_REDFISH (exit 6), as one such failure would be.
  */
 export class PartialFailureError extends IloAgentError {
@@ -161,7 +161,7 @@ export class AgentBusyError extends IloAgentError {
   }
 }
 
-/** The answer was read, but it lacks the property the user asked for (`--value`, `--select`). */
+/** The resource lacks a property the user named (`--value`, `--select`, `set --check`). */
 export class MissingPropertyError extends IloAgentError {
   constructor(message: string) {
     super(message, 'E_NO_PROPERTY');

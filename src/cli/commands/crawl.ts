@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { checkPath, crawl, DEFAULT_MAX_RESOURCES } from '../../client/index.js';
-import { IloAgentError, InvalidInputError } from '../../errors.js';
+import { InvalidInputError, PartialFailureError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 import { CommandOutcome, EXIT_PARTIAL } from '../exit-codes.js';
 import { parseWholeNumber } from '../option-parsers.js';
@@ -50,7 +50,7 @@ export function crawlCommand(ctx: CommandContext): Command {
       if (limited) ctx.io.stderr.write(`ilo-agent: crawl: stopped following links at ${flags.maxResources} resources (--max-resources); the output is partial\n`);
       if (failed.length > 0) {
         const summary = `crawl: ${failed.length} of ${Object.keys(result).length} resources failed (each recorded in the output as {"error": …})`;
-        if (!flags.allowPartial) throw new IloAgentError(`${summary}; --allow-partial exits 0 for such a result`, 'E_REDFISH');
+        if (!flags.allowPartial) throw new PartialFailureError(`${summary}; --allow-partial exits 0 for such a result`);
         ctx.io.stderr.write(`ilo-agent: ${summary}\n`);
       }
       if (limited) throw new CommandOutcome(EXIT_PARTIAL, 'crawl stopped at --max-resources');

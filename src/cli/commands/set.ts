@@ -3,7 +3,7 @@
 // whether a run would change anything.
 import { Command } from 'commander';
 import { applyPatch, buildDesired, checkPath, diffResource, isPlainObject, masked, missingProperties, parseAssignment, parseJsonInput, project, writeOnlyPaths, type JsonObject } from '../../client/index.js';
-import { IloAgentError, InvalidInputError, UsageError } from '../../errors.js';
+import { InvalidInputError, MissingPropertyError, UsageError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 import { readDataFile } from '../data-file.js';
 import { CommandOutcome, EXIT_WOULD_CHANGE } from '../exit-codes.js';
@@ -62,7 +62,7 @@ export function setCommand(ctx: CommandContext): Command {
           const missing = missingProperties(current, desired);
           if (missing.length > 0) {
             const named = missing.map((m) => (m.near ? `${m.path} (did you mean ${m.near}?)` : m.path)).join(', ');
-            throw new IloAgentError(`${path} has no ${named}: --check cannot match a property the resource lacks (misspelt, or not on this iLO)`, 'E_REDFISH');
+            throw new MissingPropertyError(`${path} has no ${named}: --check cannot match a property the resource lacks (misspelt, or not on this iLO)`);
           }
         }
         const difference = diffResource(current, desired);
