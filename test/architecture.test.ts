@@ -26,6 +26,12 @@ const folder = (file: string) => (file.includes('/') ? (file.split('/')[0] as st
  * (spawned by the agent, see src/guardian/) and must leave at its deadline, whatever is pending.
  */
 const OTHER_PROGRAMS = ['guardian/main.ts'];
+/**
+ * Files that own the process, not a layer: they exit past pending native calls (exitNow,
+ * nativeCallsPending), harden it (protectSecrets, refuseDebugSignal) or pick the native module.
+ * They take those from binding/ directly rather than through every layer's index.
+ */
+const PROCESS_LEVEL = ['cli/main.ts', 'cli/connection.ts', 'guardian/main.ts', 'bin/run-entry.ts', 'bin/single-executable.ts'];
 /** SIGUSR1 is no stop: its listener only keeps Node from opening a debugger (see the file). */
 const DEBUG_SIGNAL_REFUSAL = 'binding/process-hardening.ts';
 
@@ -108,9 +114,11 @@ describe('architecture', () => {
     expect(readFileSync(join(SRC, 'binding/chif-library.ts'), 'utf8')).not.toMatch(/^import [^;]*from 'koffi'/m);
   });
 
-  it('binding/ is reached only through transport/ (and agent/, for the peer credentials of its socket)', () => {
-    const bad = files.filter((f) => !['transport', 'binding', 'agent'].includes(folder(f)) && imports(f).some((s) => target(f, s) === 'binding'));
+  it('binding/ is reached only through transport/ (and agent/, for the peer credentials of its socket), and by the programs for process-level concerns', () => {
+    const bad = files.filter((f) => !['transport', 'binding', 'agent'].includes(folder(f)) && !PROCESS_LEVEL.includes(f) && imports(f).some((s) => target(f, s) === 'binding'));
     expect(bad).toEqual([]);
+    // No layer passes binding/'s process calls on: a program takes them from binding/ itself.
+    for (const index of ['transport/index.ts', 'client/index.ts']) expect(readFileSync(join(SRC, index), 'utf8'), index).not.toMatch(/exitNow|nativeCallsPending|protectSecrets|refuseDebugSignal|useKoffiNativeModule/);
   });
 
   it('errors.ts and log/ are leaves', () => {

@@ -3,7 +3,7 @@
 // it: a native module can only be loaded from a file, and the executable writes none.
 import { dirname, join } from 'node:path';
 import { GUARDIAN_ARGUMENT, setGuardianLaunch } from '../guardian/index.js';
-import { useKoffiNativeModule } from '../transport/index.js';
+import { useKoffiNativeModule } from '../binding/index.js';
 import { runEntry } from './run-entry.js';
 
 // A single executable sees [executable, executable, ...arguments], as node sees [node, script, ...].

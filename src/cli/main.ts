@@ -3,7 +3,7 @@
 // and a closed stdout. Each of those stops the work, lets the session be deleted, then exits:
 // 128+n for signal n, 1 for a crash. Only a cleanup that overruns the shutdown timeout is cut.
 import { CommanderError } from 'commander';
-import { exitNow, nativeCallsPending } from '../client/index.js';
+import { exitNow, nativeCallsPending } from '../binding/index.js';
 import { AbortedError, IloAgentError } from '../errors.js';
 import { CommandOutcome, EXIT_CODES, exitCodeFor } from './exit-codes.js';
 import { Lifecycle } from './lifecycle.js';

@@ -4,7 +4,6 @@ export type { ConnectedClient, RedfishResponse, RequestOptions, SessionLike } fr
 export { IloClient, openSession, withSession, DEFAULT_CLOSE_TIMEOUT_MS } from './open-session.js';
 export type { ConnectOptions, ConnectionFacts } from './open-session.js';
 export { checkMethod, checkPath, checkNotSessionPost, isSessionPath, parseJsonInput } from './paths.js';
-export { nativeCallsPending, exitNow, protectSecrets } from '../transport/index.js';
 /** What ConnectOptions.timeoutMs defaults to (the CLI's --timeout default too). */
 export { DEFAULT_TIMEOUT_MS } from '../transport/index.js';
 export { applyPatch, buildDesired, deepEqual, diffResource, isPlainObject, isWriteOnly, masked, missingProperties, parseAssignment, project, writeOnlyPaths } from './diff.js';

@@ -8,7 +8,7 @@
 // password and the token: SIGUSR1 opens no debugger, and core files are off (protectSecrets).
 import { closeSync, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { exitNow, nativeCallsPending, protectSecrets, refuseDebugSignal } from '../transport/index.js';
+import { exitNow, nativeCallsPending, protectSecrets, refuseDebugSignal } from '../binding/index.js';
 import { runGuardian } from './guardian.js';
 
 refuseDebugSignal();

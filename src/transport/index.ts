@@ -6,7 +6,6 @@ export type { HttpsTransportOptions } from './https/https-transport.js';
 export { openChifTransport } from './chif/chif-transport.js';
 export type { ChifTransportOptions } from './chif/chif-transport.js';
 export { openInbandTransport } from './chif/open-inband.js';
-export { nativeCallsPending, exitNow, useKoffiNativeModule, protectSecrets, refuseDebugSignal } from '../binding/index.js';
 export { selectInband, INBAND_MODES } from './vnic/select.js';
 export type { InbandMode, InbandSelection, SelectableLibrary } from './vnic/select.js';
 export { appTokenLogin, ILOREST_APP_ACCOUNT, CONTENTION_RETRY_PAUSE_MS } from './vnic/app-token.js';
