@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { checkListenPath, defaultSocketPath, startAgentServer, systemdNotifier } from '../../agent/index.js';
 import type { CommandContext } from '../context.js';
+import { untilStopped } from '../signals.js';
 import { parseWholeNumber } from '../option-parsers.js';
 
 export function serveCommand(ctx: CommandContext): Command {
@@ -35,7 +36,7 @@ export function serveCommand(ctx: CommandContext): Command {
         // The session exists and the socket listens: now units ordered after this one may start.
         await notify(`READY=1\nSTATUS=serving ${server.socketPath}`);
         const stop = ctx.lifecycle.signal;
-        await new Promise((resolve) => (stop.aborted ? resolve(undefined) : stop.addEventListener('abort', resolve, { once: true })));
+        await untilStopped(stop);
         await notify('STOPPING=1');
         log.info({ served: server.served }, 'stopping: deleting the session');
         await server.close();

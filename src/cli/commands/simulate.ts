@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import type { AppAccountState, InbandLocation, ProfileName, SecurityState } from '../../simulator/index.js';
 import { collect, parseChoice, parseDuration, parseUsers, parseWholeNumber } from '../option-parsers.js';
 import type { CommandContext } from '../context.js';
+import { untilStopped } from '../signals.js';
 import { prepareEnvDir } from '../sim-env.js';
 
 interface SimulateFlags {
@@ -122,7 +123,7 @@ export function simulateCommand(ctx: CommandContext): Command {
       }
       ctx.io.stdout.write(`${JSON.stringify(simulator.info)}\n`);
       const stop = ctx.lifecycle.signal;
-      await new Promise((resolve) => (stop.aborted ? resolve(undefined) : stop.addEventListener('abort', resolve, { once: true })));
+      await untilStopped(stop);
       const reason = ctx.lifecycle.reason;
       log.info({ signal: reason?.kind === 'signal' ? reason.signal : undefined }, 'stopping on signal');
       await simulator.close();
