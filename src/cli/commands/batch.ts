@@ -4,9 +4,9 @@
 import { Command } from 'commander';
 import { checkMethod, checkNotSessionPost, checkPath, parseJsonInput, toRedfishError, type RedfishResponse } from '../../client/index.js';
 import { AbortedError, IloAgentError, InvalidInputError, PartialFailureError, UsageError } from '../../errors.js';
-import { parseJsonBody } from '../../redfish/index.js';
 import type { CommandContext } from '../context.js';
 import { readTextFile } from '../data-file.js';
+import { viewResponse, type ResponseView } from './response-view.js';
 
 type HttpMethod = ReturnType<typeof checkMethod>;
 
@@ -17,10 +17,8 @@ interface BatchFlags {
 /** One non-empty input line: a request to send, or why it cannot be sent. */
 export type BatchLine = { line: number; method: HttpMethod; path: string; body: unknown } | { line: number; invalid: string };
 
-type Outcome = { status: number; headers: Record<string, string>; body: unknown } | { line: number; error: { code: string; message: string } };
+type Outcome = ResponseView | { line: number; error: { code: string; message: string } };
 
-/** Response headers never shown: they would carry secrets. */
-const HIDDEN_HEADERS = new Set(['x-auth-token', 'set-cookie']);
 const KEYS = new Set(['method', 'path', 'body']);
 const WITH_BODY: readonly HttpMethod[] = ['POST', 'PATCH', 'PUT'];
 /** How many invalid lines a refusal lists (the rest are counted). */
@@ -77,7 +75,7 @@ export async function sendBatch(ctx: CommandContext, command: Command, lines: re
         failed.push(`line ${entry.line}: ${error.code}`);
         continue;
       }
-      await writeLine(ctx, shown(response));
+      await writeLine(ctx, viewResponse(response));
       if (response.status >= 400) {
         if (failFast) throw toRedfishError(entry.method, entry.path, response);
         failed.push(`line ${entry.line}: ${response.status}`);
@@ -127,18 +125,6 @@ function parseLine(raw: string): { method: HttpMethod; path: string; body: unkno
   const hasBody = Object.hasOwn(fields, 'body');
   if (hasBody && !WITH_BODY.includes(method)) throw new InvalidInputError(`${method} takes no body`);
   return { method, path, body: hasBody ? fields.body : undefined };
-}
-
-/** A response as a line shows it: lower-cased headers without secrets, the body parsed when JSON. */
-function shown(response: RedfishResponse): Outcome {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(response.headers)) {
-    const lower = name.toLowerCase();
-    if (!HIDDEN_HEADERS.has(lower)) headers[lower] = value;
-  }
-  const parsed = parseJsonBody(response.body);
-  const body = parsed ?? (response.body.byteLength > 0 ? Buffer.from(response.body).toString('utf8') : null);
-  return { status: response.status, headers, body };
 }
 
 function errorLine(line: number, code: string, message: string): Outcome {

@@ -1,13 +1,13 @@
 import { Command, Option } from 'commander';
 import { checkMethod, checkNotSessionPost, checkPath, followTask, parseJsonInput, startsTask, toRedfishError, type RedfishResponse } from '../../client/index.js';
 import { UsageError } from '../../errors.js';
-import { parseJsonBody } from '../../redfish/index.js';
 import type { CommandContext } from '../context.js';
 import { actionResult } from '../action-result.js';
 import { readDataFile } from '../data-file.js';
 import { CommandOutcome, EXIT_NOT_MATCHED } from '../exit-codes.js';
 import { parseTimeLimit } from '../option-parsers.js';
 import { outputFormat, printResult } from '../output.js';
+import { viewResponse } from './response-view.js';
 import { printBody, refuseWithInclude, valueOptions, withValueOptions, type Shown } from './show-body.js';
 
 type HttpMethod = ReturnType<typeof checkMethod>;
@@ -22,8 +22,6 @@ interface RawFlags {
 
 const DEFAULT_TASK_WAIT_MS = 30 * 60_000;
 
-/** Response headers never shown: they would carry secrets. */
-const HIDDEN_HEADERS = new Set(['x-auth-token', 'set-cookie']);
 
 export function rawCommand(ctx: CommandContext): Command {
   return withValueOptions(
@@ -72,10 +70,8 @@ export async function sendRaw(ctx: CommandContext, command: Command, verb: HttpM
     throw new CommandOutcome(EXIT_NOT_MATCHED, 'the task did not end within --wait-task');
   }
   const response = outcome.response;
-  const parsed = parseJsonBody(response.body);
-  const shownBody = parsed ?? (response.body.byteLength > 0 ? Buffer.from(response.body).toString('utf8') : null);
+  const { headers, body: shownBody } = viewResponse(response);
   const format = outputFormat(command, ctx.io);
-  const headers = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !HIDDEN_HEADERS.has(name)));
   if (shown === 'include') printResult(ctx.io, format, { status: response.status, headers, body: shownBody });
   else if (shown === 'headers') printResult(ctx.io, format, headers);
   // An error's envelope is shown whole: --select/--value name properties of the resource.
