@@ -46,8 +46,8 @@ export interface Connector {
   /**
    * Opens a session from the flags, runs `work`, deletes the session whatever happens. With
    * --agent / ILO_AGENT_SOCKET the work goes through a running `ilo-agent serve` instead.
+   * `tuning`: what the command itself knows (its concurrency), over the flags' options.
    */
-  /** `tuning`: what the command itself knows (its concurrency), over the flags' options. */
   withClient<T>(command: Command, work: (client: ConnectedClient) => Promise<T>, tuning?: Pick<ConnectOptions, 'maxConnections'>): Promise<T>;
   /** The same, always with a session of its own (what `serve` holds). */
   withOwnSession<T>(command: Command, work: (client: IloClient) => Promise<T>): Promise<T>;
