@@ -5,7 +5,8 @@ export type { Simulator, SimulatorOptions, SimulatorInfo, SimulatorState, ChifSt
 export { APP_ACCOUNT_STATES, SELF_REGISTER, ILOREST_APP_NAME } from './app-accounts.js';
 export type { AppAccountState, AppAccountsView } from './app-accounts.js';
 export { APP_OPS } from './app-endpoint.js';
-export type { AppFaults, AppFaultsView, AppCounters } from './app-endpoint.js';
+export type { AppCounters } from './app-endpoint.js';
+export type { AppFaults, AppFaultsView } from './app-faults.js';
 export { parseFaultSpec, FAULT_TYPES, FAULT_TARGETS } from './faults.js';
 export type { FaultRule, FaultType, FaultTarget } from './faults.js';
 export { SECURITY_STATES } from './chif-endpoint.js';

@@ -20,7 +20,8 @@ import {
   type SecurityState,
 } from './chif-endpoint.js';
 import { APP_ACCOUNT_STATES, AppAccountStore, type AppAccountState, type AppAccountsView } from './app-accounts.js';
-import { AppEndpoint, AppFaultKnobs, type AppCounters, type AppFaults, type AppFaultsView } from './app-endpoint.js';
+import { AppEndpoint, type AppCounters } from './app-endpoint.js';
+import { AppFaultKnobs, type AppFaults, type AppFaultsView } from './app-faults.js';
 import { FaultController, type FaultRule } from './faults.js';
 import { startHttpRedirect, type HttpRedirect } from './http-redirect.js';
 import { startHttpsFront, type HttpsFront } from './https-front.js';
