@@ -26,10 +26,7 @@ export class SessionRoutes {
     this.#a = answers;
   }
 
-  /**
-   * A session made on behalf of an application token (HPE's `GetSessionID`): an ordinary entry
-   * of the one session table, counted against the cap. Its user is the app's name.
-   */
+  /** The session of RedfishService.createAppSession (HPE's `GetSessionID`), which counts the login. */
   createApp(user: string, userIp: string): { id: string; token: string; uri: string } | 'full' {
     const session = this.#o.sessions.create({ user, tag: 'REST', transport: 'vnic', userIp });
     if (session === 'full') return 'full';
