@@ -24,7 +24,7 @@ export type ChifCommandName = keyof typeof COMMANDS | 'media' | 'unknown';
 export const MEDIA_FIRST = 0x0130;
 export const MEDIA_LAST = 0x013f;
 export const SERVICE_BLOBSTORE = 0x0002;
-export const RESPONSE_BIT = 0x8000;
+const RESPONSE_BIT = 0x8000;
 
 /** get_max_buffer_size(): one hpilo packet slot. */
 export const MAX_BUFFER = 4096;
@@ -34,7 +34,7 @@ export const REST_FIXED = 32;
 export const BLOB_HEADER = 24;
 export const SECURITY_STATE_RESPONSE = 76;
 export const MEDIA_RESPONSE = 16;
-export const STATUS_ONLY = 12;
+const STATUS_ONLY = 12;
 export const FIELD = 32;
 
 /** Channel status codes (Linux values, docs/reference/chif-abi.md §4.2). */
