@@ -1,6 +1,7 @@
 // The binding layer's public surface: the only door to koffi and HPE's library.
-export { loadChifLibrary, candidatePaths, nativeCallsPending, exitNow, useKoffiNativeModule } from './chif-library.js';
-export type { ChifLibrary, ChifHandle, ChifSizes } from './chif-library.js';
+export { loadChifLibrary, candidatePaths, exitNow, useKoffiNativeModule } from './chif-library.js';
+export { nativeCallsPending } from './native-calls.js';
+export type { ChifLibrary, ChifHandle, ChifSizes } from './chif-binding.js';
 export { peerUid } from './peer-credentials.js';
 export { sendUnixDatagram } from './unix-datagram.js';
 export { protectSecrets, refuseDebugSignal, type Protection } from './process-hardening.js';

@@ -3,20 +3,18 @@
 // side is HPE's library on this host (TPM operations, local only); the iLO side is
 // `AccountService/Oem/Hpe/AppAccounts` over ONE password session on the vNIC, deleted whatever
 // happens (withSession). HPE allows application accounts only for its own tools, so the only
-// account handled is iLOrest's (the `self_register` triple).
-import { AbortedError, AppAccountError, IloAgentError, RedfishError, TimeoutError, UsageError, VnicError } from '../errors.js';
-import { isJsonObject } from '../redfish/index.js';
-import { DEFAULT_TIMEOUT_MS, ILOREST_APP_ACCOUNT, loadChifLibrary, type AppAccountBinding, type AppAccountManagement, type ChifLibrary } from '../transport/index.js';
-import { withSession, type ConnectOptions, type IloClient } from './open-session.js';
-
-export const APP_ACCOUNTS_PATH = '/redfish/v1/AccountService/Oem/Hpe/AppAccounts';
-/** HPE: the last 4 hex digits of iLOrest's self-registered id (AppAccountCommand.py; HPE's blog). */
-const ILOREST_ID_SUFFIX = '00b5';
-const { appid: APPID, appname: APPNAME, salt: SALT } = ILOREST_APP_ACCOUNT;
+// account handled is iLOrest's (the `self_register` triple). How both sides are reached is
+// app-account-access.ts.
+import { AbortedError, AppAccountError, IloAgentError, RedfishError, UsageError } from '../errors.js';
+import { ILOREST_APP_ACCOUNT, type AppAccountManagement } from '../transport/index.js';
+import type { ConnectOptions } from './open-session.js';
+import {
+  APPID, APPNAME, ENABLE_VNIC, iloAccounts, ilorestIn, isIlorest, libraryCalls, load, need, passwordSession, requireIlo7, requireRoot, SALT, VNIC_DISABLED,
+  type IloMember, type LibraryCall,
+} from './app-account-access.js';
 
 // The library's codes (python-ilorest-library vnichpilo.py and its 7.x constants).
 const RC = { ok: 0, autoProvisioning: 1, invalidCredentials: -8, alreadyExists: -55, inactive: -62, noAccounts: -8 } as const;
-const VNIC_DISABLED = { rc: -50, type: 101 } as const;
 
 /** GenerateAppToken's failure codes in HPE's words (vnichpilo.py, AppAccountCommand.py, errors.md). */
 const GENERATE_ERRORS: Readonly<Record<number, string>> = {
@@ -38,15 +36,6 @@ export interface AccountView {
   name: string;
   inTpm: boolean;
   inIlo: boolean;
-}
-
-export interface IloMember {
-  /** The member's path, to DELETE. */
-  path: string;
-  id: string | null;
-  hostAppId: string | null;
-  hostAppName: string | null;
-  privileges: Record<string, unknown> | null;
 }
 
 export type StatusVerdict = 'ready' | 'no-account' | 'inactive' | 'orphan' | 'token-only' | 'vnic-disabled' | 'vnic-not-ready' | 'not-ilo7';
@@ -83,106 +72,6 @@ export interface DeleteResult {
 /** iLO's way of showing an id: all but the last 4 characters as '*' (HPE's securityService.md). */
 export function maskAppId(id: string): string {
   return id.length <= 4 ? id : '*'.repeat(id.length - 4) + id.slice(-4);
-}
-
-function isIlorest(id: string | null, name: string | null): boolean {
-  return (name !== null && /^(ilorest|self_register)$/i.test(name)) || (id !== null && id.toLowerCase().endsWith(ILOREST_ID_SUFFIX));
-}
-
-/** Root only: the TPM and the account are the host's (ilorest refuses non-root, AppAccountCommand.py). */
-export function requireRoot(what: string): void {
-  const euid = process.geteuid?.();
-  if (euid !== undefined && euid !== 0) {
-    throw new VnicError(`${what} changes this host's TPM and the iLO's accounts: run it as root (euid ${euid} is not); HPE's library was not loaded`);
-  }
-}
-
-interface Loaded {
-  login: AppAccountBinding;
-  manage: AppAccountManagement;
-}
-
-async function load(options: ConnectOptions): Promise<Loaded> {
-  const warn = (message: string) => (options.logger ? options.logger.warn(message) : process.emitWarning(message));
-  const library: ChifLibrary = await (options.loadLibrary ?? (() => loadChifLibrary(options.chifLibrary, { warn })))();
-  if (!library.appAccount) {
-    throw new VnicError(`application accounts need HPE's library with ${library.appAccountMissing.join(', ')}, which ${library.path} lacks (an older library: install iLOrest 7's)`);
-  }
-  return { login: library.appAccount, manage: library.appAccountManagement };
-}
-
-/** Before anything is asked of the library: the functions this command needs are all there. */
-function need(manage: AppAccountManagement, names: string[]): void {
-  const lacking = names.filter((name) => manage.missing.includes(name));
-  if (lacking.length > 0) throw new VnicError(`HPE's library has no ${lacking.join(', ')} (an older library: install iLOrest 7's library for application-account management)`);
-}
-
-/** How a command waits for HPE's library: `call(name, promise, aftermath)`. */
-type LibraryCall = <T>(name: string, call: Promise<T>, aftermath?: string) => Promise<T>;
-
-/**
- * A native call cannot be cut: a stop or the request timeout (--timeout; the library's own
- * timeouts are unknown) only ends the wait, and the call finishes on its worker thread. So the
- * session is deleted at once on a signal, and what the call may have changed is said.
- */
-function libraryCalls(options: ConnectOptions): LibraryCall {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  return <T>(name: string, call: Promise<T>, aftermath = 'it changes nothing'): Promise<T> => {
-    const expired = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, expired]) : expired;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
-        const stopped = options.signal?.aborted === true;
-        const said = `HPE's ${name} ${stopped ? 'was still running when ilo-agent was stopped' : `gave no answer within ${Math.ceil(timeoutMs / 1000)} s`}: ${aftermath}; "ilo-agent appaccount status" shows what is there`;
-        if (!stopped) return reject(new TimeoutError(said));
-        options.logger?.warn(said);
-        reject(options.signal?.reason instanceof AbortedError ? options.signal.reason : new AbortedError(said));
-      };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      const settle = () => signal.removeEventListener('abort', onAbort);
-      call.then(
-        (value) => {
-          settle();
-          resolve(value);
-        },
-        (error: unknown) => {
-          settle();
-          reject(error);
-        },
-      );
-    });
-  };
-}
-
-/** DetectILO; anything but an iLO 7 (or later) with its vNIC up is an error for create/delete. */
-async function requireIlo7(login: AppAccountBinding, lib: LibraryCall): Promise<void> {
-  const { rc, iloType } = await lib('DetectILO', login.detectIlo(APPID));
-  if (rc === VNIC_DISABLED.rc && iloType === VNIC_DISABLED.type) throw new VnicError(`the local iLO 7's virtual NIC is disabled (DetectILO answered ${rc}, type ${iloType}): ${ENABLE_VNIC}`, rc);
-  if (rc !== 0 || iloType < 7) throw new VnicError(`application accounts exist from iLO 7 on; HPE's DetectILO answered ${rc}, type ${iloType}`, rc);
-  const ready = await lib('ReadyToUse', login.readyToUse());
-  if (ready !== 0) throw new VnicError(`the iLO's virtual NIC is not ready (ReadyToUse answered ${ready}): ${ENABLE_VNIC}`, ready);
-}
-
-const ENABLE_VNIC = 'enable it out-of-band (PATCH /redfish/v1/Managers/1/HostInterfaces/1 {"InterfaceEnabled": true}, or Oem.Hpe.VirtualNICEnabled), reset the iLO, and let this host\'s USB NIC get 16.1.15.2/30 by DHCP';
-
-/** The iLO's application accounts (GET the collection, then each member). */
-async function iloAccounts(client: IloClient): Promise<IloMember[]> {
-  const out: IloMember[] = [];
-  for (const path of await client.members(APP_ACCOUNTS_PATH)) {
-    const json = await client.get(path);
-    const text = (v: unknown) => (typeof v === 'string' ? v : null);
-    out.push({ path, id: text(json.Id), hostAppId: text(json.HostAppId), hostAppName: text(json.HostAppName), privileges: isJsonObject(json.Privileges) ? json.Privileges : null });
-  }
-  return out;
-}
-
-const ilorestIn = (accounts: IloMember[]) => accounts.find((a) => isIlorest(a.hostAppId, a.hostAppName));
-
-/** A password session on the vNIC for the iLO side: never the app token, never an agent. */
-function passwordSession<T>(options: ConnectOptions, work: (client: IloClient) => Promise<T>): Promise<T> {
-  if (options.username === undefined) throw new UsageError('the iLO side needs credentials: --username NAME (with ILO_PASSWORD, --password-file or --password-stdin)');
-  return withSession({ ...options, url: undefined, inband: 'vnic', noAppAccount: true }, work);
 }
 
 // ---- status ---------------------------------------------------------------------------------

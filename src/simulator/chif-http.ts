@@ -6,6 +6,7 @@
 // `Content-Length` or chunked bodies, and a gzip PUT body without `Content-Encoding` (docs/reference/chif-abi.md §3.3).
 import { STATUS_CODES } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { CHUNK_BYTES } from './limits.js';
 import type { SimResponse } from './redfish-service.js';
 
 /** The header section may not be longer. */
@@ -123,9 +124,6 @@ function dechunk(bytes: Buffer, maxBody: number): Buffer | HttpParseResult {
     at++;
   }
 }
-
-/** Bytes per chunk of a chunked answer (a choice: several chunks for any sizeable body). */
-export const CHUNK_BYTES = 4096;
 
 /**
  * `HTTP/1.1 <status> <reason>`, the response's headers, then the body: chunked (default, as

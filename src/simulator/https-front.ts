@@ -8,12 +8,9 @@ import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import { InvalidInputError } from '../errors.js';
 import type { FaultController } from './faults.js';
-import { CHUNK_BYTES } from './chif-http.js';
+import { CHUNK_BYTES, MAX_REQUEST_BODY } from './limits.js';
 import type { SimRequest, SimResponse } from './redfish-service.js';
 import type { SessionTransport } from './sessions.js';
-
-/** Larger bodies are refused with 413 before they reach the service. */
-export const MAX_REQUEST_BODY = 1024 * 1024;
 
 export interface HttpsFrontOptions {
   host: string;
