@@ -14,10 +14,6 @@ import { InvalidInputError } from '../errors.js';
 import type { ChifCore } from './chif-core.js';
 import { RC_ACCESS_DENIED, RC_BAD_FRAME, u32 } from './chif-wire.js';
 
-// What simulator.ts imports from here, from the modules this file was split into.
-export { ChifCore, SECURITY_STATES, type ChifCounters, type SecurityState } from './chif-core.js';
-export type { ChifFaults, ChifFaultsView } from './chif-faults.js';
-
 /** A frame may not be longer (the largest legal one, VERIFY or EXCHANGE, is about 128 KiB). */
 export const MAX_FRAME = 256 * 1024;
 /** A connection that has not sent its whole frame by then is cut. */

@@ -2,7 +2,8 @@
 // (the test-facing API: sessions, faults, CHIF and iLO 7 knobs, reset, close) and the state it
 // reports (`state()`, `GET /__sim/state`). The behaviour lives in simulator.ts.
 import type { Logger } from 'pino';
-import type { ChifCounters, ChifFaults, ChifFaultsView, SecurityState } from './chif-endpoint.js';
+import type { ChifCounters, SecurityState } from './chif-core.js';
+import type { ChifFaults, ChifFaultsView } from './chif-faults.js';
 import type { AppAccountState, AppAccountsView } from './app-accounts.js';
 import type { AppCounters } from './app-endpoint.js';
 import type { AppFaults, AppFaultsView } from './app-faults.js';
