@@ -116,8 +116,9 @@ export async function logOut(deleter: Deleter, path: string, token: string | nul
 
 /** deleteKnown with blocking requests (a transport that has them): whether the session is gone. */
 export function deleteKnownSync(deleter: Deleter, path: string, token: string | null): boolean {
-  const sync = deleter.transport.requestSync as NonNullable<Transport['requestSync']>;
-  return deleteSessionSync((target, headers) => sync({ method: 'DELETE', path: target, headers }), path, token, deleter.authority());
+  // Called as a method: a transport's requestSync may need its `this`.
+  const { transport } = deleter;
+  return deleteSessionSync((target, headers) => (transport.requestSync as NonNullable<Transport['requestSync']>)({ method: 'DELETE', path: target, headers }), path, token, deleter.authority());
 }
 
 /** A session a re-login replaced and could not delete: deleted again at close. */

@@ -238,11 +238,16 @@ describe('Session.closeSync (after a failed logout)', () => {
   function withSync(kind: 'https' | 'chif', answerSync: (r: TransportRequest) => TransportResponse) {
     const { transport } = scripted((r) => (r.method === 'POST' ? json(201, {}, { location: LOCATION, 'x-auth-token': TOKEN }) : json(500, {})), { kind });
     const syncCalls: TransportRequest[] = [];
-    const requestSync = (r: TransportRequest): TransportResponse => {
-      syncCalls.push(r);
-      return answerSync(r);
+    // As on the CHIF transport, requestSync is a method that needs its `this`.
+    const withSyncTransport = {
+      ...transport,
+      syncCalls,
+      requestSync(this: { syncCalls: TransportRequest[] }, r: TransportRequest): TransportResponse {
+        this.syncCalls.push(r);
+        return answerSync(r);
+      },
     };
-    return { transport: { ...transport, requestSync }, syncCalls };
+    return { transport: withSyncTransport, syncCalls };
   }
 
   it('in-band: a 401 to the token is confirmed gone by a 404 on the channel\'s trust; released once', async () => {
