@@ -3,7 +3,7 @@ import type { Logger, LevelWithSilent } from 'pino';
 import { ChifLibraryError, UsageError } from '../errors.js';
 import { deleteInterruptedLogin, startGuardian, type Guardian, type GuardianTransport } from '../guardian/index.js';
 import { SERVICE_ROOT } from '../redfish/index.js';
-import { Session, type Credentials, type ExternalLogin } from '../session/index.js';
+import { basicAuthorization, Session, type Credentials, type ExternalLogin } from '../session/index.js';
 import {
   appTokenLogin,
   checkVnicAddress,
@@ -175,7 +175,7 @@ export class IloClient extends RedfishClient {
     const log = this.#options.logger;
     const { username, password } = this.#options;
     const authority: Record<string, string> | undefined =
-      this.#transport.kind === 'chif' ? {} : username !== undefined ? { Authorization: `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}` } : undefined;
+      this.#transport.kind === 'chif' ? {} : username !== undefined ? { Authorization: basicAuthorization({ username, password: password ?? '' }) } : undefined;
     const gaveUp = 'a login got no answer; if the iLO made its session, it stays until its idle timeout';
     if (!authority || signal.aborted) {
       log?.warn(gaveUp);

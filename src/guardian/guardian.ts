@@ -7,9 +7,9 @@
 // leaving out sessions absent from a listing taken before the login went out.
 import type { Logger, LevelWithSilent } from 'pino';
 import { DOCUMENTED_SESSIONS_PATH } from '../redfish/index.js';
-import { deleteSession } from '../session/index.js';
+import { basicAuthorization, deleteSession, readListing } from '../session/index.js';
 import { openHttpsTransport, openInbandTransport, type Transport } from '../transport/index.js';
-import { deleteInterruptedLogin, persist, readListing, sessionKey } from './login-gap.js';
+import { deleteInterruptedLogin, persist, sessionKey } from './login-gap.js';
 import { parseMessage, type HelloMessage } from './protocol.js';
 
 /** Everything after the pipe closed fits in this, at the least (main.ts exits hard a little later). */
@@ -174,7 +174,7 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
   }
   const kind = hello.transport.kind;
   const credentials = hello.credentials;
-  const basic = credentials && kind === 'https' ? { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` } : undefined;
+  const basic = credentials && kind === 'https' ? { Authorization: basicAuthorization(credentials) } : undefined;
   const signal = (): AbortSignal => AbortSignal.any([deadline, AbortSignal.timeout(timeouts.requestMs)]);
   // Who may delete without the token: Basic over HTTPS, as HPE documents; in-band, the channel itself.
   const authority = basic ?? (kind === 'chif' ? {} : undefined);

@@ -7,8 +7,8 @@
 // README's residual risk); it never matches an older or an active one. Used by the guardian, and
 // by an agent without a guardian whose own login timed out.
 import type { Logger } from 'pino';
-import { DOCUMENTED_SESSIONS_PATH, hpeOem, isJsonObject, mySessionLink, parseJsonBody } from '../redfish/index.js';
-import { deleteSession, sessionPathOf } from '../session/index.js';
+import { DOCUMENTED_SESSIONS_PATH, hpeOem, isJsonObject, parseJsonBody } from '../redfish/index.js';
+import { deleteSession, readListing } from '../session/index.js';
 import type { Transport, TransportResponse } from '../transport/index.js';
 
 /**
@@ -114,17 +114,6 @@ export async function deleteInterruptedLogin(search: LoginGapSearch): Promise<nu
     if (Number.isFinite(accessTime) && accessTime - loginTime > UNUSED_SLACK_MS) return false;
     return true;
   }
-}
-
-/** The members of a Sessions listing (sessions of the collection only) and its MySession; undefined unless a 200. */
-export function readListing(response: TransportResponse): { members: string[]; mine: string | null } | undefined {
-  if (response.status !== 200) return undefined;
-  const body = parseJsonBody(response.body);
-  if (!isJsonObject(body)) return undefined;
-  const members = (Array.isArray(body.Members) ? body.Members : [])
-    .map((m) => sessionPathOf(isJsonObject(m) ? m['@odata.id'] : undefined))
-    .filter((p): p is string => p !== null);
-  return { members, mine: sessionPathOf(mySessionLink(body)) };
 }
 
 /** Compares session paths as iLO does: case-insensitively, %-decoded, without a trailing slash. */

@@ -1,6 +1,7 @@
-// What may be trusted in a session's URI, and which DELETE answers prove a session gone. Shared
-// by the session (its own logout) and the guardian (the agent's left-overs): one rule for both.
-import { DOCUMENTED_SESSIONS_PATH } from '../redfish/index.js';
+// What may be trusted in a session's URI: a clean path, a Sessions collection, one session of it,
+// and a Sessions listing read with those rules. Shared by the session (its login's answer) and the
+// guardian (the listings it reads).
+import { DOCUMENTED_SESSIONS_PATH, isJsonObject, mySessionLink, parseJsonBody } from '../redfish/index.js';
 import type { TransportResponse } from '../transport/index.js';
 
 /** RFC 3986 path characters (pchar and "/"), with every "%" starting a two-digit escape. */
@@ -45,34 +46,15 @@ export function sessionPathOf(value: unknown, collections: readonly string[] = [
 }
 
 /**
- * A DELETE with the session's own token proves the session gone only by a 2xx. A 401 or 404
- * does not: a token the iLO mangled (two X-Auth-Token headers joined) or a session it no longer
- * accepts gets 401 while the session lives on.
+ * The members of a Sessions listing (sessions of `collections` only) and its MySession link (the
+ * session of whoever asked); undefined unless a 200 with a JSON object.
  */
-export function goneByToken(response: Pick<TransportResponse, 'status'>): boolean {
-  return response.status >= 200 && response.status < 300;
-}
-
-/**
- * A DELETE with Basic credentials, or in-band on the channel's own trust, proves it by a 2xx or a
- * 404: the request was authorised (else 401), and the session does not exist.
- */
-export function goneByAuthority(response: Pick<TransportResponse, 'status'>): boolean {
-  return goneByToken(response) || response.status === 404;
-}
-
-export type SendDelete = (path: string, headers: Record<string, string>) => Promise<TransportResponse>;
-
-/**
- * Deletes a session and answers undefined once it is known gone, or the answer that refused it.
- * First with its token; then, unless that was a 2xx, with `authority` (Basic credentials, or `{}`
- * in-band: the channel's trust), which both deletes and confirms. Without an authority, a token
- * DELETE that is not a 2xx leaves the session unconfirmed: not gone.
- */
-export async function deleteSession(send: SendDelete, path: string, token: string | null, authority: Record<string, string> | undefined): Promise<TransportResponse | undefined> {
-  const viaToken = token ? await send(path, { 'X-Auth-Token': token }) : undefined;
-  if (viaToken && goneByToken(viaToken)) return undefined;
-  if (!authority) return viaToken ?? { status: 0, headers: {}, body: new Uint8Array() };
-  const viaAuthority = await send(path, authority);
-  return goneByAuthority(viaAuthority) ? undefined : viaAuthority;
+export function readListing(response: TransportResponse, collections: readonly string[] = [DOCUMENTED_SESSIONS_PATH]): { members: string[]; mine: string | null } | undefined {
+  if (response.status !== 200) return undefined;
+  const body = parseJsonBody(response.body);
+  if (!isJsonObject(body)) return undefined;
+  const members = (Array.isArray(body.Members) ? body.Members : [])
+    .map((m) => sessionPathOf(isJsonObject(m) ? m['@odata.id'] : undefined, collections))
+    .filter((p): p is string => p !== null);
+  return { members, mine: sessionPathOf(mySessionLink(body), collections) };
 }

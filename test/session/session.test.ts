@@ -227,3 +227,71 @@ describe('Session', () => {
     await session.close();
   });
 });
+
+/**
+ * closeSync(), the blocking last resort of a process that is leaving, follows deleteSession's rule:
+ * only a 2xx to the token, or a 2xx/404 to Basic or the in-band channel's trust, means gone.
+ */
+describe('Session.closeSync (after a failed logout)', () => {
+  const LOCATION = '/redfish/v1/SessionService/Sessions/s1';
+  /** A transport of `kind` with a blocking requestSync answered by `answerSync`; the async DELETEs all fail with 500. */
+  function withSync(kind: 'https' | 'chif', answerSync: (r: TransportRequest) => TransportResponse) {
+    const { transport } = scripted((r) => (r.method === 'POST' ? json(201, {}, { location: LOCATION, 'x-auth-token': TOKEN }) : json(500, {})), { kind });
+    const syncCalls: TransportRequest[] = [];
+    // As on the CHIF transport, requestSync is a method that needs its `this`.
+    const withSyncTransport = {
+      ...transport,
+      syncCalls,
+      requestSync(this: { syncCalls: TransportRequest[] }, r: TransportRequest): TransportResponse {
+        this.syncCalls.push(r);
+        return answerSync(r);
+      },
+    };
+    return { transport: withSyncTransport, syncCalls };
+  }
+
+  it('in-band: a 401 to the token is confirmed gone by a 404 on the channel\'s trust; released once', async () => {
+    const { transport, syncCalls } = withSync('chif', (r) => (r.headers?.['X-Auth-Token'] ? json(401, {}) : json(404, {})));
+    const released: string[] = [];
+    const session = new Session({ transport, credentials: null, observer: { released: () => released.push('released') } });
+    await session.open();
+    await expect(session.close()).rejects.toBeInstanceOf(LogoutError);
+    expect(session.path).toBe(LOCATION);
+    expect(released).toEqual([]);
+    expect(session.closeSync()).toBe(true);
+    expect(syncCalls.map((c) => [c.method, c.path, c.headers])).toEqual([
+      ['DELETE', LOCATION, { 'X-Auth-Token': TOKEN }],
+      ['DELETE', LOCATION, {}],
+    ]);
+    expect(released).toEqual(['released']);
+    expect(session.path).toBeNull();
+    expect(session.closeSync()).toBe(false); // nothing left: no second DELETE
+    expect(syncCalls).toHaveLength(2);
+  });
+
+  it('in-band, the password is forgotten at close: the fallback is the channel\'s trust, whose 401 is no proof; the session is kept for another try', async () => {
+    let channelAnswer = 401;
+    const { transport, syncCalls } = withSync('chif', (r) => (r.headers?.['X-Auth-Token'] ? json(404, {}) : json(channelAnswer, {})));
+    const session = new Session({ transport, credentials });
+    await session.open();
+    await expect(session.close()).rejects.toBeInstanceOf(LogoutError);
+    expect(session.closeSync()).toBe(false);
+    expect(syncCalls.map((c) => c.headers)).toEqual([{ 'X-Auth-Token': TOKEN }, {}]);
+    expect(session.path).toBe(LOCATION);
+    channelAnswer = 204;
+    expect(session.closeSync()).toBe(true);
+    expect(session.path).toBeNull();
+  });
+
+  it('without credentials over HTTPS, a 404 or 401 to the token leaves the session unconfirmed: not deleted', async () => {
+    const { transport, syncCalls } = withSync('https', () => json(404, {}));
+    const released: string[] = [];
+    const session = new Session({ transport, credentials: null, observer: { released: () => released.push('released') } });
+    await session.open();
+    await expect(session.close()).rejects.toBeInstanceOf(LogoutError);
+    expect(session.closeSync()).toBe(false);
+    expect(syncCalls).toHaveLength(1);
+    expect(session.path).toBe(LOCATION);
+    expect(released).toEqual([]);
+  });
+});
