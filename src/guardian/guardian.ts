@@ -52,6 +52,7 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
   let log: Logger | undefined;
   let transport: Promise<Transport | undefined> | undefined;
 
+  // The listing state.ts allows (snapshotHeaders says when and why), taken once, in the background.
   const maybeSnapshot = () => {
     const headers = snapshotHeaders(state);
     if (!headers || !transport) return;
@@ -123,7 +124,8 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
     return 'failed';
   }
   // The state as it is now: a listing that lands later answered after the pipe closed, so after
-  // the pending login started, and could not have excluded anything from its search.
+  // the pending login started, and could not have excluded anything from its search (the clock
+  // reading it brings is not missed either: the clean-up's own answers read the clock afresh).
   const { deleted, failures } = await cleanUp(state, t, { deadline, requestMs: timeouts.requestMs, now, log });
   log?.debug({ ms: now() - start, deleted, failures }, 'guardian done');
   return failures > 0 ? 'failed' : 'cleaned';
