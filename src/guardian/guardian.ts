@@ -1,16 +1,18 @@
 // The guardian process's logic: remember what the agent says, and when the pipe closes without
 // "released" (the agent died: SIGKILL, the OOM killer, a native crash, or it could not delete
 // its session), delete the session over the same kind of transport, within a bounded time.
-//
-// The hard case is an agent killed after the iLO made the session but before the agent read the
-// login answer: nobody knows the token or the path. The guardian then looks for it (login-gap.ts),
-// leaving out sessions absent from a listing taken before the login went out.
+// - state.ts: what the messages leave the guardian knowing (a pure reducer);
+// - this file: the effects the state asks for while listening (logger, transport, one listing);
+// - clean-up.ts: the deletions once the pipe closed; login-gap.ts: the hard case, an agent killed
+//   after the iLO made the session but before it read the login answer (nobody knows the token
+//   or the path), found by a search that leaves out sessions listed before the login went out.
 import type { Logger, LevelWithSilent } from 'pino';
 import { DOCUMENTED_SESSIONS_PATH } from '../redfish/index.js';
-import { basicAuthorization, deleteSession, readListing } from '../session/index.js';
-import { openHttpsTransport, openInbandTransport, type Transport } from '../transport/index.js';
-import { deleteInterruptedLogin, persist, sessionKey } from './login-gap.js';
+import { readListing } from '../session/index.js';
+import { openHttpsTransport, openInbandTransport, type Transport, type TransportResponse } from '../transport/index.js';
+import { cleanUp, clockOffsetOf } from './clean-up.js';
 import { parseMessage, type HelloMessage } from './protocol.js';
+import { apply, clockRead, endOfInput, INITIAL_STATE, snapshotHeaders, snapshotStarted, snapshotTaken, verdict } from './state.js';
 
 /** Everything after the pipe closed fits in this, at the least (main.ts exits hard a little later). */
 export const GUARDIAN_DEADLINE_MS = 10_000;
@@ -43,67 +45,35 @@ export interface GuardianDeps {
   now?: () => number;
 }
 
-interface Known {
-  path: string | null;
-  token: string | null;
-}
-
-interface PendingLogin {
-  user: string | null;
-  at: number;
-}
-
-interface Snapshot {
-  keys: Set<string>;
-  /** When its answer arrived (host clock): it proves nothing about logins that started before. */
-  answeredAt: number;
-}
-
 export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> {
   const now = deps.now ?? Date.now;
+  // The one mutable value: the reducer's latest state (the listing below lands in it too).
+  let state = INITIAL_STATE;
   let log: Logger | undefined;
-  let hello: HelloMessage | undefined;
   let transport: Promise<Transport | undefined> | undefined;
-  const known: Known[] = [];
-  let pending: PendingLogin | undefined;
-  let released = false;
-  let ended = false;
-  let snapshot: Snapshot | undefined;
-  let snapshotStarted = false;
-  /**
-   * iLO clock minus host clock, from the Date header of the latest answer that had one: a lower
-   * bound (the header drops the fraction of the second, and it was sent before it arrived).
-   */
-  let clockOffsetMs: number | undefined;
 
-  const request = async (t: Transport, method: 'GET' | 'DELETE', path: string, headers: Record<string, string>, signal?: AbortSignal) => {
-    const response = await t.request({ method, path, headers, signal });
-    const date = Date.parse(response.headers.date ?? '');
-    if (Number.isFinite(date)) clockOffsetMs = date - now();
-    return response;
-  };
-
-  // The listing taken before a login went out proves which sessions are not that login's. Taken
-  // only when it costs no session: in-band at once, over HTTPS with the agent's token.
+  // The listing state.ts allows (snapshotHeaders says when and why), taken once, in the background.
   const maybeSnapshot = () => {
-    // During a login the listing could hold its session; it is taken once that login is answered.
-    if (snapshotStarted || ended || pending || !transport || !hello) return;
-    const token = known.find((k) => k.token)?.token;
-    if (hello.transport.kind === 'https' && !token) return;
-    snapshotStarted = true;
-    void (async () => {
-      const t = await transport;
-      if (!t || ended) return;
-      const listed = await listSessions(t, hello.transport.kind === 'https' ? { 'X-Auth-Token': token as string } : {}).catch(() => undefined);
-      if (listed) {
-        snapshot = { keys: new Set(listed.members.map(sessionKey)), answeredAt: now() };
-        log?.debug({ sessions: listed.members.length }, 'listed the sessions that exist before the next login');
-      }
-    })();
+    const headers = snapshotHeaders(state);
+    if (!headers || !transport) return;
+    state = snapshotStarted(state);
+    void takeSnapshot(transport, headers);
   };
-
-  const listSessions = async (t: Transport, headers: Record<string, string>, signal?: AbortSignal) =>
-    readListing(await request(t, 'GET', DOCUMENTED_SESSIONS_PATH, headers, signal));
+  const takeSnapshot = async (opened: Promise<Transport | undefined>, headers: Record<string, string>) => {
+    const t = await opened;
+    if (!t || state.ended) return;
+    let response: TransportResponse;
+    try {
+      response = await t.request({ method: 'GET', path: DOCUMENTED_SESSIONS_PATH, headers });
+    } catch {
+      return; // no listing: the login-gap search then excludes only what it handled itself
+    }
+    state = clockRead(state, clockOffsetOf(response, now));
+    const listed = readListing(response);
+    if (!listed) return;
+    state = snapshotTaken(state, listed.members, now());
+    log?.debug({ sessions: listed.members.length }, 'listed the sessions that exist before the next login');
+  };
 
   // ---- listening --------------------------------------------------------------------------
   for await (const line of deps.lines) {
@@ -112,130 +82,51 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
       log?.debug('ignored a line from the agent that is not a guardian message');
       continue;
     }
-    switch (message.type) {
-      case 'hello':
-        if (hello) break;
-        hello = message;
-        log = message.logLevel === 'silent' ? undefined : await deps.createLogger?.(message.logLevel);
-        log?.debug({ agentPid: message.agentPid, transport: message.transport.kind, library: message.transport.kind === 'chif' ? message.transport.library : undefined }, 'guardian watching');
-        transport = (deps.openTransport ?? openTransport)(message).catch((error: unknown) => {
-          log?.debug({ err: error }, 'the guardian could not open its transport (yet)');
-          return undefined;
-        });
-        // After the lines already in the pipe: a login already under way makes a listing useless.
-        setImmediate(maybeSnapshot);
-        break;
-      case 'login':
-        // Retries of one login keep the first start; a re-login after an answer starts afresh.
-        pending ??= { user: message.user, at: message.at };
-        log?.debug({ user: message.user }, 'login started');
-        break;
-      case 'refused':
-        pending = undefined;
-        break;
-      case 'session': {
-        pending = undefined;
-        const same = known.find((k) => (message.token !== null && k.token === message.token) || (message.path !== null && k.path === message.path));
-        if (same) {
-          same.path = message.path ?? same.path;
-          same.token = message.token ?? same.token;
-        } else {
-          known.push({ path: message.path, token: message.token });
-        }
-        log?.debug({ session: message.path }, 'session made');
-        maybeSnapshot();
-        break;
-      }
-      case 'released':
-        released = true;
-        break;
+    const first = message.type === 'hello' && !state.hello;
+    state = apply(state, message);
+    if (first) {
+      log = message.logLevel === 'silent' ? undefined : await deps.createLogger?.(message.logLevel);
+      log?.debug({ agentPid: message.agentPid, transport: message.transport.kind, library: message.transport.kind === 'chif' ? message.transport.library : undefined }, 'guardian watching');
+      transport = (deps.openTransport ?? openTransport)(message).catch((error: unknown) => {
+        log?.debug({ err: error }, 'the guardian could not open its transport (yet)');
+        return undefined;
+      });
+      // After the lines already in the pipe: a login already under way makes a listing useless.
+      setImmediate(maybeSnapshot);
+    } else if (message.type === 'login') {
+      log?.debug({ user: message.user }, 'login started');
+    } else if (message.type === 'session') {
+      log?.debug({ session: message.path }, 'session made');
+      maybeSnapshot();
     }
   }
-  ended = true;
+  state = endOfInput(state);
+  const hello = state.hello;
   const timeouts = guardianTimeouts(hello?.timeoutMs);
   deps.onInputEnd?.(timeouts.deadlineMs);
 
   // ---- the pipe closed ----------------------------------------------------------------------
-  if (released) {
+  const next = verdict(state);
+  if (next === 'released') {
     log?.debug('the agent released its session; nothing to do');
     return 'released';
   }
-  if (!hello || (known.length === 0 && !pending)) {
+  if (next === 'nothing-to-do' || !hello) {
     log?.debug('the agent ended before any login; nothing to do');
     return 'nothing-to-do';
   }
   const start = now();
   const deadline = AbortSignal.timeout(timeouts.deadlineMs - 500);
-  log?.info({ agentPid: hello.agentPid, sessions: known.map((k) => k.path), loginInFlight: pending !== undefined }, 'the agent ended without deleting its session; deleting it');
+  log?.info({ agentPid: hello.agentPid, sessions: state.known.map((k) => k.path), loginInFlight: state.pending !== undefined }, 'the agent ended without deleting its session; deleting it');
   const t = await Promise.race([transport, abortPromise(deadline)]);
   if (!t) {
     log?.warn('the guardian cannot reach the iLO; the session stays until its idle timeout');
     return 'failed';
   }
-  const kind = hello.transport.kind;
-  const credentials = hello.credentials;
-  const basic = credentials && kind === 'https' ? { Authorization: basicAuthorization(credentials) } : undefined;
-  const signal = (): AbortSignal => AbortSignal.any([deadline, AbortSignal.timeout(timeouts.requestMs)]);
-  // Who may delete without the token: Basic over HTTPS, as HPE documents; in-band, the channel itself.
-  const authority = basic ?? (kind === 'chif' ? {} : undefined);
-
-  /** The agent's rule (deleteSession): a 401 or 404 to the token is confirmed before it means gone. */
-  const deleteKnown = async (path: string, token: string | null): Promise<boolean> =>
-    (await deleteSession((p, h) => persist(deadline, () => request(t, 'DELETE', p, h, signal())), path, token, authority)) === undefined;
-
-  let failures = 0;
-  let deleted = 0;
-  const done = new Set<string>();
-  // Newest first: an older one is usually gone already (a re-login deletes it).
-  for (const session of [...known].reverse()) {
-    try {
-      let path = session.path;
-      if (!path && session.token) {
-        const listed = await persist(deadline, () => listSessions(t, { 'X-Auth-Token': session.token as string }, signal()));
-        path = listed?.mine ?? null;
-      }
-      if (!path) {
-        log?.warn('a session of the agent has no known path; it stays until its idle timeout');
-        failures++;
-        continue;
-      }
-      done.add(sessionKey(path));
-      if (await deleteKnown(path, session.token)) {
-        deleted++;
-        log?.info({ session: path }, 'deleted the session the agent left');
-      } else {
-        failures++;
-        log?.warn({ session: path }, 'the iLO refused to delete the session the agent left');
-      }
-    } catch (error) {
-      failures++;
-      log?.warn({ err: error, session: session.path }, 'could not delete the session the agent left');
-    }
-  }
-
-  if (pending) {
-    if (!authority) {
-      failures++;
-      log?.warn('no credentials to look for the session of the interrupted login');
-    } else {
-      const usableSnapshot = snapshot && snapshot.answeredAt < pending.at ? snapshot : undefined;
-      deleted += await deleteInterruptedLogin({
-        transport: t,
-        authority,
-        login: pending,
-        exclude: new Set([...done, ...(usableSnapshot?.keys ?? [])]),
-        clockOffsetMs,
-        signal: deadline,
-        requestTimeoutMs: timeouts.requestMs,
-        now,
-        log,
-      }).catch((error: unknown) => {
-        failures++;
-        log?.warn({ err: error }, 'could not look for the session of the interrupted login');
-        return 0;
-      });
-    }
-  }
+  // The state as it is now: a listing that lands later answered after the pipe closed, so after
+  // the pending login started, and could not have excluded anything from its search (the clock
+  // reading it brings is not missed either: the clean-up's own answers read the clock afresh).
+  const { deleted, failures } = await cleanUp(state, t, { deadline, requestMs: timeouts.requestMs, now, log });
   log?.debug({ ms: now() - start, deleted, failures }, 'guardian done');
   return failures > 0 ? 'failed' : 'cleaned';
 }
