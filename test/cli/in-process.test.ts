@@ -7,6 +7,7 @@ import { buildProgram } from '../../src/cli/program.js';
 import type { Connector } from '../../src/cli/connection.js';
 import { RedfishClient, type ConnectedClient } from '../../src/client/index.js';
 import type { TransportResponse } from '../../src/transport/index.js';
+import { json } from '../helpers/scripted-transport.js';
 
 const SYSTEM = { '@odata.id': '/redfish/v1/Systems/1', Id: '1', PowerState: 'On', Oem: { Hpe: { PostState: 'FinishedPost' } } };
 
@@ -38,7 +39,6 @@ function run(args: string[], answer: (method: string, path: string) => Transport
   return { done: program.parseAsync(['--output', 'json', ...args], { from: 'user' }), stdout: () => stdout, sent };
 }
 
-const json = (status: number, body: unknown): TransportResponse => ({ status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) });
 
 describe('commands in-process, with a connector of the test', () => {
   it('get --value: one request through the given client, the value on stdout', async () => {

@@ -11,15 +11,9 @@ import { guardianExecArgv } from '../../src/guardian/spawn.js';
 import { Session, type SessionObserver } from '../../src/session/index.js';
 import { ConnectError } from '../../src/errors.js';
 import type { TransportResponse } from '../../src/transport/index.js';
-import { scripted } from '../helpers/scripted-transport.js';
+import { iso, json, scripted } from '../helpers/scripted-transport.js';
 
 const SESSIONS = '/redfish/v1/SessionService/Sessions';
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): TransportResponse => ({
-  status,
-  headers: { 'content-type': 'application/json', ...headers },
-  body: Buffer.from(JSON.stringify(body)),
-});
-const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 async function* linesOf(messages: AgentMessage[]): AsyncIterable<string> {
   for (const m of messages) yield encodeMessage(m).trimEnd();

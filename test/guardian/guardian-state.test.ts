@@ -20,16 +20,10 @@ import {
 } from '../../src/guardian/state.js';
 import { ConnectError } from '../../src/errors.js';
 import type { TransportRequest, TransportResponse } from '../../src/transport/index.js';
-import { scripted } from '../helpers/scripted-transport.js';
+import { iso, json, scripted } from '../helpers/scripted-transport.js';
 import { until } from '../helpers/wait.js';
 
 const SESSIONS = '/redfish/v1/SessionService/Sessions';
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): TransportResponse => ({
-  status,
-  headers: { 'content-type': 'application/json', ...headers },
-  body: Buffer.from(JSON.stringify(body)),
-});
-const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 const BASIC = `Basic ${Buffer.from('Administrator:pw').toString('base64')}`;
 
 const hello = (kind: 'https' | 'chif' = 'https', credentials = kind === 'https'): HelloMessage => ({

@@ -96,3 +96,13 @@ export function scripted(handler: ScriptHandler, options: ScriptedOptions = {}):
   };
   return { transport, calls };
 }
+
+/** A JSON answer, as an iLO gives one. */
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): TransportResponse {
+  return { status, headers: { 'content-type': 'application/json', ...headers }, body: Buffer.from(JSON.stringify(body)) };
+}
+
+/** A time as iLO writes one (LoginTime, Date): whole seconds, no fraction. */
+export function iso(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}

@@ -4,13 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { LogoutError, ProtocolError, RedfishError } from '../../src/errors.js';
 import { sessionPathOf, Session } from '../../src/session/index.js';
 import type { TransportRequest, TransportResponse } from '../../src/transport/index.js';
-import { scripted } from '../helpers/scripted-transport.js';
+import { json, scripted } from '../helpers/scripted-transport.js';
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): TransportResponse => ({
-  status,
-  headers: { 'content-type': 'application/json', ...headers },
-  body: Buffer.from(JSON.stringify(body)),
-});
 const credentials = { username: 'admin', password: 'Zq9-canary-secret' };
 const TOKEN = 'c3c5f437f94bc24428fe930bbf50904f';
 const basicOf = (r: TransportRequest) => r.headers?.Authorization;
