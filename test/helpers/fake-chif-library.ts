@@ -23,6 +23,8 @@ export interface Fault {
   zeroRead?: boolean;
   /** The exchange does not return until release() (then it answers normally). */
   hang?: boolean;
+  /** Changes the answer once it is made (a field the iLO got wrong). */
+  edit?: (answer: Buffer) => void;
 }
 
 export interface ExchangeRecord {
@@ -232,6 +234,7 @@ export class FakeChifLibrary implements ChifLibrary {
         if (!this.#lastAnswer) stale.writeUInt16LE((packet.readUInt16LE(AT.sequence) + 1) & 0xffff, AT.sequence);
         return { rc: 0, response: Buffer.from(stale) };
       }
+      fault.edit?.(response);
       this.#lastAnswer = Buffer.from(response);
       return { rc: 0, response };
     };

@@ -96,6 +96,36 @@ describe('CHIF transport over a fake library: packets and blobs', () => {
   });
 });
 
+describe('CHIF transport over a fake library: answers the transport must refuse or accept', () => {
+  it.each([
+    ['the response blob lost (status 12 on its size)', 'info', { status: 12 }, /lost the response blob/, 12, BIG],
+    ['the request blob lost (status 12 on the REST answer)', 'blobDesc', { status: 12 }, /lost the request blob/, 12],
+    ['status 20 on a REST answer in blob mode', 'blobDesc', { edit: (a: Buffer) => a.writeUInt32LE(20, 8) }, /blob status 20/, 20],
+    ['an unknown receive mode', 'blobDesc', { edit: (a: Buffer) => a.writeUInt32LE(7, 12) }, /unknown receive mode 7/, undefined],
+    ['an inline length beyond the packet', 'blobDesc', { edit: (a: Buffer) => a.writeUInt32LE(a.length, 16) }, /more than a packet holds/, undefined],
+    ['a failed blob write', 'write', { status: 5 }, /blob write failed with status 5/, 5],
+  ] as const)('%s: ChifError', async (_name, op, fault, message, rc, handler?: HttpHandler) => {
+    const lib = new FakeChifLibrary(handler);
+    const t = await open(lib);
+    lib.fault(op, fault);
+    const limit = lib.sizes.restImmediateRequest + lib.sizes.maxWrite;
+    // a request in blob mode, so that every one of these packets is sent
+    const error = await rejectionOf(t.request(patchOf(limit)));
+    expect(error).toBeInstanceOf(ChifError);
+    expect(error.message).toMatch(message);
+    expect((error as ChifError).rc).toBe(rc);
+    await t.close();
+  });
+
+  it('status 20 (not modified) on an inline REST answer of an immediate request is a success, as HPE\'s clients take it', async () => {
+    const lib = new FakeChifLibrary();
+    const t = await open(lib);
+    lib.fault('immediate', { edit: (a) => a.writeUInt32LE(20, 8) });
+    expect((await echoed(t, GET())).path).toBe('/redfish/v1/Systems/1');
+    await t.close();
+  });
+});
+
 describe('CHIF transport over a fake library: a busy blob store and empty reads', () => {
   it('blob status 2 (another local user) on the answer\'s size is waited out', async () => {
     const lib = new FakeChifLibrary(BIG);
