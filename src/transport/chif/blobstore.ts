@@ -15,7 +15,7 @@ import { MAX_RESPONSE_BODY, MAX_RESPONSE_HEAD } from '../limits.js';
 const NAMESPACE = 'volatile';
 
 /** Blob-store status, `u32 @8` of every answer (docs/reference/chif-abi.md §4.1). */
-export const BLOB = { SUCCESS: 0, BADPARAMETER: 2, NOTFOUND: 12, NOTMODIFIED: 20 } as const;
+const BLOB = { SUCCESS: 0, BADPARAMETER: 2, NOTFOUND: 12, NOTMODIFIED: 20 } as const;
 
 /** Fixed offsets of the fields clients read (docs/reference/chif-abi.md §3.1); the rest are library sizes. */
 export const AT = {
@@ -65,7 +65,7 @@ export interface PacketLink {
   readonly log?: Logger | undefined;
 }
 
-export const statusOf = (answer: Buffer): number => answer.readUInt32LE(AT.status);
+const statusOf = (answer: Buffer): number => answer.readUInt32LE(AT.status);
 export const sequenceOf = (packet: Buffer): number => packet.readUInt16LE(AT.sequence);
 
 /** HPE's rule (docs/reference/chif-abi.md §3.4): below this many HTTP bytes the request goes in one packet. */
