@@ -36,8 +36,15 @@ export interface ExchangeRecord {
   afterClose: boolean;
 }
 
-/** The REST side: one HTTP/1.1 request in, one HTTP/1.1 answer out (both whole). */
-export type HttpHandler = (request: { method: string; path: string; body: string }) => { status?: number; body: string };
+/** One HTTP request as the REST side got it; `body` holds its bytes one character each (latin1). */
+export interface HttpCall {
+  method: string;
+  path: string;
+  body: string;
+}
+
+/** The REST side: one HTTP/1.1 request in, one answer out (default 200, application/json). */
+export type HttpHandler = (request: HttpCall) => { status?: number; headers?: Record<string, string>; body: string | Buffer };
 
 const EINVAL = 22;
 const EBADF = 9;
@@ -80,7 +87,7 @@ export class FakeChifLibrary implements ChifLibrary {
   /** Every exchange, in order. */
   readonly exchanges: ExchangeRecord[] = [];
   /** Every HTTP request the REST side executed. */
-  readonly executed: { method: string; path: string; body: string }[] = [];
+  readonly executed: HttpCall[] = [];
   readonly created: number[] = [];
   readonly closed: number[] = [];
   readonly recvTimeouts: number[] = [];
@@ -97,6 +104,7 @@ export class FakeChifLibrary implements ChifLibrary {
   #faults: { op: Op; fault: Fault; left: number }[] = [];
   #lastAnswer: Buffer | undefined;
   #hung: (() => void)[] = [];
+  #holds = new Set<string>();
 
   constructor(handler: HttpHandler = ECHO) {
     this.handler = handler;
@@ -109,6 +117,11 @@ export class FakeChifLibrary implements ChifLibrary {
 
   clearFaults(): void {
     this.#faults = [];
+  }
+
+  /** The next REST exchange of a request to `path` hangs until release(). */
+  hold(path: string): void {
+    this.#holds.add(path);
   }
 
   /** Lets every hung exchange answer. */
@@ -213,7 +226,9 @@ export class FakeChifLibrary implements ChifLibrary {
     const op = OPS[packet.readUInt16LE(AT.op) - 1] as Op;
     const slot = this.#faults.find((f) => f.op === op && f.left > 0);
     if (slot) slot.left--;
-    const record: ExchangeRecord = { handle, op, afterClose: this.closed.includes(handle), ...(slot ? { fault: slot.fault } : {}) };
+    const held = this.#holds.delete(this.#restPath(op, packet) ?? '');
+    const fault = held ? { ...slot?.fault, hang: true } : slot?.fault;
+    const record: ExchangeRecord = { handle, op, afterClose: this.closed.includes(handle), ...(fault ? { fault } : {}) };
     this.exchanges.push(record);
     const answer = () => {
       if (record.afterClose) return { rc: EBADF, response: Buffer.alloc(0) };
@@ -239,6 +254,14 @@ export class FakeChifLibrary implements ChifLibrary {
       return { rc: 0, response };
     };
     return { record, answer };
+  }
+
+  /** The path of the request a REST packet carries (inline or in its request blob). */
+  #restPath(op: Op, packet: Buffer): string | undefined {
+    let http: Buffer | undefined;
+    if (op === 'immediate') http = packet.subarray(this.sizes.restImmediateRequest);
+    if (op === 'blobDesc') http = this.blobs.get(packet.toString('latin1', AT.key1, AT.key1 + 10).replace(/\0+$/, ''));
+    return http?.toString('latin1', 0, 2000).split('\r\n')[0]?.split(' ')[1];
   }
 
   #serve(op: Op, packet: Buffer, out: Buffer, fault: Fault): void {
@@ -308,8 +331,9 @@ export class FakeChifLibrary implements ChifLibrary {
     const [method = '', path = ''] = text.slice(0, text.indexOf('\r\n')).split(' ');
     const call = { method, path, body: text.slice(split + 4) };
     this.executed.push(call);
-    const { status = 200, body } = this.handler(call);
-    const http = Buffer.from(`HTTP/1.1 ${status} X\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const { status = 200, headers = { 'Content-Type': 'application/json' }, body } = this.handler(call);
+    const head = Object.entries({ ...headers, 'Content-Length': String(Buffer.byteLength(body)) }).map(([name, value]) => `${name}: ${value}\r\n`);
+    const http = Buffer.concat([Buffer.from(`HTTP/1.1 ${status} X\r\n${head.join('')}\r\n`), Buffer.from(body)]);
     const fixed = this.sizes.restResponseFixed;
     if (fixed + http.length <= out.length) {
       out.writeUInt32LE(0, 12);
