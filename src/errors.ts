@@ -216,13 +216,16 @@ export class ChifCredentialsError extends IloAgentError {
   }
 }
 
-/** The CHIF channel failed mid-way (exchange error, blob error, no answer in time). */
+/**
+ * The CHIF channel failed mid-way (exchange error, blob error, no answer in time). `rc`: the
+ * library's return code or the blob-store status that failed, when there was one (not HTTP).
+ */
 export class ChifError extends IloAgentError {
-  readonly status: number | undefined;
+  readonly rc: number | undefined;
 
-  constructor(message: string, status?: number) {
+  constructor(message: string, rc?: number) {
     super(message, 'E_CHIF');
-    this.status = status;
+    this.rc = rc;
   }
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, withSession, type ConnectOptions } from '../../src/client/index.js';
-import { blobKey } from '../../src/transport/chif/chif-transport.js';
+import { blobKey } from '../../src/transport/chif/blobstore.js';
 import { loadChifLibrary, type AppAccountBinding } from '../../src/transport/index.js';
 import { InvalidInputError, ProtocolError, RedfishError } from '../../src/errors.js';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';

@@ -1,12 +1,13 @@
 // One Transport contract (test/helpers/transport-contract.ts), run against every transport: the
-// scripted in-memory one the session and guardian tests use, HTTPS to the simulator, CHIF through
-// the emulator library to the simulator, and HTTPS to the simulator's iLO 7 vNIC listener with
-// each of the vNIC's TLS trusts. Each case runs on a fresh simulator.
+// scripted in-memory one the session and guardian tests use, CHIF over the in-memory library its
+// unit tests use, HTTPS to the simulator, CHIF through the emulator library to the simulator, and
+// HTTPS to the simulator's iLO 7 vNIC listener with each of the vNIC's TLS trusts. Each case runs
+// on a fresh simulator (or in-memory service).
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import {
   loadChifLibrary,
@@ -20,6 +21,7 @@ import {
   type TransportResponse,
   type VnicTrust,
 } from '../../src/transport/index.js';
+import { FakeChifLibrary } from '../helpers/fake-chif-library.js';
 import { client } from '../helpers/https-client.js';
 import { scripted } from '../helpers/scripted-transport.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
@@ -31,11 +33,10 @@ const DESTINATION = 'https://events.example/contract';
 const subscription = (payload: string) => Buffer.from(JSON.stringify({ Destination: DESTINATION, Context: payload }));
 const HTTPS: ContractCapabilities = { requestSync: false, library: false };
 
-// ---- the scripted transport: a tiny Redfish service in memory ----------------------------------
+// ---- the in-memory doubles: a tiny Redfish service --------------------------------------------
 
-function scriptedPeer(timeoutMs: number): ContractPeer {
-  const holds = new Set<string>();
-  const waiting: Array<() => void> = [];
+/** The tiny service both in-memory doubles answer with; `posted` keeps every POST body. */
+function tinyService() {
   const posted: Uint8Array[] = [];
   // As a real iLO sends them: mixed case on the wire; the transport lower-cases them.
   const answer = (status: number, body: unknown, headers: Record<string, string> = {}): TransportResponse => ({
@@ -44,8 +45,7 @@ function scriptedPeer(timeoutMs: number): ContractPeer {
     body: Buffer.from(JSON.stringify(body)),
   });
   const large = answer(200, { '@odata.id': '/redfish/v1/Large', Data: 'y'.repeat(1024 * 1024) });
-  const handler = async (request: TransportRequest): Promise<TransportResponse> => {
-    if (holds.delete(request.path)) await new Promise<void>((resolve) => waiting.push(resolve));
+  const route = (request: { method: string; path: string; body?: Uint8Array }): TransportResponse => {
     if (request.method === 'POST' && request.path === SUBSCRIPTIONS) {
       posted.push(request.body ?? new Uint8Array(0));
       return answer(201, {}, { Location: `${SUBSCRIPTIONS}/${posted.length}` });
@@ -53,6 +53,17 @@ function scriptedPeer(timeoutMs: number): ContractPeer {
     if (request.method === 'GET' && request.path === '/redfish/v1/Large') return large;
     if (request.method === 'GET' && (RESOURCES as readonly string[]).includes(request.path)) return answer(200, { '@odata.id': request.path });
     return answer(404, { error: { code: 'Base.1.18.GeneralError' } });
+  };
+  return { posted, large, route };
+}
+
+function scriptedPeer(timeoutMs: number): ContractPeer {
+  const holds = new Set<string>();
+  const waiting: Array<() => void> = [];
+  const { posted, large, route } = tinyService();
+  const handler = async (request: TransportRequest): Promise<TransportResponse> => {
+    if (holds.delete(request.path)) await new Promise<void>((resolve) => waiting.push(resolve));
+    return route(request);
   };
   const { transport, calls } = scripted(handler, { timeoutMs });
   return {
@@ -67,6 +78,34 @@ function scriptedPeer(timeoutMs: number): ContractPeer {
     held: () => waiting.length,
     release: () => waiting.splice(0).forEach((go) => go()),
     close: () => transport.close(),
+  };
+}
+
+/** The CHIF transport on the in-memory library (test/helpers/fake-chif-library.ts), packets and all. */
+async function fakeChifPeer(timeoutMs: number): Promise<ContractPeer> {
+  const { posted, large, route } = tinyService();
+  const lib = new FakeChifLibrary((call) => {
+    const { status, headers, body } = route({ ...call, body: Buffer.from(call.body, 'latin1') });
+    return { status, headers: { ...headers }, body: Buffer.from(body) };
+  });
+  const transport = await openChifTransport({ library: lib, credentials: null, timeoutMs });
+  return {
+    transport,
+    headers: {},
+    resources: RESOURCES,
+    missing: '/redfish/v1/NoSuchThing',
+    large: { path: '/redfish/v1/Large', prepare: async () => large.body },
+    post: { path: SUBSCRIPTIONS, body: subscription, delivered: async () => posted.at(-1) as Uint8Array },
+    // a held request has reached the far side, as on a simulator
+    received: () => lib.executed.length + lib.hung,
+    hold: (path) => lib.hold(path),
+    held: () => lib.hung,
+    release: () => lib.release(),
+    async close() {
+      lib.release();
+      await transport.close();
+      expect(lib.refused).toEqual([]); // every packet within the library's sizes
+    },
   };
 }
 
@@ -125,6 +164,13 @@ transportContract({
   kind: 'https',
   capabilities: HTTPS,
   open: async ({ timeoutMs }) => scriptedPeer(timeoutMs),
+});
+
+transportContract({
+  name: 'CHIF over the in-memory library (test/helpers/fake-chif-library.ts)',
+  kind: 'chif',
+  capabilities: { requestSync: true, library: true },
+  open: async ({ timeoutMs }) => fakeChifPeer(timeoutMs),
 });
 
 transportContract({

@@ -1,12 +1,13 @@
 // Redfish in-band, through HPE's CHIF library: HTTP/1.1 bytes carried in "blobstore" packets
-// that the library builds (docs/reference/chif-abi.md §3). One exchange at a time per process, as
-// HPE's own clients do; retries are bounded and sit under each request's deadline.
-import { randomBytes } from 'node:crypto';
+// that the library builds (docs/reference/chif-abi.md §3; the protocol is in blobstore.ts). This
+// file holds the channel: its opening, one exchange at a time per process as HPE's own clients do,
+// the checks on each exchange, and retries that are bounded and sit under each request's deadline.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ChifHandle, ChifLibrary } from '../../binding/index.js';
-import { AbortedError, AuthError, ChifCredentialsError, ChifError, ChifLibraryError, ClosedError, ProtocolError, TimeoutError } from '../../errors.js';
-import { MAX_RESPONSE_BODY, MAX_RESPONSE_HEAD } from '../limits.js';
+import { AbortedError, AuthError, ChifCredentialsError, ChifError, ChifLibraryError, ClosedError, TimeoutError } from '../../errors.js';
 import type { Transport, TransportRequest, TransportResponse } from '../transport.js';
+import { AT, blobKey, fitsInline, immediatePacket, inlineAnswer, restRequest, sequenceOf, type PacketLink } from './blobstore.js';
 import { parseResponse, serializeRequest } from './http1.js';
 
 export interface ChifTransportOptions {
@@ -18,34 +19,15 @@ export interface ChifTransportOptions {
   logger?: Logger;
 }
 
-const NAMESPACE = 'volatile';
-const BLOB = { SUCCESS: 0, BADPARAMETER: 2, NOTFOUND: 12, NOTMODIFIED: 20 } as const;
 // Channel status codes are errno values on Linux and Win32 error codes on Windows (docs/reference/chif-abi.md §4.2).
 const WINDOWS = process.platform === 'win32';
 const CHIF = { NO_DRIVER: WINDOWS ? 2 : 19, ACCESS_DENIED: WINDOWS ? 5 : 13, SECURITY: 8 } as const;
 const SECURITY_STATES: Readonly<Record<number, string>> = { 1: 'Factory', 3: 'Production', 4: 'HighSecurity', 5: 'FIPS', 6: 'SuiteB/CNSA' };
 /** What the library answers when its receive timeout ran out (errno ETIMEDOUT). */
 const ETIMEDOUT = 110;
-const KEY_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** The largest response blob read: a whole HTTP answer, head and body, as HTTPS would take it. */
-const MAX_RESPONSE_BLOB = MAX_RESPONSE_HEAD + MAX_RESPONSE_BODY;
 
 /** A REST packet is resent only for methods that may run twice. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
-
-/** HPE's keys: ten characters of [A-Za-z0-9], fresh for every request (from one random draw). */
-export function blobKey(): string {
-  let key = '';
-  while (key.length < 10) {
-    for (const byte of randomBytes(16)) {
-      // 248 = 4 × 62: a byte below it maps to the 62 characters without bias
-      if (byte < 248) key += KEY_CHARS[byte % KEY_CHARS.length];
-      if (key.length === 10) break;
-    }
-  }
-  return key;
-}
 
 /**
  * Prepares the library (security flow of docs/reference/chif-abi.md §5) and opens a channel. Fails before any
@@ -92,6 +74,8 @@ export async function openChifTransport(options: ChifTransportOptions): Promise<
 /** One request's limits, passed down to every exchange it makes. */
 interface Job {
   deadline: number;
+  /** `METHOD path`, for the timeout message. */
+  what: string;
   signal: AbortSignal | undefined;
   /** Resolves when the job leaves the queue: its time counts from then. */
   started?: Promise<void>;
@@ -137,7 +121,7 @@ class ChifTransport implements Transport {
     } catch (error) {
       return Promise.reject(error);
     }
-    const job: Job = { deadline: Infinity, signal: request.signal };
+    const job: Job = { deadline: Infinity, what: `${request.method} ${request.path}`, signal: request.signal };
     let start!: () => void;
     job.started = new Promise((resolve) => (start = resolve));
     const run = this.#queue.then(() => {
@@ -164,31 +148,26 @@ class ChifTransport implements Transport {
     return this.#closed;
   }
 
+  /** One inline exchange, blocking, for a process that is leaving (the blob store needs several). */
   requestSync(request: TransportRequest): TransportResponse {
     const bytes = serializeRequest(request);
-    const sizes = this.#lib.sizes;
-    if (bytes.length >= sizes.restImmediateRequest + sizes.maxWrite) throw new ChifError('a blocking request must fit one packet');
+    if (!fitsInline(this.#lib.sizes, bytes.length)) throw new ChifError('a blocking request must fit one packet');
     // A fresh channel: the current one may be sitting in an exchange that never ends.
     const { rc, handle } = this.#lib.createSync();
     if (rc !== 0) throw channelError('create', rc);
     this.#lib.setRecvTimeout(handle, Math.min(this.#timeoutMs, 5000));
-    const responseKey = blobKey();
-    const packet = Buffer.concat([this.#lib.restImmediate(bytes.length, responseKey, NAMESPACE), bytes]);
-    const result = this.#lib.exchangeSync(handle, packet);
+    const result = this.#lib.exchangeSync(handle, immediatePacket(this.#lib, bytes, blobKey()));
     if (result.rc !== 0) throw new ChifError(`the CHIF exchange failed with status ${result.rc}`, result.rc);
-    const response = result.response;
-    if (response.readUInt32LE(8) !== BLOB.SUCCESS || response.readUInt32LE(12) !== 0) {
-      throw new ChifError('the blocking request was not answered inline');
-    }
-    const length = response.readUInt32LE(16);
-    return parseResponse(response.subarray(sizes.restResponseFixed, sizes.restResponseFixed + length), request.method);
+    const http = inlineAnswer(result.response, this.#lib.sizes, false);
+    if (!http) throw new ChifError('the blocking request was not answered inline');
+    return parseResponse(http, request.method);
   }
 
   /** The iLO's security state byte (exempt from the library's status 8). */
   async securityState(): Promise<number> {
     const packet = this.#lib.securityState();
-    const response = await this.#exchange(packet, { deadline: Date.now() + this.#timeoutMs, signal: undefined });
-    return response.readUInt8(72);
+    const response = await this.#exchange(packet, { deadline: Date.now() + this.#timeoutMs, what: 'the security state', signal: undefined });
+    return response.readUInt8(AT.securityState);
   }
 
   async #createChannel(): Promise<Channel> {
@@ -224,10 +203,7 @@ class ChifTransport implements Transport {
       const onAbort = () => give(new AbortedError(`${request.method} ${request.path} aborted`));
       // The library's receive timeout should end a stuck exchange; this is the backstop.
       void job.started?.then(() => {
-        timer = setTimeout(
-          () => give(new TimeoutError(`${request.method} ${request.path}: no answer over CHIF within ${this.#timeoutMs / 1000} s`)),
-          this.#timeoutMs + 1000,
-        );
+        timer = setTimeout(() => give(this.#noAnswer(job)), this.#timeoutMs + 1000);
       });
       const cleanup = () => {
         clearTimeout(timer);
@@ -258,110 +234,17 @@ class ChifTransport implements Transport {
   }
 
   async #exchangeRequest(request: TransportRequest, bytes: Buffer, job: Job): Promise<TransportResponse> {
-    const sizes = this.#lib.sizes;
-    const responseKey = blobKey();
-    let packet: Buffer;
-    let requestKey: string | undefined;
-    if (bytes.length < sizes.restImmediateRequest + sizes.maxWrite) {
-      packet = Buffer.concat([this.#lib.restImmediate(bytes.length, responseKey, NAMESPACE), bytes]);
-    } else {
-      requestKey = blobKey();
-      await this.#writeBlob(requestKey, bytes, job);
-      packet = this.#lib.restBlobDesc(requestKey, responseKey, NAMESPACE);
-    }
-    const response = await this.#exchange(packet, job, IDEMPOTENT.has(request.method));
-    const status = response.readUInt32LE(8);
-    const recvMode = response.readUInt32LE(12);
-    let http: Buffer;
-    if (status === BLOB.NOTFOUND) throw new ChifError('the iLO lost the request blob (status 12)', status);
-    if (recvMode === 0) {
-      if (status !== BLOB.SUCCESS && !(status === BLOB.NOTMODIFIED && !requestKey)) throw new ChifError(`the iLO answered the request with blob status ${status}`, status);
-      const length = response.readUInt32LE(16);
-      const start = sizes.restResponseFixed;
-      if (start + length > response.length) throw new ChifError(`the iLO's inline answer claims ${length} bytes, more than a packet holds`);
-      http = Buffer.from(response.subarray(start, start + length));
-    } else if (recvMode === 1) {
-      try {
-        http = await this.#readBlob(responseKey, job);
-      } finally {
-        // Read, refused or cut short: the answer does not stay in the iLO's blob store.
-        await this.#deleteBlob(responseKey, job).catch(() => undefined);
-      }
-    } else {
-      throw new ChifError(`the iLO answered with an unknown receive mode ${recvMode}`);
-    }
-    if (requestKey) await this.#deleteBlob(requestKey, job).catch(() => undefined);
-    return parseResponse(http, request.method);
+    const link: PacketLink = {
+      lib: this.#lib,
+      deadline: job.deadline,
+      log: this.#log,
+      exchange: (packet: Buffer, resendable?: boolean) => this.#exchange(packet, job, resendable),
+    };
+    return parseResponse(await restRequest(link, bytes, IDEMPOTENT.has(request.method)), request.method);
   }
 
-  async #writeBlob(key: string, bytes: Buffer, job: Job): Promise<void> {
-    const sizes = this.#lib.sizes;
-    this.#expectBlob(await this.#exchange(this.#lib.createBlob(key, NAMESPACE), job), 'create');
-    const chunk = sizes.maxWrite - sizes.writeRequest;
-    for (let offset = 0; offset < bytes.length; offset += chunk) {
-      const part = bytes.subarray(offset, offset + chunk);
-      const packet = Buffer.concat([this.#lib.writeFragment(offset, part.length, key, NAMESPACE), part]);
-      this.#expectBlob(await this.#exchange(packet, job), 'write');
-    }
-    this.#expectBlob(await this.#exchange(this.#lib.finalizeBlob(key, NAMESPACE), job), 'finalize');
-  }
-
-  async #readBlob(key: string, job: Job): Promise<Buffer> {
-    const sizes = this.#lib.sizes;
-    const header = sizes.responseHeaderBlob;
-    for (let pass = 0; pass < 4; pass++) {
-      const info = await this.#retryBusy(() => this.#exchange(this.#lib.blobInfo(key, NAMESPACE), job), job);
-      const infoStatus = info.readUInt32LE(8);
-      if (infoStatus === BLOB.NOTFOUND) throw new ChifError('the iLO lost the response blob (status 12)', infoStatus);
-      if (infoStatus !== BLOB.SUCCESS && infoStatus !== BLOB.NOTMODIFIED) throw new ChifError(`reading the answer's size failed with blob status ${infoStatus}`, infoStatus);
-      const total = info.readUInt32LE(header);
-      // Checked before a byte is read; the loop below never reads past `total`.
-      if (total > MAX_RESPONSE_BLOB) {
-        throw new ProtocolError(`the iLO announced a ${total}-byte answer over CHIF, more than the ${MAX_RESPONSE_BLOB} a Redfish answer may take; not read`);
-      }
-      const parts: Buffer[] = [];
-      let read = 0;
-      let stalled = false;
-      while (read < total) {
-        const count = Math.min(sizes.maxRead - sizes.readRequest, total - read);
-        const response = await this.#exchange(this.#lib.readFragment(read, count, key, NAMESPACE), job);
-        // Only bytes-read counts here (docs/reference/chif-abi.md §3.1): 0 means the read failed.
-        const got = response.readUInt32LE(header);
-        if (got === 0 || got > count || header + 4 + got > response.length) {
-          stalled = true;
-          break;
-        }
-        parts.push(Buffer.from(response.subarray(header + 4, header + 4 + got)));
-        read += got;
-      }
-      if (!stalled) return Buffer.concat(parts);
-      this.#log?.debug({ pass }, 'a read fragment came back empty; reading the answer again');
-    }
-    throw new ChifError('the iLO kept answering empty fragments while its answer was read');
-  }
-
-  async #deleteBlob(key: string, job: Job): Promise<void> {
-    const response = await this.#retryBusy(() => this.#exchange(this.#lib.deleteBlob(key, NAMESPACE), job), job);
-    const status = response.readUInt32LE(8);
-    if (status !== BLOB.SUCCESS && status !== BLOB.NOTMODIFIED && status !== BLOB.NOTFOUND) {
-      this.#log?.warn({ status }, 'deleting a response blob failed');
-    }
-  }
-
-  /** Blob status 2 means another local user holds the blob store: back off and retry. */
-  async #retryBusy(send: () => Promise<Buffer>, job: Job): Promise<Buffer> {
-    for (let attempt = 1; ; attempt++) {
-      const response = await send();
-      if (response.readUInt32LE(8) !== BLOB.BADPARAMETER) return response;
-      const pause = Math.min(250 + 100 * attempt, 1500);
-      if (Date.now() + pause > job.deadline) throw new ChifError('another local client keeps the iLO\'s blob store busy (status 2); try again', BLOB.BADPARAMETER);
-      await sleep(pause);
-    }
-  }
-
-  #expectBlob(response: Buffer, what: string): void {
-    const status = response.readUInt32LE(8);
-    if (status !== BLOB.SUCCESS && status !== BLOB.NOTMODIFIED) throw new ChifError(`blob ${what} failed with status ${status}`, status);
+  #noAnswer(job: Job): TimeoutError {
+    return new TimeoutError(`${job.what}: no answer over CHIF within ${this.#timeoutMs / 1000} s`);
   }
 
   /**
@@ -370,11 +253,11 @@ class ChifTransport implements Transport {
    * the deadline allows; a sequence mismatch only when the packet may be sent twice.
    */
   async #exchange(packet: Buffer, job: Job, resendable = true): Promise<Buffer> {
-    const sequence = packet.readUInt16LE(2);
+    const sequence = sequenceOf(packet);
     for (let attempt = 1; ; attempt++) {
       // A request given up on stops here: its channel was left to finish its last exchange.
       if (job.signal?.aborted) throw new AbortedError('aborted');
-      if (Date.now() > job.deadline) throw new TimeoutError(`no answer over CHIF within ${this.#timeoutMs / 1000} s`);
+      if (Date.now() > job.deadline) throw this.#noAnswer(job);
       const channel = (this.#channel ??= await this.#createChannel());
       const call = this.#lib.exchange(channel.handle, packet);
       channel.busy = call;
@@ -387,7 +270,7 @@ class ChifTransport implements Transport {
       if (result.rc === CHIF.SECURITY) {
         throw new ChifCredentialsError('the iLO requires credentials for in-band access (status 8): give --username and a password');
       }
-      if (result.rc === ETIMEDOUT) throw new TimeoutError(`no answer over CHIF within ${this.#timeoutMs / 1000} s`);
+      if (result.rc === ETIMEDOUT) throw this.#noAnswer(job);
       if (result.rc !== 0) {
         this.#log?.warn({ rc: result.rc, attempt }, 'CHIF exchange failed');
         if (attempt >= 3 || !resendable) throw new ChifError(`the CHIF exchange failed with status ${result.rc}`, result.rc);
@@ -395,7 +278,7 @@ class ChifTransport implements Transport {
         await sleep(Math.min(200 * attempt, Math.max(0, job.deadline - Date.now())));
         continue;
       }
-      if (result.response.readUInt16LE(2) !== sequence) {
+      if (sequenceOf(result.response) !== sequence) {
         this.#log?.warn({ attempt }, 'the CHIF answer carried another sequence number');
         if (attempt >= 3 || !resendable) throw new ChifError('the iLO answered with another packet\'s sequence number');
         continue;
@@ -420,8 +303,4 @@ function channelError(what: 'create' | 'open', rc: number): Error {
     return new ChifLibraryError('in-band access to the iLO is not permitted: run as root (Administrator on Windows)');
   }
   return new ChifLibraryError(`the CHIF channel could not be ${what === 'create' ? 'created' : 'opened'} (status ${rc})`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
