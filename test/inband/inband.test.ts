@@ -258,6 +258,29 @@ describe('fault knobs', () => {
     expect(s.sessions()).toEqual([]);
   });
 
+  it.each(['POST', 'PATCH'] as const)('an exchange of a %s that fails: ChifError, and it is not sent again (the iLO may have done it)', async (method) => {
+    const s = await start();
+    const error = await rejectionOf(
+      withSession(inband(), async (client) => {
+        s.chif.setFaults({ exchange: { rc: 5, times: 1 } });
+        const before = s.chif.counters();
+        try {
+          return method === 'POST'
+            ? await client.post('/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { ResetType: 'PushPowerButton' })
+            : await client.patch('/redfish/v1/Systems/1', { AssetTag: 'once' });
+        } finally {
+          const after = s.chif.counters();
+          expect(after.faulted - before.faulted).toBe(1);
+          expect(after.frames.exchange - before.frames.exchange).toBe(1); // the failed one, no other
+          expect(after.commands.restImmediate - before.commands.restImmediate).toBe(0);
+        }
+      }),
+    );
+    expect(error.code).toBe('E_CHIF');
+    expect(error.message).toMatch(/the CHIF exchange failed with status 5/);
+    expect(s.sessions()).toEqual([]);
+  });
+
   it('a one-shot sequence mismatch on a GET (another packet\'s answer comes back) is not taken: the GET is sent again', async () => {
     const s = await start();
     await withSession(inband(), async (client) => {
