@@ -112,7 +112,7 @@ async function build(dir, name) {
 async function test(dir, tests, filter, name, bail) {
   const report = join(work, `${name}-vitest.json`);
   const args = ['vitest', 'run', ...tests, '--reporter=json', `--outputFile=${report}`];
-  if (filter) args.push('-t', filter);
+  if (filter) args.push(`--testNamePattern=${filter}`);
   if (bail) args.push('--bail=1');
   const result = await run('npx', args, dir, `${name}-vitest`);
   if (!existsSync(report)) return { error: `vitest wrote no report (exit ${result.code}; see ${result.log})` };
