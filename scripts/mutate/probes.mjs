@@ -271,6 +271,28 @@ export const PROBES = [
     tests: ['test/inband/inband.test.ts'],
   },
   {
+    id: 'recv-mode',
+    audit: 'ranked problem 1 (an unknown receive mode)',
+    bug: 'any receive mode but 0 taken for a response blob',
+    edits: [{ file: 'src/transport/chif/chif-transport.ts', find: '    } else if (recvMode === 1) {\n', replace: '    } else if (recvMode !== 0) {\n' }],
+    tests: ['test/inband/inband.test.ts'],
+    filter: 'no simulator knob',
+  },
+  {
+    id: 'inline-length',
+    audit: 'ranked problem 1 (an inline length past the packet)',
+    bug: 'an inline answer\'s length not checked against the packet',
+    edits: [
+      {
+        file: 'src/transport/chif/chif-transport.ts',
+        find: '      if (start + length > response.length) throw',
+        replace: '      if (false) throw',
+      },
+    ],
+    tests: ['test/inband/inband.test.ts'],
+    filter: 'no simulator knob',
+  },
+  {
     id: 'serve-filter-in',
     audit: 'ranked problem 4 (client to iLO)',
     bug: 'the agent passes a client\'s X-Auth-Token/Authorization/Cookie on to the iLO',

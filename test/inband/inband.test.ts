@@ -459,6 +459,46 @@ describe('in-band selection with the real library (koffi), DetectILO\'s answer r
   });
 });
 
+describe('REST answers no simulator knob gives, made by the real library wrapped', () => {
+  /** The emulator library, with the answer of the next exchange after arm() rewritten by `tamper`. */
+  const tampering = (tamper: (response: Buffer) => void) => {
+    let armed = false;
+    const loadLibrary = async () => {
+      const real = await loadChifLibrary(EMULATOR);
+      return {
+        ...real,
+        exchange: async (handle: Parameters<typeof real.exchange>[0], packet: Buffer) => {
+          const result = await real.exchange(handle, packet);
+          if (armed && result.rc === 0) {
+            armed = false;
+            tamper(result.response);
+          }
+          return result;
+        },
+      };
+    };
+    return { loadLibrary, arm: () => void (armed = true), armed: () => armed };
+  };
+
+  it.each([
+    ['an unknown receive mode', (r: Buffer) => r.writeUInt32LE(7, 12), /the iLO answered with an unknown receive mode 7/],
+    ['an inline length past the end of the packet', (r: Buffer) => r.writeUInt32LE(r.length, 16), /the iLO's inline answer claims \d+ bytes, more than a packet holds/],
+  ] as const)('%s: ChifError naming it, nothing taken from the packet; the session is still deleted', async (_what, tamper, message) => {
+    const s = await start();
+    const library = tampering(tamper);
+    const error = await rejectionOf(
+      withSession(inband({ loadLibrary: library.loadLibrary }), async (client) => {
+        library.arm();
+        return client.get('/redfish/v1/Systems/1');
+      }),
+    );
+    expect(library.armed()).toBe(false); // the GET's answer was the one rewritten
+    expect(error.code).toBe('E_CHIF');
+    expect(error.message).toMatch(message);
+    expect(s.sessions()).toEqual([]);
+  });
+});
+
 describe('the CLI in-band', () => {
   const env = () => ({ ILO_URL: '', ILO_USERNAME: '', ILO_PASSWORD: '', ILO_CHIF_LIB: EMULATOR, ILO_CHIF_EMULATOR_SOCKET: process.env.ILO_CHIF_EMULATOR_SOCKET });
 
