@@ -293,6 +293,14 @@ export const PROBES = [
     filter: 'no simulator knob',
   },
   {
+    id: 'bounded-backstop',
+    audit: 'ranked problem 1 (the #bounded backstop timer)',
+    bug: 'the backstop that ends an exchange the library never returns from waits 1000 s',
+    edits: [{ file: 'src/transport/chif/chif-transport.ts', find: '          this.#timeoutMs + 1000,\n', replace: '          this.#timeoutMs + 1_000_000,\n' }],
+    tests: ['test/inband/inband.test.ts'],
+    filter: 'no simulator knob',
+  },
+  {
     id: 'serve-filter-in',
     audit: 'ranked problem 4 (client to iLO)',
     bug: 'the agent passes a client\'s X-Auth-Token/Authorization/Cookie on to the iLO',

@@ -497,6 +497,39 @@ describe('REST answers no simulator knob gives, made by the real library wrapped
     expect(error.message).toMatch(message);
     expect(s.sessions()).toEqual([]);
   });
+
+  it('an exchange that never returns, past the library\'s own receive timeout: TimeoutError from the backstop; the DELETE goes on a fresh channel', async () => {
+    const s = await start();
+    let hang = false;
+    let hung = 0;
+    let channelsBefore = 0;
+    const loadLibrary = async () => {
+      const real = await loadChifLibrary(EMULATOR);
+      return {
+        ...real,
+        // A library whose receive timeout does not end the call (what the backstop is for).
+        exchange: (handle: Parameters<typeof real.exchange>[0], packet: Buffer) => {
+          if (!hang) return real.exchange(handle, packet);
+          hang = false;
+          hung++;
+          return new Promise<never>(() => undefined);
+        },
+      };
+    };
+    const error = await rejectionOf(
+      withSession(inband({ loadLibrary, timeoutMs: 2000 }), async (client) => {
+        channelsBefore = s.chif.counters().frames.create;
+        hang = true;
+        return client.get('/redfish/v1/Systems/1');
+      }),
+    );
+    expect(hung).toBe(1);
+    expect(s.chif.counters().frames.create - channelsBefore).toBe(1); // the hung one is left to itself
+    expect(error.code).toBe('E_TIMEOUT');
+    expect(error.message).toMatch(/GET \/redfish\/v1\/Systems\/1: no answer over CHIF within 2 s/);
+    expect(s.sessions()).toEqual([]);
+    expect(s.endedSessions().map((e) => e.how)).toEqual(['own-token']);
+  });
 });
 
 describe('the CLI in-band', () => {
