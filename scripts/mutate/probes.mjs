@@ -339,6 +339,19 @@ export const PROBES = [
     ],
     tests: ['test/guardian/guardian-core.test.ts', 'test/session/session.test.ts', 'test/client/client.test.ts'],
   },
+  {
+    id: 'relogin-keep-old',
+    audit: 'ranked problem 6 (a failed re-login after a 401 loses the old session)',
+    bug: 'an old session whose DELETE failed before a re-login is forgotten, not deleted at close',
+    edits: [
+      {
+        file: 'src/session/session.ts',
+        find: '        this.#leftovers.push({ path: old.path as string, token: old.token });\n',
+        replace: '',
+      },
+    ],
+    tests: ['test/client/client.test.ts', 'test/session/session.test.ts'],
+  },
 ];
 
 // "same as <id>": one bug judged by a narrower set of tests, written once.
