@@ -258,6 +258,29 @@ describe('fault knobs', () => {
     expect(s.sessions()).toEqual([]);
   });
 
+  it.each(['POST', 'PATCH'] as const)('an exchange of a %s that fails: ChifError, and it is not sent again (the iLO may have done it)', async (method) => {
+    const s = await start();
+    const error = await rejectionOf(
+      withSession(inband(), async (client) => {
+        s.chif.setFaults({ exchange: { rc: 5, times: 1 } });
+        const before = s.chif.counters();
+        try {
+          return method === 'POST'
+            ? await client.post('/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { ResetType: 'PushPowerButton' })
+            : await client.patch('/redfish/v1/Systems/1', { AssetTag: 'once' });
+        } finally {
+          const after = s.chif.counters();
+          expect(after.faulted - before.faulted).toBe(1);
+          expect(after.frames.exchange - before.frames.exchange).toBe(1); // the failed one, no other
+          expect(after.commands.restImmediate - before.commands.restImmediate).toBe(0);
+        }
+      }),
+    );
+    expect(error.code).toBe('E_CHIF');
+    expect(error.message).toMatch(/the CHIF exchange failed with status 5/);
+    expect(s.sessions()).toEqual([]);
+  });
+
   it('a one-shot sequence mismatch on a GET (another packet\'s answer comes back) is not taken: the GET is sent again', async () => {
     const s = await start();
     await withSession(inband(), async (client) => {
@@ -433,6 +456,79 @@ describe('in-band selection with the real library (koffi), DetectILO\'s answer r
     // No CHIF exchange reached the iLO: the vNIC was chosen before anything was opened.
     expect(Object.values(s.chif.counters().commands).reduce((a, b) => a + b, 0)).toBe(0);
     expect(s.state().counters.requests).toBe(0);
+  });
+});
+
+describe('REST answers no simulator knob gives, made by the real library wrapped', () => {
+  /** The emulator library, with the answer of the next exchange after arm() rewritten by `tamper`. */
+  const tampering = (tamper: (response: Buffer) => void) => {
+    let armed = false;
+    const loadLibrary = async () => {
+      const real = await loadChifLibrary(EMULATOR);
+      return {
+        ...real,
+        exchange: async (handle: Parameters<typeof real.exchange>[0], packet: Buffer) => {
+          const result = await real.exchange(handle, packet);
+          if (armed && result.rc === 0) {
+            armed = false;
+            tamper(result.response);
+          }
+          return result;
+        },
+      };
+    };
+    return { loadLibrary, arm: () => void (armed = true), armed: () => armed };
+  };
+
+  it.each([
+    ['an unknown receive mode', (r: Buffer) => r.writeUInt32LE(7, 12), /the iLO answered with an unknown receive mode 7/],
+    ['an inline length past the end of the packet', (r: Buffer) => r.writeUInt32LE(r.length, 16), /the iLO's inline answer claims \d+ bytes, more than a packet holds/],
+  ] as const)('%s: ChifError naming it, nothing taken from the packet; the session is still deleted', async (_what, tamper, message) => {
+    const s = await start();
+    const library = tampering(tamper);
+    const error = await rejectionOf(
+      withSession(inband({ loadLibrary: library.loadLibrary }), async (client) => {
+        library.arm();
+        return client.get('/redfish/v1/Systems/1');
+      }),
+    );
+    expect(library.armed()).toBe(false); // the GET's answer was the one rewritten
+    expect(error.code).toBe('E_CHIF');
+    expect(error.message).toMatch(message);
+    expect(s.sessions()).toEqual([]);
+  });
+
+  it('an exchange that never returns, past the library\'s own receive timeout: TimeoutError from the backstop; the DELETE goes on a fresh channel', async () => {
+    const s = await start();
+    let hang = false;
+    let hung = 0;
+    let channelsBefore = 0;
+    const loadLibrary = async () => {
+      const real = await loadChifLibrary(EMULATOR);
+      return {
+        ...real,
+        // A library whose receive timeout does not end the call (what the backstop is for).
+        exchange: (handle: Parameters<typeof real.exchange>[0], packet: Buffer) => {
+          if (!hang) return real.exchange(handle, packet);
+          hang = false;
+          hung++;
+          return new Promise<never>(() => undefined);
+        },
+      };
+    };
+    const error = await rejectionOf(
+      withSession(inband({ loadLibrary, timeoutMs: 2000 }), async (client) => {
+        channelsBefore = s.chif.counters().frames.create;
+        hang = true;
+        return client.get('/redfish/v1/Systems/1');
+      }),
+    );
+    expect(hung).toBe(1);
+    expect(s.chif.counters().frames.create - channelsBefore).toBe(1); // the hung one is left to itself
+    expect(error.code).toBe('E_TIMEOUT');
+    expect(error.message).toMatch(/GET \/redfish\/v1\/Systems\/1: no answer over CHIF within 2 s/);
+    expect(s.sessions()).toEqual([]);
+    expect(s.endedSessions().map((e) => e.how)).toEqual(['own-token']);
   });
 });
 
