@@ -165,9 +165,9 @@ export const PROBES = [
     bug: 'inline/blob threshold by maxBuffer instead of maxWrite',
     edits: [
       {
-        file: 'src/transport/chif/chif-transport.ts',
-        find: '    if (bytes.length < sizes.restImmediateRequest + sizes.maxWrite) {\n',
-        replace: '    if (bytes.length < sizes.restImmediateRequest + sizes.maxBuffer) {\n',
+        file: 'src/transport/chif/blobstore.ts',
+        find: '  return length < sizes.restImmediateRequest + sizes.maxWrite;\n',
+        replace: '  return length < sizes.restImmediateRequest + sizes.maxBuffer;\n',
       },
     ],
     tests: ['test/inband/inband.test.ts'],
@@ -179,8 +179,8 @@ export const PROBES = [
     edits: [
       {
         file: 'src/transport/chif/chif-transport.ts',
-        find: '      if (result.response.readUInt16LE(2) !== sequence) {\n',
-        replace: '      if (false && result.response.readUInt16LE(2) !== sequence) {\n',
+        find: '      if (sequenceOf(result.response) !== sequence) {\n',
+        replace: '      if (false && sequenceOf(result.response) !== sequence) {\n',
       },
     ],
     tests: ['test/inband/inband.test.ts'],
@@ -237,9 +237,9 @@ export const PROBES = [
     bug: 'blob status 2 waited out with no regard to the deadline',
     edits: [
       {
-        file: 'src/transport/chif/chif-transport.ts',
-        find: '      if (Date.now() + pause > job.deadline) throw',
-        replace: '      if (false) throw',
+        file: 'src/transport/chif/blobstore.ts',
+        find: '    if (Date.now() + pause > link.deadline) throw',
+        replace: '    if (false) throw',
       },
     ],
     tests: ['test/inband/inband.test.ts'],
@@ -250,8 +250,8 @@ export const PROBES = [
     bug: 'an answer read again for ever while its fragments come back empty',
     edits: [
       {
-        file: 'src/transport/chif/chif-transport.ts',
-        find: '    for (let pass = 0; pass < 4; pass++) {\n',
+        file: 'src/transport/chif/blobstore.ts',
+        find: '  for (let pass = 0; pass < READ_PASSES; pass++) {\n',
         replace: '    for (let pass = 0; ; pass++) {\n',
       },
     ],
@@ -274,7 +274,7 @@ export const PROBES = [
     id: 'recv-mode',
     audit: 'ranked problem 1 (an unknown receive mode)',
     bug: 'any receive mode but 0 taken for a response blob',
-    edits: [{ file: 'src/transport/chif/chif-transport.ts', find: '    } else if (recvMode === 1) {\n', replace: '    } else if (recvMode !== 0) {\n' }],
+    edits: [{ file: 'src/transport/chif/blobstore.ts', find: '  if (recvMode === RECV_MODE.BLOB) return undefined;\n', replace: '  if (recvMode !== RECV_MODE.INLINE) return undefined;\n' }],
     tests: ['test/inband/inband.test.ts'],
     filter: 'no simulator knob',
   },
@@ -284,9 +284,9 @@ export const PROBES = [
     bug: 'an inline answer\'s length not checked against the packet',
     edits: [
       {
-        file: 'src/transport/chif/chif-transport.ts',
-        find: '      if (start + length > response.length) throw',
-        replace: '      if (false) throw',
+        file: 'src/transport/chif/blobstore.ts',
+        find: '  if (start + length > answer.length) throw',
+        replace: '  if (false) throw',
       },
     ],
     tests: ['test/inband/inband.test.ts'],
@@ -296,7 +296,7 @@ export const PROBES = [
     id: 'bounded-backstop',
     audit: 'ranked problem 1 (the #bounded backstop timer)',
     bug: 'the backstop that ends an exchange the library never returns from waits 1000 s',
-    edits: [{ file: 'src/transport/chif/chif-transport.ts', find: '          this.#timeoutMs + 1000,\n', replace: '          this.#timeoutMs + 1_000_000,\n' }],
+    edits: [{ file: 'src/transport/chif/chif-transport.ts', find: 'this.#timeoutMs + 1000);', replace: 'this.#timeoutMs + 1_000_000);' }],
     tests: ['test/inband/inband.test.ts'],
     filter: 'no simulator knob',
   },
@@ -332,7 +332,7 @@ export const PROBES = [
     bug: 'a token DELETE answered 401 or 404 counts as proof the session is gone',
     edits: [
       {
-        file: 'src/session/session-path.ts',
+        file: 'src/session/logout.ts',
         find: '  return response.status >= 200 && response.status < 300;\n',
         replace: '  return (response.status >= 200 && response.status < 300) || response.status === 401 || response.status === 404;\n',
       },
