@@ -33,12 +33,10 @@ export const MODULES = {
   agent: {
     mutate: ['src/agent/**/*.ts'],
     tests: ['test/agent/*.test.ts'],
-    // server.ts sets process.umask(), which worker threads refuse: one process per run (slower).
-    pool: 'forks',
   },
   'cli-lifecycle': {
     mutate: ['src/cli/lifecycle.ts', 'src/cli/signals.ts'],
-    tests: ['test/cli/in-process.test.ts', 'test/cli/help.test.ts'],
+    tests: ['test/cli/lifecycle-rules.test.ts', 'test/cli/in-process.test.ts', 'test/cli/help.test.ts'],
   },
 };
 

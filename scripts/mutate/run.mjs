@@ -9,7 +9,9 @@ import { MODULES } from './modules.mjs';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // The package's bin (its "exports" do not expose the file to require.resolve).
 const stryker = `${root}/node_modules/@stryker-mutator/core/bin/stryker.js`;
-const asked = process.argv.slice(2);
+const asked = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+// Options go to Stryker as they are (--force: ignore the previous run's results, see docs/mutation.md).
+const options = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
 const unknown = asked.filter((name) => !(name in MODULES));
 if (unknown.length > 0) {
   console.error(`unknown module ${unknown.join(', ')}; known: ${Object.keys(MODULES).join(', ')}`);
@@ -33,7 +35,7 @@ let failed = false;
 for (const name of names) {
   console.error(`\n=== mutate ${name}: ${MODULES[name].mutate.join(' ')}`);
   const started = Date.now();
-  const run = spawnSync(process.execPath, [stryker, 'run', 'scripts/mutate/stryker.config.mjs'], {
+  const run = spawnSync(process.execPath, [stryker, 'run', 'scripts/mutate/stryker.config.mjs', ...options], {
     cwd: root,
     env: { ...process.env, MUTATE_MODULE: name },
     stdio: ['ignore', 'inherit', 'inherit'],

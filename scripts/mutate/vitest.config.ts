@@ -8,18 +8,10 @@ const module = selectedModule();
 
 export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
-  plugins: [
-    {
-      // Stryker's vitest runner forces pool 'threads' (cheap per mutant), but a module whose code worker threads
-      // refuse (process.umask()) asks for forks, as `npm test` uses.
-      name: 'ilo-agent-mutate-pool',
-      configureVitest({ project }) {
-        if (module.pool) project.config.pool = module.pool;
-      },
-    },
-  ],
   test: {
     include: module.tests,
+    // Stryker's vitest runner runs the tests in worker threads (forks cost a process per mutant: hours).
+    setupFiles: ['scripts/mutate/worker-umask.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },
