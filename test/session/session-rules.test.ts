@@ -315,3 +315,184 @@ describe('the logout: one more try only for a failure to get an answer', () => {
     expect(calls.filter((c) => c.method === 'DELETE')).toHaveLength(1);
   });
 });
+
+describe('close(): what it deletes, and what it says after', () => {
+  it('a session never opened: nothing sent, closed, released', async () => {
+    const { transport, calls } = scripted(() => json(200));
+    const { events, observer } = observed();
+    const session = new Session({ transport, credentials, observer });
+    await session.close();
+    expect(calls).toEqual([]);
+    expect(session.state).toBe('closed');
+    expect(events).toEqual(['released']);
+  });
+
+  it('after a deleted session: no path and no id are left', async () => {
+    const { transport } = scripted((r) => (r.method === 'POST' ? login('c1') : json(204)));
+    const session = new Session({ transport, credentials });
+    await session.open();
+    await session.close();
+    expect(session.path).toBeNull();
+    expect(session.id).toBeNull();
+  });
+
+  it('after a failed logout the path stays known (for the blocking DELETE and the messages)', async () => {
+    const { transport } = scripted((r) => (r.method === 'POST' ? login('c2') : json(500)));
+    const session = new Session({ transport, credentials });
+    await session.open();
+    await expect(session.close()).rejects.toBeInstanceOf(LogoutError);
+    expect(session.path).toBe(`${SESSIONS}/c2`);
+    expect(session.state).toBe('closed');
+  });
+
+  it('a close signal already aborted cuts a DELETE that would hang', async () => {
+    const { transport, calls } = scripted((r) => (r.method === 'POST' ? login('c3') : new Promise<TransportResponse>(() => undefined)));
+    const session = new Session({ transport, credentials: null });
+    await session.open();
+    await expect(session.close({ signal: AbortSignal.abort() })).rejects.toBeInstanceOf(LogoutError);
+    // Refused before it was sent: the scripted transport never saw it.
+    expect(calls.filter((c) => c.method === 'DELETE')).toEqual([]);
+  });
+
+  it('a close signal that fires later cuts the DELETE in flight', async () => {
+    const stop = new AbortController();
+    const { transport } = scripted((r) => {
+      if (r.method === 'POST') return login('c4');
+      stop.abort();
+      return new Promise<TransportResponse>(() => undefined);
+    });
+    const session = new Session({ transport, credentials: null });
+    await session.open();
+    const error = await session.close({ signal: stop.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LogoutError);
+    expect(((error as LogoutError).cause as IloAgentError).code).toBe('E_ABORTED');
+  });
+
+  it('a login answered without a token, over HTTPS without credentials: the named session cannot be deleted, and says why', async () => {
+    const { transport, calls } = scripted((r) => (r.method === 'POST' ? json(201, {}, { location: `${SESSIONS}/c5` }) : json(204)));
+    const { events, observer } = observed();
+    const session = new Session({ transport, credentials: null, observer });
+    await expect(session.open()).rejects.toThrow();
+    const error = await session.close().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LogoutError);
+    expect((error as Error).message).toContain(`cannot delete ${SESSIONS}/c5: no token and no credentials`);
+    expect(calls.filter((c) => c.method === 'DELETE')).toEqual([]);
+    expect(events).toEqual([]);
+  });
+
+  it('after a successful Manager.Reset the session ended with the iLO: no DELETE, released', async () => {
+    const { transport, calls } = scripted((r) => (r.method === 'POST' && r.path === SESSIONS ? login('c6') : json(200)));
+    const { events, observer } = observed();
+    const session = new Session({ transport, credentials, observer });
+    await session.open();
+    await session.request({ method: 'POST', path: '/redfish/v1/Managers/1/Actions/Manager.Reset', body: Buffer.from('{}') });
+    await session.close();
+    expect(calls.filter((c) => c.method === 'DELETE')).toEqual([]);
+    expect(events).toEqual(['released']);
+    expect(session.path).toBeNull();
+  });
+
+  it('a reset refused by the iLO ended nothing: the session is deleted', async () => {
+    const { transport, calls } = scripted((r) => {
+      if (r.method === 'POST' && r.path === SESSIONS) return login('c7');
+      return r.method === 'POST' ? json(400) : json(204);
+    });
+    const session = new Session({ transport, credentials });
+    await session.open();
+    await session.request({ method: 'POST', path: '/redfish/v1/Managers/1/Actions/Manager.Reset', body: Buffer.from('{}') });
+    await session.close();
+    expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.path)).toEqual([`${SESSIONS}/c7`]);
+  });
+
+  it('a reset, then a re-login: the new session was made after the reset and is deleted', async () => {
+    let logins = 0;
+    let reset = false;
+    const { transport, calls } = scripted((r) => {
+      if (r.method === 'POST' && r.path === SESSIONS) return login(`c8-${++logins}`, `t${logins}`);
+      if (r.method === 'POST') return (reset = true), json(200);
+      if (r.method === 'GET') return json(reset && r.headers?.['X-Auth-Token'] === 't1' ? 401 : 200);
+      return json(204);
+    });
+    const session = new Session({ transport, credentials });
+    await session.open();
+    await session.request({ method: 'POST', path: '/redfish/v1/Managers/1/Actions/Manager.Reset', body: Buffer.from('{}') });
+    expect((await session.request({ method: 'GET', path: '/redfish/v1/Systems/1' })).status).toBe(200);
+    await session.close();
+    expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.path)).toContain(`${SESSIONS}/c8-2`);
+  });
+});
+
+describe('which session a login answer names (what close deletes)', () => {
+  it('a Location outside the Sessions collection is ignored for the body\'s @odata.id', async () => {
+    const { transport, calls } = scripted((r) =>
+      r.method === 'POST' ? json(201, { '@odata.id': `${SESSIONS}/o1` }, { location: '/redfish/v1/Systems/1', 'x-auth-token': 'tok' }) : json(204),
+    );
+    const session = new Session({ transport, credentials });
+    await session.open();
+    expect(session.path).toBe(`${SESSIONS}/o1`);
+    await session.close();
+    expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.path)).toEqual([`${SESSIONS}/o1`]);
+  });
+
+  it('a good Location wins over the body\'s @odata.id', async () => {
+    const { transport } = scripted((r) =>
+      r.method === 'POST' ? json(201, { '@odata.id': `${SESSIONS}/other` }, { location: `${SESSIONS}/o2`, 'x-auth-token': 'tok' }) : json(204),
+    );
+    const session = new Session({ transport, credentials });
+    await session.open();
+    expect(session.path).toBe(`${SESSIONS}/o2`);
+    await session.close();
+  });
+
+  it('neither names it: MySession does, and the observer hears the path in a second call', async () => {
+    const created: unknown[] = [];
+    const { transport } = scripted((r) => {
+      if (r.method === 'POST') return json(201, {}, { 'x-auth-token': 'tok' });
+      if (r.method === 'GET') return json(200, { Oem: { Hpe: { Links: { MySession: { '@odata.id': `${SESSIONS}/o3` } } } }, Members: [] });
+      return json(204);
+    });
+    const session = new Session({ transport, credentials, observer: { sessionCreated: (s) => created.push(s) } });
+    await session.open();
+    expect(session.path).toBe(`${SESSIONS}/o3`);
+    expect(created).toEqual([
+      { path: null, token: 'tok' },
+      { path: `${SESSIONS}/o3`, token: 'tok' },
+    ]);
+    await session.close();
+  });
+
+  it('nothing names it: open succeeds, but close does not call it released (a guardian must look)', async () => {
+    const { transport, calls } = scripted((r) => (r.method === 'POST' ? json(201, {}, { 'x-auth-token': 'tok' }) : json(200, { Members: [] })));
+    const created: unknown[] = [];
+    const { events, observer } = observed();
+    const session = new Session({ transport, credentials, observer: { ...observer, sessionCreated: (s) => created.push(s) } });
+    await session.open();
+    expect(session.path).toBeNull();
+    expect(created).toEqual([{ path: null, token: 'tok' }]);
+    await session.close();
+    expect(calls.filter((c) => c.method === 'DELETE')).toEqual([]);
+    expect(events).toEqual([]);
+  });
+});
+
+describe('a re-login replacing a session nobody could name', () => {
+  it('the new one is deleted at close, but the old one may still be on the iLO: not released', async () => {
+    let logins = 0;
+    const { transport, calls } = scripted((r) => {
+      if (r.method === 'POST') {
+        logins++;
+        return logins === 1 ? json(201, {}, { 'x-auth-token': 't1' }) : login('u2', 't2');
+      }
+      if (r.method === 'GET' && r.path === '/redfish/v1/Systems/1') return json(r.headers?.['X-Auth-Token'] === 't1' ? 401 : 200);
+      if (r.method === 'GET') return json(200, { Members: [] });
+      return json(204);
+    });
+    const { events, observer } = observed();
+    const session = new Session({ transport, credentials, observer });
+    await session.open();
+    expect((await session.request({ method: 'GET', path: '/redfish/v1/Systems/1' })).status).toBe(200);
+    await session.close();
+    expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.path)).toEqual([`${SESSIONS}/u2`]);
+    expect(events).toEqual([]);
+  });
+});
