@@ -8,6 +8,15 @@ const module = selectedModule();
 
 export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
+  plugins: [
+    {
+      // Stryker's vitest runner forces worker threads; a module whose tests cannot run in one asks for forks.
+      name: 'ilo-agent-mutate-pool',
+      configureVitest({ project }) {
+        if (module.pool) project.config.pool = module.pool;
+      },
+    },
+  ],
   test: {
     include: module.tests,
     // Stryker's vitest runner runs the tests in worker threads (forks cost a process per mutant: hours).

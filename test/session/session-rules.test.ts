@@ -3,7 +3,7 @@
 // "released". Each case asserts what was sent (which DELETE, with what) and what the session says after.
 import { describe, expect, it } from 'vitest';
 import { ConnectError, IloAgentError, LogoutError, RedfishError } from '../../src/errors.js';
-import { Session } from '../../src/session/index.js';
+import { deleteSession, goneByAuthority, goneByToken, isCleanPath, isSessionsCollection, Session, sessionPathOf } from '../../src/session/index.js';
 import type { Transport, TransportRequest, TransportResponse } from '../../src/transport/index.js';
 import { scripted, type ScriptHandler } from '../helpers/scripted-transport.js';
 
@@ -494,5 +494,74 @@ describe('a re-login replacing a session nobody could name', () => {
     await session.close();
     expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.path)).toEqual([`${SESSIONS}/u2`]);
     expect(events).toEqual([]);
+  });
+});
+
+describe('the path and deletion rules shared with the guardian', () => {
+  it.each([
+    ['/redfish/v1/SessionService/Sessions/a', true],
+    ['/a/.../b', true],
+    ['/a/.b', true],
+    ['/a%20b', true],
+    ['/a//b', true],
+    ['a/b', false],
+    ['//host/a', false],
+    ['/a/./b', false],
+    ['/a/../b', false],
+    ['/a/..', false],
+    ['/a%2Fb', false],
+    ['/a%2eb', false],
+    ['/a b', false],
+    ['', false],
+  ])('isCleanPath(%j) is %s', (path, clean) => {
+    expect(isCleanPath(path)).toBe(clean);
+  });
+
+  it.each([
+    ['/redfish/v1/SessionService/Sessions', true],
+    ['/redfish/v1/SessionService/Sessions/', true],
+    ['/redfish/v1/Sessions', true],
+    ['/redfish/v1/A/B/sessions', true],
+    ['/redfish/v1/SessionService/Sessions/x', false],
+    ['/redfish/v1/SessionService/SessionsX', false],
+    ['/redfish/v1/MySessions', false],
+    ['/redfish/v2/Sessions', false],
+    ['/x/redfish/v1/Sessions', false],
+    ['/redfish/v1//Sessions', false],
+    ['/redfish/v1/A/../Sessions', false],
+  ])('isSessionsCollection(%j) is %s', (path, collection) => {
+    expect(isSessionsCollection(path)).toBe(collection);
+  });
+
+  it('sessionPathOf trims, compares the collection case-insensitively, keeps the iLO\'s spelling and its trailing slash', () => {
+    expect(sessionPathOf('  /redfish/v1/SessionService/Sessions/x  ')).toBe('/redfish/v1/SessionService/Sessions/x');
+    expect(sessionPathOf('/REDFISH/V1/SESSIONSERVICE/SESSIONS/Ab/')).toBe('/REDFISH/V1/SESSIONSERVICE/SESSIONS/Ab/');
+    expect(sessionPathOf('/redfish/v1/Other/Sessions/y', ['/redfish/v1/Other/Sessions/'])).toBe('/redfish/v1/Other/Sessions/y');
+    expect(sessionPathOf('/redfish/v1/SessionService/Sessions/y', ['/redfish/v1/Other/Sessions'])).toBeNull();
+    expect(sessionPathOf('/redfish/v1/SessionService/Sessions//')).toBeNull();
+    expect(sessionPathOf(42)).toBeNull();
+  });
+
+  it('a token DELETE proves gone only by a 2xx; an authorised one by a 2xx or a 404', () => {
+    const gone = [199, 200, 204, 299, 300, 401, 404].map((status) => [status, goneByToken({ status }), goneByAuthority({ status })]);
+    expect(gone).toEqual([
+      [199, false, false],
+      [200, true, true],
+      [204, true, true],
+      [299, true, true],
+      [300, false, false],
+      [401, false, false],
+      [404, false, true],
+    ]);
+  });
+
+  it('deleteSession: no token and no authority sends nothing and answers status 0; a token-less one goes straight to the authority', async () => {
+    const sent: string[] = [];
+    const send = async (path: string, headers: Record<string, string>) => (sent.push(`${path} ${JSON.stringify(headers)}`), json(204));
+    const refused = await deleteSession(send, '/s/1', null, undefined);
+    expect(refused?.status).toBe(0);
+    expect(sent).toEqual([]);
+    expect(await deleteSession(send, '/s/2', null, {})).toBeUndefined();
+    expect(sent).toEqual(['/s/2 {}']);
   });
 });
