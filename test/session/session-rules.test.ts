@@ -6,6 +6,7 @@ import { ConnectError, IloAgentError, LogoutError, RedfishError } from '../../sr
 import { deleteSession, goneByAuthority, goneByToken, isCleanPath, isSessionsCollection, Session, sessionPathOf } from '../../src/session/index.js';
 import type { Transport, TransportRequest, TransportResponse } from '../../src/transport/index.js';
 import { scripted, type ScriptHandler } from '../helpers/scripted-transport.js';
+import { until } from '../helpers/wait.js';
 
 const SESSIONS = '/redfish/v1/SessionService/Sessions';
 const json = (status: number, body: unknown = {}, headers: Record<string, string> = {}): TransportResponse => ({
@@ -135,6 +136,16 @@ describe('closeSync(): the blocking DELETE of a process on its way out', () => {
     refuse = false;
     expect(session.closeSync()).toBe(true);
     expect(sync.map(describeCall)).toEqual([`DELETE ${SESSIONS}/s7 tok-s7`]);
+  });
+});
+
+describe('closeSync() over a blocking transport that is not in-band', () => {
+  it('without credentials a refused token DELETE has no second try (only in-band trusts the channel)', async () => {
+    const { transport, sync } = withSync((r) => (r.method === 'POST' ? login('h1') : json(401)), 'https');
+    const session = new Session({ transport, credentials: null });
+    await session.open();
+    expect(session.closeSync()).toBe(false);
+    expect(sync.map(describeCall)).toEqual([`DELETE ${SESSIONS}/h1 tok-h1`]);
   });
 });
 
@@ -342,6 +353,24 @@ describe('close(): what it deletes, and what it says after', () => {
     await session.open();
     await expect(session.close()).rejects.toBeInstanceOf(LogoutError);
     expect(session.path).toBe(`${SESSIONS}/c2`);
+    expect(session.state).toBe('closed');
+  });
+
+  it('is "closing" while its DELETE is in flight', async () => {
+    let answer: (r: TransportResponse) => void = () => undefined;
+    let sent = false;
+    const { transport } = scripted((r) => {
+      if (r.method === 'POST') return login('c0');
+      sent = true;
+      return new Promise<TransportResponse>((resolve) => (answer = resolve));
+    });
+    const session = new Session({ transport, credentials });
+    await session.open();
+    const closing = session.close();
+    await until(() => sent, 'the DELETE was sent');
+    expect(session.state).toBe('closing');
+    answer(json(204));
+    await closing;
     expect(session.state).toBe('closed');
   });
 
