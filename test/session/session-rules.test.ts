@@ -1,6 +1,7 @@
 // The session's deletion rules, driven through a scripted transport: the blocking closeSync() a leaving
 // process uses, the logout's one retry, the sessions a re-login replaced, and when the observer hears
 // "released". Each case asserts what was sent (which DELETE, with what) and what the session says after.
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ConnectError, IloAgentError, LogoutError, RedfishError } from '../../src/errors.js';
 import { deleteSession, goneByAuthority, goneByToken, isCleanPath, isSessionsCollection, Session, sessionPathOf } from '../../src/session/index.js';
@@ -323,6 +324,8 @@ describe('the logout: one more try only for a failure to get an answer', () => {
     const error = await session.close().catch((e: unknown) => e);
     expect((error as LogoutError).cause).toBeInstanceOf(RedfishError);
     expect(((error as LogoutError).cause as IloAgentError).code).toBe('E_REDFISH');
+    expect(((error as LogoutError).cause as RedfishError).method).toBe('DELETE');
+    expect((error as Error).message).toContain(`DELETE ${SESSIONS}/l6 answered 401`);
     expect(calls.filter((c) => c.method === 'DELETE')).toHaveLength(1);
   });
 });
@@ -405,6 +408,7 @@ describe('close(): what it deletes, and what it says after', () => {
     const error = await session.close().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LogoutError);
     expect((error as Error).message).toContain(`cannot delete ${SESSIONS}/c5: no token and no credentials`);
+    expect(((error as LogoutError).cause as IloAgentError).code).toBe('E_REDFISH');
     expect(calls.filter((c) => c.method === 'DELETE')).toEqual([]);
     expect(events).toEqual([]);
   });
@@ -461,6 +465,17 @@ describe('which session a login answer names (what close deletes)', () => {
     expect(session.path).toBe(`${SESSIONS}/o1`);
     await session.close();
     expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.path)).toEqual([`${SESSIONS}/o1`]);
+  });
+
+  it('with a logger: an answer with no Location at all takes the @odata.id (nothing to warn about)', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (line: string) => lines.push(line) });
+    const { transport } = scripted((r) => (r.method === 'POST' ? json(201, { '@odata.id': `${SESSIONS}/o0` }, { 'x-auth-token': 'tok' }) : json(204)));
+    const session = new Session({ transport, credentials, logger });
+    await session.open();
+    expect(session.path).toBe(`${SESSIONS}/o0`);
+    expect(lines.join('')).not.toContain('Location is not a session');
+    await session.close();
   });
 
   it('a good Location wins over the body\'s @odata.id', async () => {
