@@ -179,4 +179,39 @@ describe('the guardian when the pipe closes', () => {
     expect(outcome).toBe('cleaned');
     expect(deletesOf(calls)).toEqual([`${SESSIONS}/a t`]);
   });
+  it('two sessions known only by their paths stay two (a null token matches nothing)', async () => {
+    const { transport, calls } = scripted((r) => (r.headers?.['X-Auth-Token'] ? json(204) : json(204)), { kind: 'chif' });
+    const { outcome } = await guard([chif(), session(`${SESSIONS}/a`, null), session(`${SESSIONS}/b`, null)], transport);
+    expect(outcome).toBe('cleaned');
+    expect(deletesOf(calls)).toEqual([`${SESSIONS}/b (channel)`, `${SESSIONS}/a (channel)`]);
+  });
+
+  it('two sessions known only by their tokens stay two (a null path matches nothing)', async () => {
+    const { transport, calls } = scripted((r) =>
+      r.method === 'GET'
+        ? json(200, { Members: [], Oem: { Hpe: { Links: { MySession: { '@odata.id': `${SESSIONS}/of-${r.headers?.['X-Auth-Token']}` } } } } })
+        : json(204),
+    );
+    const { outcome } = await guard([https(), session(null, 'ta'), session(null, 'tb')], transport);
+    expect(outcome).toBe('cleaned');
+    expect(deletesOf(calls)).toEqual([`${SESSIONS}/of-tb tb`, `${SESSIONS}/of-ta ta`]);
+  });
+
+  it('in-band with credentials (a secured channel): the second DELETE still rests on the channel, never Basic', async () => {
+    const { transport, calls } = scripted((r) => (r.headers?.['X-Auth-Token'] ? json(401) : json(204)), { kind: 'chif' });
+    const secured = { ...chif(), credentials: { username: 'Administrator', password: 'pw' } } as AgentMessage;
+    const { outcome } = await guard([secured, session(`${SESSIONS}/a`, 't')], transport);
+    expect(outcome).toBe('cleaned');
+    expect(deletesOf(calls)).toEqual([`${SESSIONS}/a t`, `${SESSIONS}/a (channel)`]);
+  });
+
+  it('a logger only when the agent asked for one, at its level', async () => {
+    const { transport } = scripted(() => json(204));
+    const levels: string[] = [];
+    const createLogger = async (level: string) => (levels.push(level), undefined);
+    await runGuardian({ lines: linesOf([https({ logLevel: 'silent' }), session(`${SESSIONS}/a`, 't')]), openTransport: async () => transport, createLogger });
+    expect(levels).toEqual([]);
+    await runGuardian({ lines: linesOf([https({ logLevel: 'debug' }), session(`${SESSIONS}/a`, 't')]), openTransport: async () => transport, createLogger });
+    expect(levels).toEqual(['debug']);
+  });
 });
