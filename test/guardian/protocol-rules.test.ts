@@ -33,6 +33,7 @@ describe('parseMessage', () => {
     ['a chif transport without a library', { transport: { kind: 'chif', library: '' } }],
     ['a chif transport whose library is not a string', { transport: { kind: 'chif', library: 1 } }],
     ['an unknown transport', { transport: { kind: 'serial', url: 'x' } }],
+    ['an unknown transport shaped like https', { transport: { ...HTTPS, kind: 'serial' } }],
     ['credentials that are not an object', { credentials: 'u:p' }],
     ['credentials without a password', { credentials: { username: 'u' } }],
     ['credentials without a user name', { credentials: { password: 'p' } }],
@@ -57,6 +58,8 @@ describe('parseMessage', () => {
     expect(parse({ type: 'released', x: 1 })).toEqual({ type: 'released' });
     expect(parse({ type: 'other' })).toBeUndefined();
     expect(parse([1])).toBeUndefined();
+    expect(parseMessage('null')).toBeUndefined();
+    expect(parseMessage('"hello"')).toBeUndefined();
     expect(parseMessage('{')).toBeUndefined();
   });
 
