@@ -12,7 +12,7 @@ export const MODULES = {
   },
   transport: {
     mutate: ['src/transport/**/*.ts', '!src/transport/chif/**'],
-    tests: ['test/transport/https-transport.test.ts', 'test/transport/http1.test.ts', 'test/transport/vnic-link.test.ts', 'test/session/session.test.ts'],
+    tests: ['test/transport/https-rules.test.ts', 'test/transport/https-transport.test.ts', 'test/transport/http1.test.ts', 'test/transport/vnic-link.test.ts', 'test/session/session.test.ts'],
   },
   // The in-band tests load the C emulator of HPE's library, which reads ILO_CHIF_EMULATOR_SOCKET with getenv():
   // a worker thread's process.env is its own copy, so these run in forks (one process per mutant: slower).
