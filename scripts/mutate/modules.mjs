@@ -31,6 +31,8 @@ export const MODULES = {
       'test/client/app-accounts.test.ts',
       'test/transport/vnic-link.test.ts',
     ],
+    // The ABI tests load the emulator of HPE's library (getenv, as transport-chif): forks.
+    pool: 'forks',
   },
   agent: {
     mutate: ['src/agent/**/*.ts'],
