@@ -205,6 +205,13 @@ describe('the guardian when the pipe closes', () => {
     expect(deletesOf(calls)).toEqual([`${SESSIONS}/a t`, `${SESSIONS}/a (channel)`]);
   });
 
+  it('a log level asked for without a logger factory (as a library caller may): the work is done all the same', async () => {
+    const { transport, calls } = scripted(() => json(204));
+    const outcome = await runGuardian({ lines: linesOf([https({ logLevel: 'debug' }), session(`${SESSIONS}/a`, 't')]), openTransport: async () => transport });
+    expect(outcome).toBe('cleaned');
+    expect(deletesOf(calls)).toEqual([`${SESSIONS}/a t`]);
+  });
+
   it('a logger only when the agent asked for one, at its level', async () => {
     const { transport } = scripted(() => json(204));
     const levels: string[] = [];
