@@ -293,6 +293,8 @@ export class Session {
         released = true;
       }
       if (this.#leftovers.length > 0) {
+        // A replaced session is still on the iLO: whoever watches (the guardian) must not stand down.
+        released = false;
         const paths = this.#leftovers.map((k) => k.path).join(', ');
         throw new LogoutError(`could not delete the iLO session ${paths} that a re-login replaced: ${(leftoverError as Error).message}`, leftoverError);
       }
