@@ -131,10 +131,6 @@ export class Session {
     return segments?.at(-1) ?? null;
   }
 
-  get transport(): Transport {
-    return this.#transport;
-  }
-
   /**
    * Logs in. A `signal` that fires while the login is in flight does not cut it: the iLO may
    * already have made the session, and only its answer tells what to delete. Once the answer is
