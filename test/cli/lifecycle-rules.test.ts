@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AbortedError } from '../../src/errors.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, Lifecycle, type SyncClosable } from '../../src/cli/lifecycle.js';
-import { SHUTDOWN_SIGNALS } from '../../src/cli/signals.js';
+import { SHUTDOWN_SIGNALS, untilStopped } from '../../src/cli/signals.js';
 import { signalExitCode } from '../../src/cli/exit-codes.js';
 
 const closable = (deletes: boolean): SyncClosable & { calls: number } => {
@@ -158,5 +158,20 @@ describe('Lifecycle', () => {
 describe('SHUTDOWN_SIGNALS', () => {
   it.skipIf(process.platform === 'win32')('on POSIX: SIGINT, SIGTERM, SIGHUP and SIGQUIT', () => {
     expect(SHUTDOWN_SIGNALS).toEqual(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']);
+  });
+});
+
+describe('untilStopped', () => {
+  it('waits for the stop, and resolves at once for one that already happened', async () => {
+    const stop = new AbortController();
+    let done = false;
+    const waiting = untilStopped(stop.signal).then(() => (done = true));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(done).toBe(false);
+    stop.abort();
+    await waiting;
+    expect(done).toBe(true);
+    await expect(untilStopped(AbortSignal.abort())).resolves.toBeUndefined();
   });
 });
