@@ -510,6 +510,23 @@ describe('CHIF transport over a fake library: requests refused, retried or given
     expect([...lib.created].sort()).toEqual([...lib.closed].sort());
   }, 20_000);
 
+  it('an abandoned channel whose exchange then fails is closed once, and the fresh channel stays in use', async () => {
+    const lib = new FakeChifLibrary();
+    const t = await open(lib);
+    lib.fault('immediate', { hang: true, rc: 5 }, 1);
+    const controller = new AbortController();
+    const first = t.request({ ...GET('/redfish/v1/Managers/1'), signal: controller.signal });
+    await until(() => lib.hung === 1, 'the exchange to hang');
+    controller.abort();
+    expect((await rejectionOf(first)).code).toBe('E_ABORTED');
+    await echoed(t, GET());
+    lib.release();
+    await until(() => lib.closed.includes(1), 'the abandoned channel to be closed');
+    await echoed(t, GET());
+    expect(lib.ops().map((e) => e.handle)).toEqual([1, 2, 2]);
+    await t.close();
+    expect(lib.closed).toEqual([1, 2]);
+  }, 20_000);
 });
 
 describe('CHIF transport over a fake library: the blocking request, refused answers', () => {
