@@ -2,7 +2,7 @@
 // (test/helpers/fake-chif-library.ts), packet by packet: where faults carry wrong data, so that a
 // check that is missing shows as a wrong answer, not as a request that happens to work.
 import { describe, expect, it } from 'vitest';
-import { AbortedError, AuthError, ChifCredentialsError, ChifError, ChifLibraryError, ClosedError, TimeoutError } from '../../src/errors.js';
+import { AbortedError, AuthError, ChifCredentialsError, ChifError, ChifLibraryError, ClosedError, ProtocolError, TimeoutError } from '../../src/errors.js';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { openChifTransport, type Transport, type TransportRequest } from '../../src/transport/index.js';
 import { serializeRequest } from '../../src/transport/chif/http1.js';
@@ -369,7 +369,25 @@ describe('CHIF transport over a fake library: opening, and the security flow', (
     const error = await rejectionOf(withCredentials(lib));
     expect(error).toBeInstanceOf(type);
     expect(error.message).toBe(message);
+    if (error instanceof AuthError) expect(error.status).toBe(401);
     expect(lib.created).toEqual([]);
+  });
+
+  it('security not required, credentials verified: security disabled too', async () => {
+    const lib = new FakeChifLibrary();
+    const seen = calls(lib);
+    const t = await withCredentials(lib);
+    expect(seen).toEqual(['initiate admin pw', 'disable']);
+    await t.close();
+  });
+
+  it('security required, no credentials, a state that cannot be read: the message names no state', async () => {
+    const lib = new FakeChifLibrary();
+    lib.securityRequired = 1;
+    lib.fault('security', { rc: 5 }, Infinity);
+    const error = await rejectionOf(open(lib));
+    expect(error).toBeInstanceOf(ChifCredentialsError);
+    expect(error.message).toBe("the iLO's security state requires credentials for in-band access: give --username and a password");
   });
 
   it('security not required, credentials the channel refuses: security disabled (the session POST checks them)', async () => {
@@ -411,10 +429,54 @@ describe('CHIF transport over a fake library: requests refused, retried or given
     const lib = new FakeChifLibrary();
     const t = await open(lib);
     await t.close();
-    expect(await rejectionOf(t.request(GET()))).toBeInstanceOf(ClosedError);
+    const error = await rejectionOf(t.request(GET()));
+    expect(error).toBeInstanceOf(ClosedError);
+    expect(error.message).toBe('the CHIF transport is closed');
     expect(lib.ops()).toEqual([]);
     expect(lib.created).toEqual([1]);
   });
+
+  it('a request that cannot be written (a control character in its path): ProtocolError, no exchange', async () => {
+    const lib = new FakeChifLibrary();
+    const t = await open(lib);
+    expect(await rejectionOf(t.request(GET('/redfish/v1/\x01')))).toBeInstanceOf(ProtocolError);
+    expect(lib.ops()).toEqual([]);
+    await t.close();
+  });
+
+  it('close after an abandoned channel, with nothing else sent: resolves, the abandoned channel closed when its exchange ends', async () => {
+    const lib = new FakeChifLibrary();
+    const t = await open(lib);
+    lib.fault('immediate', { hang: true }, 1);
+    const controller = new AbortController();
+    const first = t.request({ ...GET(), signal: controller.signal });
+    await until(() => lib.hung === 1, 'the exchange to hang');
+    controller.abort();
+    expect((await rejectionOf(first)).code).toBe('E_ABORTED');
+    await t.close();
+    lib.release();
+    await until(() => lib.closed.includes(1), 'the abandoned channel to be closed');
+    expect(lib.closed).toEqual([1]);
+  }, 20_000);
+
+  it('a request queued behind an abandoned one can be aborted too (no channel at that moment)', async () => {
+    const lib = new FakeChifLibrary();
+    const t = await open(lib);
+    lib.fault('immediate', { hang: true }, 1);
+    const one = new AbortController();
+    const two = new AbortController();
+    const first = t.request({ ...GET(), signal: one.signal });
+    const second = t.request({ ...GET('/redfish/v1/Managers/1'), signal: two.signal });
+    await until(() => lib.hung === 1, 'the exchange to hang');
+    one.abort();
+    expect((await rejectionOf(first)).code).toBe('E_ABORTED');
+    two.abort();
+    const error = await rejectionOf(second);
+    expect(error.message).toBe('GET /redfish/v1/Managers/1 aborted');
+    lib.release();
+    await t.close();
+    expect(lib.closed).toEqual([1]);
+  }, 20_000);
 
   it('a request aborted before it is sent: AbortedError, no exchange', async () => {
     const lib = new FakeChifLibrary();
@@ -535,6 +597,8 @@ describe('CHIF transport over a fake library: the blocking request, refused answ
     const t = await open(lib);
     lib.createSync = () => ({ rc: 19, handle: 0 });
     expect(() => t.requestSync?.(GET())).toThrow(ChifLibraryError);
+    lib.createSync = () => ({ rc: 7, handle: 0 });
+    expect(() => t.requestSync?.(GET())).toThrow('the CHIF channel could not be created (status 7)');
     await t.close();
   });
 
