@@ -20,11 +20,11 @@ export const MODULES = {
   // 'transport-chif-emulator' (about 80 minutes on two cores).
   'transport-chif': {
     mutate: ['src/transport/chif/**/*.ts'],
-    tests: ['test/transport/chif-transport.test.ts', 'test/transport/http1.test.ts'],
+    tests: ['test/transport/chif-transport.test.ts', 'test/transport/chif-blobstore.test.ts', 'test/transport/chif-blobkey.test.ts', 'test/transport/http1.test.ts', 'test/transport/http1-edges.test.ts'],
   },
   'transport-chif-emulator': {
     mutate: ['src/transport/chif/**/*.ts'],
-    tests: ['test/transport/chif-transport.test.ts', 'test/inband/inband.test.ts', 'test/transport/contract.test.ts', 'test/transport/http1.test.ts'],
+    tests: ['test/transport/chif-transport.test.ts', 'test/transport/chif-blobstore.test.ts', 'test/transport/chif-blobkey.test.ts', 'test/inband/inband.test.ts', 'test/transport/contract.test.ts', 'test/transport/http1.test.ts', 'test/transport/http1-edges.test.ts'],
     pool: 'forks',
   },
   binding: {

@@ -288,7 +288,9 @@ class ChifTransport implements Transport {
   }
 
   async #replaceChannel(channel: Channel): Promise<void> {
-    if (this.#channel === channel) this.#channel = undefined;
+    // An abandoned channel is closed by #abandonChannel when its exchange ends: a handle is closed once.
+    if (this.#channel !== channel) return;
+    this.#channel = undefined;
     await this.#lib.close(channel.handle);
   }
 }
