@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { client } from '../helpers/https-client.js';
 import { killIfRunning, runCli, runToEnd, type Running } from '../helpers/cli.js';
+import type { SimulatorInfo } from '../../src/simulator/index.js';
 
 let running: Running | undefined;
 afterEach(async () => {
@@ -10,16 +11,8 @@ afterEach(async () => {
   running = undefined;
 });
 
-interface Ready {
-  url: string;
-  ca: string;
-  control: string;
-  chifSocket: string | null;
-  chifTcp: { address: string; secret: string } | null;
-  vnicUrl: string | null;
-  vnicCa: string | null;
-  httpUrl: string | null;
-}
+/** The ready line is the simulator's own SimulatorInfo, field for field. */
+type Ready = SimulatorInfo;
 
 async function start(args: string[] = []) {
   running = runCli(['simulate', '--port', '0', ...args]);
