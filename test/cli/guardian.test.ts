@@ -83,7 +83,9 @@ afterEach(() => {
 });
 
 
-describe.skipIf(!linux)('the guardian', () => {
+// Real processes on a shared 2-core machine: each case waits for events (a guardian's scan, a DELETE)
+// that load can stretch well past vitest's default 20 s, so the cases get 90 s.
+describe.skipIf(!linux)('the guardian', { timeout: 90_000 }, () => {
   describe.each(TRANSPORTS)('over %s', (kind: TransportKind) => {
     let sim: Simulator;
     let env: NodeJS.ProcessEnv;
