@@ -7,6 +7,7 @@
 // Guardians are found through /proc: each agent gets a GUARDIAN_TEST_TAG in its environment,
 // which its guardian inherits (the tag is no secret; the test only needs to tell its own apart).
 import { readdirSync, readFileSync, readlinkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -50,9 +51,17 @@ function readProc(pid: number, file: string): string | undefined {
   }
 }
 
-/** Pids of running guardians whose environment carries one of `tags`. */
+/**
+ * This file's runs apart from any other on the machine: /proc shows every user's guardians, and two
+ * suites at once (two checkouts, a CI run beside a developer's) would otherwise find, and at the
+ * end of a case kill, each other's guardians with the same tag.
+ */
+const RUN = `${process.pid}-${randomBytes(4).toString('hex')}`;
+const tagValue = (tag: string) => `${RUN}:${tag}`;
+
+/** Pids of running guardians whose environment carries one of `tags` (of this run). */
 function guardians(tags: Iterable<string>): Map<string, number> {
-  const wanted = new Set([...tags].map((t) => `GUARDIAN_TEST_TAG=${t}`));
+  const wanted = new Set([...tags].map((t) => `GUARDIAN_TEST_TAG=${tagValue(t)}`));
   const found = new Map<string, number>();
   if (wanted.size === 0) return found;
   for (const entry of readdirSync('/proc')) {
@@ -63,7 +72,7 @@ function guardians(tags: Iterable<string>): Map<string, number> {
     const stat = readProc(pid, 'stat');
     if (!stat || / Z /.test(stat.slice(stat.lastIndexOf(')')))) continue; // a zombie is gone
     for (const variable of readProc(pid, 'environ')?.split('\0') ?? []) {
-      if (wanted.has(variable)) found.set(variable.slice('GUARDIAN_TEST_TAG='.length), pid);
+      if (wanted.has(variable)) found.set(variable.slice(`GUARDIAN_TEST_TAG=${RUN}:`.length), pid);
     }
   }
   return found;
@@ -116,7 +125,7 @@ describe.skipIf(!linux)('the guardian', { timeout: 90_000 }, () => {
 
     function agent(args: string[], tag: string): Running & { ended: Promise<void> } {
       allTags.add(tag);
-      const r = runCli(['--ca-cert', caFile, ...args], { env: { ...env, GUARDIAN_TEST_TAG: tag } });
+      const r = runCli(['--ca-cert', caFile, ...args], { env: { ...env, GUARDIAN_TEST_TAG: tagValue(tag) } });
       running.push(r);
       // The process's end, not its pipes': a guardian holding the inherited stderr keeps those open.
       const ended = new Promise<void>((done) => (r.child.exitCode !== null || r.child.signalCode !== null ? done() : r.child.once('exit', () => done())));
@@ -267,7 +276,7 @@ describe.skipIf(!linux)('the guardian', { timeout: 90_000 }, () => {
       const cmdline = readProc(pid, 'cmdline') ?? '';
       const environ = readProc(pid, 'environ') ?? '';
       expect(cmdline.split('\0')).toContain('__guardian');
-      expect(environ).toContain(`GUARDIAN_TEST_TAG=${tag}`); // the reading works
+      expect(environ).toContain(`GUARDIAN_TEST_TAG=${tagValue(tag)}`); // the reading works
       for (const text of [cmdline, environ]) {
         expect(text).not.toContain(PASSWORD);
         expect(text).not.toContain('ILO_PASSWORD=');
@@ -290,8 +299,7 @@ describe.skipIf(!linux)('the guardian', { timeout: 90_000 }, () => {
       expect(readlinkSync(`/proc/${pid}/fd/0`)).toMatch(/^(pipe|socket):\[/);
       expect(sim.sessions().map((s) => s.user)).toEqual(['Administrator']);
       killGroup(r);
-      // Generous: twice, with two suites sharing the 2 cores, 20 s was not enough here (cause not yet found).
-      await until(() => sim.sessions().length === 0, 'the guardian deleted the session', 60_000);
+      await until(() => sim.sessions().length === 0, 'the guardian deleted the session', CLEAN_WITHIN_MS);
     });
 
     it('--no-guardian: no guardian is started, and a SIGKILL mid-request leaves the session (why the guardian exists)', async () => {

@@ -181,7 +181,7 @@ describe('iLO 7 app token, SIGKILL of the process group at random moments after 
     let done = 0;
     for (let round = 0; done < kills; round++) {
       s.faults.setLatency({ requestMs: between(5, 30), loginMs: 0 });
-      const tag = `ilo7-stress-${seed}-${round}`;
+      const tag = `ilo7-stress-${process.pid}-${seed}-${round}`; // the pid: another suite on the machine may run the same seed
       const r = agent(s, commands[between(0, commands.length - 1)] as string[], { GUARDIAN_TEST_TAG: tag });
       await until(() => r.stderr().includes('"msg":"session created"') || r.child.exitCode !== null, 'the session was adopted', 20_000);
       await Promise.race([r.exitedWith, new Promise((res) => setTimeout(res, between(0, 200)))]);
