@@ -21,6 +21,8 @@ export default defineConfig({
     include: module.tests,
     // Stryker's vitest runner runs the tests in worker threads (forks cost a process per mutant: hours).
     setupFiles: ['scripts/mutate/worker-umask.ts'],
+    // A wait that fails here is mostly a mutant being caught: 5 s, not npm test's 20 s (test/helpers/wait.ts).
+    env: { ILO_TEST_WAIT_MS: '5000' },
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

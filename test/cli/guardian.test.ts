@@ -193,7 +193,7 @@ describe.skipIf(!linux)('the guardian', { timeout: 90_000 }, () => {
       await until(() => r.stderr().includes('deleted the session the agent left'), 'the guardian deleted the session', 20_000);
       expect(r.stderr()).not.toContain('could not delete the session the agent left');
       expect(sim.sessions()).toEqual([]);
-      await until(() => guardians([tag]).size === 0, 'the guardian exited', 5_000);
+      await until(() => guardians([tag]).size === 0, 'the guardian exited', 20_000);
     }, 60_000);
 
     it.each(['before', 'after'] as const)('SIGKILL during the logout (the iLO holds the DELETE %s doing it): gone, and the guardian knew the session', async (stage) => {
@@ -349,7 +349,7 @@ describe.skipIf(!linux)('the guardian', { timeout: 90_000 }, () => {
           const delay = fromSpawn ? between(0, 600) : between(0, kind !== 'chif' ? 250 : 140);
           const r = agent(['--log-level', 'debug', ...command], tag);
           if (!fromSpawn) {
-            await Promise.race([r.ended, until(() => r.stderr().includes('guardian started'), 'the guardian started', 5000)]);
+            await Promise.race([r.ended, until(() => r.stderr().includes('guardian started'), 'the guardian started', 20_000)]);
           }
           await Promise.race([r.ended, new Promise((res) => setTimeout(res, delay))]);
           if (r.child.exitCode !== null || r.child.signalCode !== null) {

@@ -339,7 +339,7 @@ describe('iLO 7 app-token sessions and signals, end to end', () => {
     r.signal('SIGKILL');
     await r.exited;
     // The guardian has the token and the vNIC's TLS trust (CA and name), not the library.
-    await until(() => s.sessions().length === 0, 'the guardian deleted the session', 5_000);
+    await until(() => s.sessions().length === 0, 'the guardian deleted the session', 20_000);
     await until(() => guardiansTagged(tag).length === 0, 'the guardian exited', 15_000);
     expect(s.app.counters().session).toBe(1);
   }, 60_000);
