@@ -1,6 +1,8 @@
 // The module sets `npm run mutate` knows: what Stryker mutates, and the in-process test files that exercise it.
 // Tests that spawn dist/bin/ilo-agent.cjs are left out on purpose: the built bundle cannot see Stryker's mutants
 // in src/, so they would only slow every run down (see docs/mutation.md).
+// Optional per set: `pool` (vitest's, when the tests cannot run in worker threads) and `testTimeoutMs` (the per-test
+// limit, 20 s by default, which is also Stryker's base timeout for a mutant).
 export const MODULES = {
   session: {
     mutate: ['src/session/**/*.ts'],
@@ -43,6 +45,9 @@ export const MODULES = {
   agent: {
     mutate: ['src/agent/**/*.ts'],
     tests: ['test/agent/*.test.ts'],
+    // Its tests take milliseconds, and a mutant that leaves a socket unanswered hangs one: 5 s per test
+    // (with the default 20 s, each such mutant cost half a minute of a two-hour run).
+    testTimeoutMs: 5_000,
   },
   'cli-lifecycle': {
     mutate: ['src/cli/lifecycle.ts', 'src/cli/signals.ts'],

@@ -13,7 +13,7 @@ export default {
   // Two cores, shared: more workers only queue.
   concurrency: 2,
   // Generous: a loaded machine must not turn slow tests into "timeout" kills.
-  timeoutMS: 20_000,
+  timeoutMS: module.testTimeoutMs ?? 20_000,
   timeoutFactor: 2,
   reporters: ['json', 'html', 'clear-text', 'progress-append-only'],
   jsonReporter: { fileName: `${out}/${module.name}.json` },

@@ -23,7 +23,7 @@ export default defineConfig({
     setupFiles: ['scripts/mutate/worker-umask.ts'],
     // A wait that fails here is mostly a mutant being caught: 5 s, not npm test's 20 s (test/helpers/wait.ts).
     env: { ILO_TEST_WAIT_MS: '5000' },
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
+    testTimeout: module.testTimeoutMs ?? 20_000,
+    hookTimeout: module.testTimeoutMs ?? 20_000,
   },
 });
