@@ -267,10 +267,14 @@ describe('app-token login failures (docs/reference/ilo7-inband.md §6)', () => {
   it('a deadline during a GetSessionID that never returns: stops waiting, says the login was cut off', async () => {
     const s = await start();
     const deadline = new AbortController();
-    const hung = library(s, { getSessionId: () => new Promise(() => undefined) });
-    const opening = openSession(vnic(s, { loadLibrary: hung, closeSignal: deadline.signal }));
-    setTimeout(() => deadline.abort(), 100);
-    const error = await rejectionOf(opening);
+    // The deadline comes once GetSessionID runs (a timer could land during the reachability GET instead).
+    const hung = library(s, {
+      getSessionId: () => {
+        setImmediate(() => deadline.abort());
+        return new Promise(() => undefined);
+      },
+    });
+    const error = await rejectionOf(openSession(vnic(s, { loadLibrary: hung, closeSignal: deadline.signal })));
     expect(error.code).toBe('E_ABORTED');
     expect(error.message).toMatch(/app-token login was cut off before HPE's GetSessionID answered/);
   });
@@ -281,6 +285,18 @@ describe('app-token login failures (docs/reference/ilo7-inband.md §6)', () => {
     const error = await rejectionOf(openSession(vnic(s, { loadLibrary: hung, timeoutMs: 300 })));
     expect(error.code).toBe('E_TIMEOUT');
     expect(error.message).toMatch(/HPE's GetSessionID gave no answer within 1 s; a session may exist/);
+  });
+
+  it('a service root that never answers: the transport\'s timeout before any library login call, so no session can exist', async () => {
+    const s = await start();
+    s.faults.inject({ type: 'hang', method: 'GET', path: '/redfish/v1/' });
+    const calls: Calls = { names: [] };
+    const error = await rejectionOf(openSession(vnic(s, { loadLibrary: library(s, {}, calls), timeoutMs: 300 })));
+    expect(error.code).toBe('E_TIMEOUT');
+    expect(error.message).not.toMatch(/a session may exist/);
+    expect(calls.names.some((name) => name.startsWith('GetSessionID'))).toBe(false);
+    expect(s.sessions()).toEqual([]);
+    s.faults.release();
   });
 
   it('the token is never in an error message or the connection facts', async () => {

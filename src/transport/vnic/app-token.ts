@@ -47,15 +47,17 @@ export function appTokenLogin(binding: AppAccountBinding, options: AppTokenOptio
     label,
     async acquire(cut: AbortSignal): Promise<{ token: string; location: string }> {
       const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-      const expired = AbortSignal.timeout(timeoutMs);
-      const signal = AbortSignal.any([cut, expired]);
       const seconds = Math.ceil(timeoutMs / 1000);
-      const stopping = <T>(call: Promise<T>, name: string): Promise<T> =>
-        cutShort(call, signal, () =>
+      // Each call gets its own time, counted from its start: a slow step before it (the reachability
+      // GET on a loaded host) must not be charged to GetSessionID, nor turn its timeout into a "cut off".
+      const stopping = <T>(call: Promise<T>, name: string): Promise<T> => {
+        const expired = AbortSignal.timeout(timeoutMs);
+        return cutShort(call, AbortSignal.any([cut, expired]), () =>
           expired.aborted
             ? Object.assign(new TimeoutError(`HPE's ${name} gave no answer within ${seconds} s; a session may exist, which then stays until its idle timeout`), { mayHaveSession: name === 'GetSessionID' })
             : new AbortedError(`the app-token login was cut off before HPE's ${name} answered`),
         );
+      };
       const ready = await stopping(binding.readyToUse(), 'ReadyToUse');
       if (ready !== 0) {
         throw new VnicError(
@@ -70,7 +72,8 @@ export function appTokenLogin(binding: AppAccountBinding, options: AppTokenOptio
           `this host's TPM holds no application account for iLOrest (ilo-agent logs in with iLOrest's account): create it as root with "ilo-agent appaccount create --confirm-ilorest-account -u USER" (or "ilorest appaccount create --self -u USER -p PASSWORD"), ${withU}`,
         );
       }
-      await options.reachable?.(signal);
+      // Bounded by the transport's own request timeout.
+      await options.reachable?.(cut);
       for (let attempt = 1; ; attempt++) {
         log?.debug({ attempt }, 'GetSessionID: asking HPE\'s library for an app-token session');
         const answer = await stopping(binding.getSessionId(appid, appname, salt), 'GetSessionID');
