@@ -282,7 +282,7 @@ describe('app-token login failures (docs/reference/ilo7-inband.md §6)', () => {
   it('a GetSessionID that never returns: a timeout after --timeout (exit 5) that says a session may exist', async () => {
     const s = await start();
     const hung = library(s, { getSessionId: () => new Promise(() => undefined) });
-    const error = await rejectionOf(openSession(vnic(s, { loadLibrary: hung, timeoutMs: 300 })));
+    const error = await rejectionOf(openSession(vnic(s, { loadLibrary: hung, timeoutMs: 1_000 })));
     expect(error.code).toBe('E_TIMEOUT');
     expect(error.message).toMatch(/HPE's GetSessionID gave no answer within 1 s; a session may exist/);
   });
@@ -381,7 +381,7 @@ describe('HPE\'s GetIPAddress against the vNIC URL in use', () => {
     const s = await start();
     const log = captured();
     const lib = library(s, { getIpAddress: () => new Promise<string>(() => undefined) });
-    await withSession(vnic(s, { loadLibrary: lib, logger: log.logger, timeoutMs: 300 }), async (c) => {
+    await withSession(vnic(s, { loadLibrary: lib, logger: log.logger, timeoutMs: 1_000 }), async (c) => {
       expect(c.connection?.libraryAddress).toBeNull();
     });
     expect(log.lines.some((l) => l.level === 20 && /GetIPAddress gave no answer within 1 s/.test(l.msg))).toBe(true);
