@@ -96,5 +96,7 @@ describe('cleanUp: the rest of its rules', () => {
     };
     expect(await cleanUp(fold([hello(), { type: 'login', user: 'Administrator', at: 1 }]), i.transport, deps({ log, now }))).toEqual({ deleted: 0, failures: 1 });
     expect(entries).toEqual([['warn', { err: broken }, 'could not look for the session of the interrupted login']]);
+    // Without a logger too (the agent asked for silence).
+    expect(await cleanUp(fold([hello(), { type: 'login', user: 'Administrator', at: 1 }]), i.transport, deps({ now }))).toEqual({ deleted: 0, failures: 1 });
   });
 });

@@ -134,6 +134,19 @@ describe('the listing taken while the guardian listens', () => {
 });
 
 describe('the transport after the pipe closed', () => {
+  it('only a hello opens it: lines before the hello open nothing, and the hello opens it once', async () => {
+    const i = ilo('https', {});
+    let opened = 0;
+    const lines = (async function* () {
+      yield line({ type: 'session', path: `${SESSIONS}/early`, token: 't0' });
+      yield line(hello('https'));
+      yield line({ type: 'session', path: `${SESSIONS}/a`, token: 't1' });
+    })();
+    await runGuardian({ lines, openTransport: async () => (opened++, i.transport), now: i.now });
+    expect(opened).toBe(1);
+  });
+
+
   it('one that opens late, but within the deadline, is waited for', async () => {
     const i = ilo('https', {});
     const late = () => new Promise<Transport>((resolve) => setTimeout(() => resolve(i.transport), 50));
@@ -166,13 +179,14 @@ describe('what the guardian logs', () => {
   }
 
   it('a transport it cannot open: why, at debug, and that the session stays, at warn', async () => {
-    const { messages, createLogger } = recorder();
+    const { entries, messages, createLogger } = recorder();
+    const refusal = new ConnectError('no route');
     const lines = (async function* () {
       yield line(hello('chif', { logLevel: 'debug' }));
       yield 'not a message';
       yield line({ type: 'session', path: `${SESSIONS}/a`, token: 't1' });
     })();
-    const outcome = await runGuardian({ lines, createLogger, openTransport: () => Promise.reject(new ConnectError('no route')) });
+    const outcome = await runGuardian({ lines, createLogger, openTransport: () => Promise.reject(refusal) });
     expect(outcome).toBe('failed');
     // The failed open is told whenever its rejection lands among the lines: the order of the rest is fixed.
     expect(messages().filter((m) => !m.includes('could not open'))).toEqual([
@@ -182,7 +196,10 @@ describe('what the guardian logs', () => {
       'info the agent ended without deleting its session; deleting it',
       'warn the guardian cannot reach the iLO; the session stays until its idle timeout',
     ]);
-    expect(messages().filter((m) => m.includes('could not open'))).toEqual(['debug the guardian could not open its transport (yet)']);
+    expect(entries.filter(([, , m]) => m.includes('could not open'))).toEqual([['debug', { err: refusal }, 'the guardian could not open its transport (yet)']]);
+    expect(entries.filter(([level]) => level === 'info')).toEqual([
+      ['info', { agentPid: 7, sessions: [`${SESSIONS}/a`], loginInFlight: false }, 'the agent ended without deleting its session; deleting it'],
+    ]);
   });
 
   it('a clean-up: who it watches, the login, the listing, what it deletes and how long it took', async () => {
