@@ -108,6 +108,29 @@ describe('several 401s share one re-login', () => {
     expect(posts(calls)).toBe(2);
   });
 
+  it('a 401 that comes after the re-login, before the iLO has accepted the new token: retried with it all the same', async () => {
+    const late401 = held<TransportResponse>();
+    const newToken200 = held<TransportResponse>();
+    let logins = 0;
+    const { transport, calls } = scripted((r) => {
+      if (r.method === 'POST') return login(++logins);
+      if (r.method === 'GET' && tokenOf(r) === 't1') return r.path === SYSTEM ? json(401) : late401.promise;
+      return r.method === 'GET' ? newToken200.promise : json(204);
+    });
+    const session = new Session({ transport, credentials });
+    await session.open();
+    const late = session.request({ method: 'GET', path: '/redfish/v1/Chassis/1' });
+    await until(() => calls.length === 2, 'the late GET sent');
+    const first = session.request({ method: 'GET', path: SYSTEM });
+    await until(() => calls.some((c) => tokenOf(c) === 't2'), 'the retry with t2 sent');
+    // The re-login is over, but the backoff still runs (t2 not yet accepted): the late 401 follows the new token.
+    late401.release(json(401));
+    await until(() => calls.filter((c) => tokenOf(c) === 't2').length === 2, 'the late request retried with t2');
+    newToken200.release(json(200));
+    expect((await Promise.all([first, late])).map((a) => a.status)).toEqual([200, 200]);
+    expect(posts(calls)).toBe(2);
+  });
+
   it('a session lost again after a working re-login: a third login at once (the shared re-login was cleared, the streak reset)', async () => {
     const dead = new Set(['t1']);
     let logins = 0;
@@ -276,6 +299,22 @@ describe('the backoff between re-logins', () => {
     }
   });
 
+  it('a login after a failed one whose new token is refused too: the 401 is the answer, nothing more (no login, no warning)', async () => {
+    let logins = 0;
+    const { transport, calls } = scripted((r) => {
+      if (r.method === 'POST') return ++logins === 2 ? json(401) : login(logins);
+      return json(r.method === 'GET' ? 401 : 204);
+    });
+    const { said, logger } = captured();
+    const session = new Session({ transport, credentials, logger });
+    await session.open();
+    await rejectionOf(session.request({ method: 'GET', path: SYSTEM })); // t1 refused, login 2 fails
+    vi.setSystemTime(T0 + 1000);
+    expect((await session.request({ method: 'GET', path: SYSTEM })).status).toBe(401); // login 3, t3 refused
+    expect(posts(calls)).toBe(3);
+    expect(said('refuses the token')).toEqual([]);
+  });
+
   it('the seconds left are rounded up', async () => {
     let logins = 0;
     const { transport } = scripted((r) => {
@@ -320,6 +359,31 @@ describe('requests around close, and without a session', () => {
   });
 });
 
+describe('what a Manager.Reset ends', () => {
+  it('a reset the iLO took (2xx): no DELETE, and it says why', async () => {
+    const { transport, calls } = scripted((r) => (r.method === 'POST' && r.path === SESSIONS ? login(1) : json(200)));
+    const { said, logger } = captured();
+    const session = new Session({ transport, credentials, logger });
+    await session.open();
+    await session.request({ method: 'POST', path: '/redfish/v1/Managers/1/Actions/Manager.Reset', body: Buffer.from('{}') });
+    await session.close();
+    expect(calls.filter((c) => c.method === 'DELETE')).toEqual([]);
+    expect(said('the iLO reset (Manager.Reset) ended the session').map((l) => [l.level, l.session])).toEqual([[40, `${SESSIONS}/r1`]]);
+  });
+
+  it.each([
+    ['a reset answered 300', 'POST', 300],
+    ['a GET of the reset action', 'GET', 200],
+  ])('%s ended nothing: the session is deleted', async (_name, method, status) => {
+    const { transport, calls } = scripted((r) => (r.method === 'POST' && r.path === SESSIONS ? login(1) : r.method === 'DELETE' ? json(204) : json(status)));
+    const session = new Session({ transport, credentials });
+    await session.open();
+    await session.request({ method: method as 'GET' | 'POST', path: '/redfish/v1/Managers/1/Actions/Manager.Reset' });
+    await session.close();
+    expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.path)).toEqual([`${SESSIONS}/r1`]);
+  });
+});
+
 describe('what close() says after re-logins', () => {
   it('two replaced sessions that cannot be deleted: the LogoutError lists both paths', async () => {
     const dead = new Set(['t1']);
@@ -329,11 +393,23 @@ describe('what close() says after re-logins', () => {
       if (r.method === 'GET') return json(dead.has(tokenOf(r) ?? '') ? 401 : 200);
       return r.path === `${SESSIONS}/r1` || r.path === `${SESSIONS}/r2` ? json(500) : json(204);
     });
-    const session = new Session({ transport, credentials });
+    const { said, logger } = captured();
+    const session = new Session({ transport, credentials, logger });
     await session.open();
     await session.request({ method: 'GET', path: SYSTEM });
     dead.add('t2');
     await session.request({ method: 'GET', path: SYSTEM });
+    // Each replacement is said, with the session it gives up on; no token in any line.
+    expect(said('no longer accepts the session token').map((l) => [l.level, l.session])).toEqual([
+      [40, `${SESSIONS}/r1`],
+      [40, `${SESSIONS}/r2`],
+    ]);
+    const kept = said('could not delete the old session; trying again at close');
+    expect(kept.map((l) => [l.level, l.session])).toEqual([
+      [40, `${SESSIONS}/r1`],
+      [40, `${SESSIONS}/r2`],
+    ]);
+    expect(kept.every((l) => typeof (l.err as { message?: unknown } | undefined)?.message === 'string')).toBe(true);
     const error = await rejectionOf(session.close());
     expect(error).toBeInstanceOf(LogoutError);
     expect(error.message).toContain(`could not delete the iLO session ${SESSIONS}/r1, ${SESSIONS}/r2 that a re-login replaced: `);
@@ -394,6 +470,15 @@ describe('what close() says after re-logins', () => {
     expect(events).toEqual([]);
   });
 
+  it('without a logger, a login cut off by close(): close() itself succeeds', async () => {
+    const { transport } = scripted((r) => (r.method === 'POST' ? new Promise<TransportResponse>(() => undefined) : json(204)));
+    const session = new Session({ transport, credentials });
+    const opened = rejectionOf(session.open());
+    await session.close({ signal: AbortSignal.abort() });
+    await opened;
+    expect(session.state).toBe('closed');
+  });
+
   it('a session never opened, closed with a signal already aborted: nothing was cut, released, no error logged', async () => {
     const { transport, calls } = scripted(() => json(204));
     const { lines, logger } = captured();
@@ -414,6 +499,21 @@ describe('what close() says after re-logins', () => {
     expect(session.path).toBe(`${SESSIONS}/o9`);
     expect(said('Location is not a session').map((l) => [l.level, l.location])).toEqual([[40, location.slice(0, 200)]]);
     expect(said('using the body\'s @odata.id').map((l) => [l.level, l.msg])).toEqual([[40, 'the login answer had no usable Location; using the body\'s @odata.id']]);
+    await session.close();
+  });
+
+  it('with a logger: an @odata.id that is no session is not said to be used (MySession names it)', async () => {
+    const { transport } = scripted((r) => {
+      if (r.method === 'POST') return json(201, { '@odata.id': '/redfish/v1/Systems/1' }, { 'x-auth-token': 'tok' });
+      if (r.method === 'GET') return json(200, { Oem: { Hpe: { Links: { MySession: { '@odata.id': `${SESSIONS}/o7` } } } }, Members: [] });
+      return json(204);
+    });
+    const { said, logger } = captured();
+    const session = new Session({ transport, credentials, logger });
+    await session.open();
+    expect(session.path).toBe(`${SESSIONS}/o7`);
+    expect(said('@odata.id')).toEqual([]);
+    expect(said('found it through Oem.Hpe.Links.MySession')).toHaveLength(1);
     await session.close();
   });
 
