@@ -436,6 +436,23 @@ describe('what close() says after re-logins', () => {
     expect(error.message).toMatch(new RegExp(`^could not delete the iLO session ${SESSIONS}/r1 that a re-login replaced: .*500`));
   });
 
+  it('with a logger: a replaced session deleted at close is said, with its path', async () => {
+    let refuse = true;
+    let logins = 0;
+    const { transport } = scripted((r) => {
+      if (r.method === 'POST') return login(++logins);
+      if (r.method === 'GET') return json(tokenOf(r) === 't1' ? 401 : 200);
+      return r.path === `${SESSIONS}/r1` && refuse ? json(500) : json(204);
+    });
+    const { said, logger } = captured();
+    const session = new Session({ transport, credentials, logger });
+    await session.open();
+    await session.request({ method: 'GET', path: SYSTEM });
+    refuse = false;
+    await session.close();
+    expect(said('earlier session deleted').map((l) => [l.level, l.session])).toEqual([[30, `${SESSIONS}/r1`]]);
+  });
+
   it('a Manager.Reset of a session known only by its token: not released (the reset is not proof without a path)', async () => {
     const { transport, calls } = scripted((r) => {
       if (r.method === 'POST' && r.path === SESSIONS) return json(201, {}, { 'x-auth-token': 'tok' });
