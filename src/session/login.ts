@@ -173,9 +173,16 @@ async function adoptSession(state: LoginState, context: LoginContext, token: str
     if (state.path) log?.warn('the login answer had no usable Location; using the body\'s @odata.id');
   }
   context.adopted();
+  if (!state.token && !state.path) {
+    // Answered, but named by nothing: as after a login without an answer, the iLO may hold a
+    // session that only a search can find. The guardian keeps its pending login (no report),
+    // close() does not say "released", and without a guardian the client searches (interruptedLogin).
+    state.unanswered = true;
+    throw new ProtocolError(noTokenMessage);
+  }
   context.events.sessionCreated({ path: state.path, token: state.token });
   if (!state.token) {
-    // A session may exist that we cannot use; delete it if we can say which.
+    // A session may exist that we cannot use; it is deleted by its path (with Basic or the channel's trust).
     throw new ProtocolError(noTokenMessage);
   }
   if (!state.path) {

@@ -519,6 +519,40 @@ describe('which session a login answer names (what close deletes)', () => {
   });
 });
 
+describe('a login answered 2xx with neither a token nor a path', () => {
+  it('is an interrupted login: no session reported, not released at close, and the client may search for it', async () => {
+    const { transport, calls } = scripted((r) => (r.method === 'POST' ? json(201, {}) : json(200, { Members: [] })));
+    const created: unknown[] = [];
+    const started: unknown[] = [];
+    const { events, observer } = observed();
+    const session = new Session({ transport, credentials, observer: { ...observer, loginStarted: (l) => started.push(l), sessionCreated: (s) => created.push(s) } });
+    const error = await session.open().then(
+      () => undefined,
+      (e: unknown) => e as IloAgentError,
+    );
+    expect(error?.code).toBe('E_PROTOCOL');
+    expect(error?.message).toMatch(/answered the login with 201 but no X-Auth-Token/);
+    // The guardian's login stays pending: a report naming nothing would have ended it.
+    expect(started).toHaveLength(1);
+    expect(created).toEqual([]);
+    expect(session.interruptedLogin).toEqual({ user: 'admin', at: (started[0] as { at: number }).at });
+    await session.close();
+    expect(calls.filter((c) => c.method === 'DELETE')).toEqual([]);
+    expect(events).toEqual([]);
+  });
+
+  it('with a path but no token: reported, and deleted by its path with Basic at close', async () => {
+    const { transport, calls } = scripted((r) => (r.method === 'POST' ? json(201, {}, { location: `${SESSIONS}/np` }) : json(204)));
+    const created: unknown[] = [];
+    const session = new Session({ transport, credentials, observer: { sessionCreated: (s) => created.push(s) } });
+    await expect(session.open()).rejects.toMatchObject({ code: 'E_PROTOCOL' });
+    expect(created).toEqual([{ path: `${SESSIONS}/np`, token: null }]);
+    expect(session.interruptedLogin).toBeNull();
+    await session.close();
+    expect(calls.filter((c) => c.method === 'DELETE').map(describeCall)).toEqual([`DELETE ${SESSIONS}/np ${BASIC}`]);
+  });
+});
+
 describe('a re-login replacing a session nobody could name', () => {
   it('the new one is deleted at close, but the old one may still be on the iLO: not released', async () => {
     let logins = 0;
