@@ -311,6 +311,7 @@ describe('pin', () => {
     expect(error.code).toBe('E_TLS');
     expect(error.message).toBe(`the certificate at ${server.url} is not the pinned one (--pin): its SHA-256 fingerprint is sha256:${right}; nothing was sent`);
     expect(error.message).not.toContain('Secr3t-canary');
+    expect((error.cause as { fingerprint?: string } | undefined)?.fingerprint).toBe(right);
     expect(server.seen).toEqual([]);
   });
 });
@@ -343,6 +344,33 @@ describe('answers', () => {
     expect(error).toBeInstanceOf(ProtocolError);
     expect(error.code).toBe('E_PROTOCOL');
     expect(error.message).toBe(`GET /over: the answer is larger than ${MAX_RESPONSE_BODY} bytes`);
+  });
+
+  it.each([
+    ['closed', (socket: TLSSocket) => socket.end()],
+    ['reset', (socket: TLSSocket) => socket.destroy()],
+  ])('a connection %s in the middle of the body: ConnectError saying so, never a partial response', async (_how, cut) => {
+    const server = await tlsServer((_c, _i, socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}');
+      cut(socket);
+    });
+    const error = await rejectionOf(transport({ url: server.url, ca: server.ca }).request({ method: 'GET', path: '/x' }));
+    expect(error).toBeInstanceOf(ConnectError);
+    expect(error.message).toBe('GET /x: the iLO closed the connection in the middle of its answer');
+  });
+
+  it('a body with a GET or DELETE carries its Content-Length, and the server gets it whole', async () => {
+    const bodies: string[] = [];
+    const server = await httpsServer({
+      answer: (req, res) => {
+        bodies.push(`${req.method} ${req.headers['content-length']} ${req.headers['transfer-encoding'] ?? '-'}`);
+        res.writeHead(200, { 'Content-Length': '2' }).end('{}');
+        return true;
+      },
+    });
+    const t = transport({ url: server.url, ca: server.ca });
+    for (const method of ['GET', 'DELETE'] as const) expect((await t.request({ method, path: '/x', body: Buffer.from('{"a":1}') })).status).toBe(200);
+    expect(bodies).toEqual(['GET 7 -', 'DELETE 7 -']);
   });
 
   it('several Set-Cookie headers come as one string', async () => {
