@@ -14,7 +14,7 @@ export const MODULES = {
   },
   transport: {
     mutate: ['src/transport/**/*.ts', '!src/transport/chif/**'],
-    tests: ['test/transport/https-rules.test.ts', 'test/transport/https-transport.test.ts', 'test/transport/http1.test.ts', 'test/transport/vnic-link.test.ts', 'test/session/session.test.ts'],
+    tests: ['test/transport/https-rules.test.ts', 'test/transport/https-transport.test.ts', 'test/transport/https-errors.test.ts', 'test/transport/http1.test.ts', 'test/transport/vnic-link.test.ts', 'test/transport/vnic-plan.test.ts', 'test/session/session.test.ts'],
   },
   // Against the in-memory library (test/helpers/fake-chif-library.ts), in worker threads: minutes. The tests that
   // load the C emulator (inband.test.ts, the contract's CHIF target) need forks, because the emulator reads
