@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { APP_ACCOUNT_SYMBOLS, loadChifLibrary, nativeCallsPending, type ChifLibrary } from '../../src/binding/index.js';
 import { loadKoffi } from '../../src/binding/chif-library.js';
 import { ChifLibraryError } from '../../src/errors.js';
@@ -54,6 +54,10 @@ describe('the emulator through loadChifLibrary', () => {
     const chifSocket = join(dir, 'chif.sock');
     sim = await startSimulator({ loginFailureDelayMs: 0, chifSocket });
     process.env[SOCKET_ENV] = chifSocket;
+  });
+  // Loaded for each test, not once: what bind() does at load time then counts as that test's
+  // (Stryker runs a mutant only against the tests that reach it, and a beforeAll belongs to none).
+  beforeEach(async () => {
     lib = await loadChifLibrary(EMULATOR);
   });
   afterEach(() => {

@@ -110,6 +110,19 @@ describe('the search (no name)', () => {
     expect(error.cause).toBeInstanceOf(Error); // the loader's, for the file that is not a library
   });
 
+  it('without a warn callback: the unsafe candidates are only named in the error', async () => {
+    const first = folder('search-open3');
+    const second = folder('search-open4');
+    for (const d of [first, second]) {
+      copyFileSync(EMULATOR, join(d, 'libilorestchif.so'));
+      chmodSync(join(d, 'libilorestchif.so'), 0o666);
+    }
+    process.env.LD_LIBRARY_PATH = `${first}:${second}`;
+    const error = await rejectionOf(loadChifLibrary());
+    expect(error).toBeInstanceOf(ChifLibraryError);
+    expect(error.message).toMatch(new RegExp(`; refused as unsafe: ${first}/libilorestchif.so \\(.+\\), ${second}/libilorestchif.so \\(.+\\)\\); install`));
+  });
+
   it('loads the first safe candidate, after the unsafe one is skipped', async () => {
     const open = folder('search-open2');
     copyFileSync(EMULATOR, join(open, 'libilorestchif.so'));

@@ -2,7 +2,7 @@
 // socket server in this process, and sendUnixDatagram to a datagram socket bound by python3 (Node
 // cannot bind one; skipped visibly without python3, a failure when CI=true).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,19 @@ beforeAll(() => {
   chmodSync(dir, 0o755); // another user's client must reach the socket
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** This process's open sockets, as /proc/self/fd shows them. */
+const openSockets = (): string[] =>
+  readdirSync('/proc/self/fd')
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return ''; // the directory's own descriptor, closed by now
+      }
+    })
+    .filter((target) => target.startsWith('socket:'))
+    .sort();
 
 /** The fd of an accepted connection's socket (libuv's; Node has no public accessor). */
 const fdOf = (socket: Socket): number => (socket as unknown as { _handle: { fd: number } })._handle.fd;
@@ -39,16 +52,8 @@ describe.skipIf(process.platform !== 'linux')('peerUid (SO_PEERCRED)', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it('is this process\'s uid for a client in this process', async () => {
-    const client = createConnection(path);
-    try {
-      await until(() => accepted.length === 1, 'the connection is accepted');
-      expect(await peerUid(fdOf(accepted[0] as Socket))).toBe(process.getuid?.());
-    } finally {
-      client.destroy();
-    }
-  });
-
+  // peerUid binds getsockopt once per process: the first test that calls it is the one that can
+  // tell a wrong SO_PEERCRED (as root, another option's zeros read as uid 0): another user's client.
   it.runIf(ROOT)('is the other user\'s uid for a client running as that user (root only: it runs one as nobody)', async () => {
     const before = accepted.length;
     const connect = `require('net').createConnection(${JSON.stringify(path)}).on('connect', () => console.log('connected'))`;
@@ -58,6 +63,17 @@ describe.skipIf(process.platform !== 'linux')('peerUid (SO_PEERCRED)', () => {
       expect(await peerUid(fdOf(accepted[before] as Socket))).toBe(OTHER_UID);
     } finally {
       await killIfRunning(client);
+    }
+  });
+
+  it('is this process\'s uid for a client in this process', async () => {
+    const before = accepted.length;
+    const client = createConnection(path);
+    try {
+      await until(() => accepted.length === before + 1, 'the connection is accepted');
+      expect(await peerUid(fdOf(accepted[before] as Socket))).toBe(process.getuid?.());
+    } finally {
+      client.destroy();
     }
   });
 
@@ -105,23 +121,27 @@ describe.skipIf(reason !== undefined)(`sendUnixDatagram${reason ? ` (skipped: ${
     return () => running.stdout().split('\n').filter(Boolean).map((line) => JSON.parse(line) as string).slice(1);
   }
 
+  // The libc binding is made once per process, by the first call: a failure (errno) comes first.
+  it('an address nobody is bound at fails with the errno (ENOENT for a path, ECONNREFUSED for an abstract name)', async () => {
+    const path = join(dir, 'nobody');
+    await expect(sendUnixDatagram(path, 'READY=1')).rejects.toThrow(`sendto ${path} failed (errno 2)`);
+    const abstract = `@ilo-agent-test-${process.pid}-nobody`;
+    await expect(sendUnixDatagram(abstract, 'READY=1')).rejects.toThrow(`sendto ${abstract} failed (errno 111)`);
+  });
+
   it.each([
     ['a socket path', () => join(dir, 'notify')],
     ['an abstract name (@name)', () => `@ilo-agent-test-${process.pid}-datagram`],
   ])('delivers each message whole to %s (UTF-8 bytes, not characters)', async (_kind, address) => {
     const at = address();
     const received = await bind(at);
+    const sockets = openSockets();
     await sendUnixDatagram(at, 'READY=1\nSTATUS=serving é');
     await sendUnixDatagram(at, 'STOPPING=1');
     await until(() => received().length === 2, 'both datagrams arrive');
     expect(received()).toEqual(['READY=1\nSTATUS=serving é', 'STOPPING=1']);
-  });
-
-  it('an address nobody is bound at fails with the errno (ENOENT for a path, ECONNREFUSED for an abstract name)', async () => {
-    const path = join(dir, 'nobody');
-    await expect(sendUnixDatagram(path, 'READY=1')).rejects.toThrow(`sendto ${path} failed (errno 2)`);
-    const abstract = `@ilo-agent-test-${process.pid}-nobody`;
-    await expect(sendUnixDatagram(abstract, 'READY=1')).rejects.toThrow(`sendto ${abstract} failed (errno 111)`);
+    // Each send closes its socket: no descriptor is left behind (or inherited by a child).
+    expect(openSockets()).toEqual(sockets);
   });
 
   it('an address of 1 to 107 bytes is tried; an empty one or one of 108 bytes is refused before any call', async () => {
