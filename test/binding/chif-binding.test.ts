@@ -278,7 +278,14 @@ describe.skipIf(!hasCc || process.platform !== 'linux')(hasCc ? 'an older or bro
     expect(() => lib.createSync()).toThrow(lacks('ChifCreate'));
     expect(() => lib.exchangeSync(null, Buffer.alloc(8))).toThrow(lacks('ChifPacketExchange'));
     expect(() => lib.securityState()).toThrow(lacks('get_security_state'));
+    expect((await rejectionOf(lib.close(null))).message).toMatch(lacks('ChifClose'));
     expect(() => lib.createBlob('k', 'volatile')).toThrow(lacks('create_not_blobentry'));
+    expect(() => lib.restImmediate(1, 'k', 'volatile')).toThrow(lacks('rest_immediate'));
+    expect(() => lib.restBlobDesc('k', 'r', 'volatile')).toThrow(lacks('rest_immediate_blobdesc'));
+    expect(() => lib.writeFragment(0, 1, 'k', 'volatile')).toThrow(lacks('write_fragment'));
+    expect(() => lib.finalizeBlob('k', 'volatile')).toThrow(lacks('finalize_blob'));
+    expect(() => lib.blobInfo('k', 'volatile')).toThrow(lacks('get_info'));
+    expect(() => lib.readFragment(0, 1, 'k', 'volatile')).toThrow(lacks('read_fragment'));
     // There, but returning no packet.
     expect(() => lib.deleteBlob('k', 'volatile')).toThrow(/^the CHIF library's delete_blob returned no packet$/);
     expect((await rejectionOf(lib.appAccountManagement.deleteAppToken('a', 'b', 'c'))).message).toBe(
