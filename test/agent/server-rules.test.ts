@@ -259,6 +259,25 @@ describe.skipIf(!linux)('the agent server', () => {
     server = undefined;
   });
 
+  it('close: a connection whose client never ends its side is cut, so that close finishes', async () => {
+    const socketPath = join(dir, `agent${++n}.sock`);
+    const current = await startAgentServer({ client: fakeClient().client, socketPath });
+    const stubborn = connect({ path: socketPath, allowHalfOpen: true });
+    connections.push(stubborn);
+    let gotEnd = false;
+    let closed = false;
+    stubborn.on('end', () => (gotEnd = true));
+    stubborn.on('close', () => (closed = true));
+    stubborn.on('error', () => undefined);
+    await new Promise((r) => stubborn.once('connect', r));
+    // close waits for every connection to be gone: it returns only once this one is cut
+    await current.close();
+    expect(gotEnd).toBe(true);
+    // the cut side: what the client still writes fails, and its socket closes
+    stubborn.write('{}\n');
+    await until(() => closed, 'the client sees the connection cut');
+  });
+
   it('a stale socket of ours is replaced; a path it may not use is refused before it listens', async () => {
     const socketPath = join(dir, `agent${++n}.sock`);
     // a socket file nobody listens on: a second name of a closed listener's socket
