@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentConnection, openAgentClient } from '../../src/agent/index.js';
+import { MAX_FRAME } from '../../src/agent/protocol.js';
 import { rejectionOf, until } from '../helpers/wait.js';
 
 interface Frame {
@@ -169,6 +170,18 @@ describe('AgentConnection', () => {
     const closed = await rejectionOf(other.request({ method: 'GET', path: '/' }));
     expect(closed.code).toBe('E_CLOSED');
     expect(received).toHaveLength(sentBefore);
+  });
+});
+
+describe('AgentConnection: an answer longer than the cap', () => {
+  it('is not buffered without end: the connection is dropped and the request fails with E_CONNECT', async () => {
+    hello = defaultHello;
+    onRequest = (_frame, c) => c.write(Buffer.alloc(MAX_FRAME + 1, 0x61));
+    const connection = await AgentConnection.open(socketPath);
+    const error = await rejectionOf(connection.request({ method: 'GET', path: '/' }));
+    expect(error.code).toBe('E_CONNECT');
+    expect(error.message).toBe('the agent closed the connection');
+    await connection.close();
   });
 });
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentServer, type AgentServer } from '../../src/agent/index.js';
 import type { IloClient } from '../../src/client/index.js';
+import { MAX_FRAME } from '../../src/agent/protocol.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { until } from '../helpers/wait.js';
 
@@ -233,6 +234,24 @@ describe.skipIf(!linux)('the agent server', () => {
     connection.socket.end();
     await until(() => connection.ended(), 'the end of the connection');
     expect(connection.lines).toEqual([]);
+  });
+
+  it('a frame longer than the cap: answered with E_INPUT, the requests before it still answered, then the connection is closed', async () => {
+    const fake = fakeClient();
+    const { connection } = await start(fake);
+    let closed = false;
+    connection.socket.on('close', () => (closed = true));
+    connection.send({ id: 1, op: 'request', method: 'GET', path: '/before' });
+    connection.socket.write(Buffer.alloc(MAX_FRAME + 1, 0x61));
+    await until(() => closed, 'the connection closed');
+    expect(connection.lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: 1, status: 201 }),
+        { id: -1, error: { code: 'E_INPUT', message: `a frame longer than ${MAX_FRAME} bytes: the connection is closed` } },
+      ]),
+    );
+    expect(connection.lines).toHaveLength(2);
+    expect(fake.calls.map((c) => c.path)).toEqual(['/before']);
   });
 
   it('close: lets requests in flight finish and answers them, ends connections, removes the socket file; twice is once', async () => {
