@@ -41,7 +41,11 @@ function fakeClient(options: { hold?: boolean; fail?: unknown } = {}) {
       return { status: 201, headers: { 'x-spy': 'kept', 'x-auth-token': 'secret-token', 'set-cookie': 'sessionKey=secret' }, body: Buffer.from(`answer to ${path}`) };
     },
   };
-  return { client: client as unknown as IloClient, calls, maxActive: () => maxActive };
+  const releaseAll = () => {
+    options.hold = false;
+    for (const call of calls) call.release();
+  };
+  return { client: client as unknown as IloClient, calls, maxActive: () => maxActive, releaseAll };
 }
 
 /** A raw connection that collects the agent's answer lines, and whether the agent ended it. */
@@ -212,6 +216,18 @@ describe.skipIf(!linux)('the agent server', () => {
     fake.calls[1]?.release();
     await until(() => connection.lines.length === 3, 'all answered');
     expect(fake.calls.map((c) => c.path)).toEqual(['/1', '/2']);
+  });
+
+  it('by default 4 requests go to the iLO at once, and 1000 wait beyond them', async () => {
+    const fake = fakeClient({ hold: true });
+    const { connection } = await start(fake);
+    connection.socket.write(Array.from({ length: 1005 }, (_, i) => `${JSON.stringify({ id: i + 1, op: 'request', method: 'GET', path: `/${i + 1}` })}\n`).join(''));
+    await until(() => connection.lines.length === 1, 'the refusal');
+    expect(connection.lines[0]).toEqual({ id: 1005, error: { code: 'E_CONNECT', message: "the agent's queue is full (1000 waiting); try again" } });
+    expect(fake.calls).toHaveLength(4);
+    fake.releaseAll();
+    await until(() => connection.lines.length === 1005, 'all answered');
+    expect(fake.maxActive()).toBe(4);
   });
 
   it('a half-closed connection gets every answer, then its end; nothing more is read from it', async () => {
