@@ -156,10 +156,15 @@ describe('AgentConnection', () => {
   it('an agent that closes the connection: pending requests fail with E_CONNECT; after close: E_CLOSED, nothing sent', async () => {
     hello = defaultHello;
     onRequest = (_frame, c) => c.destroy();
-    const connection = await AgentConnection.open(socketPath);
+    // a limit that no test waits for: the loss must be reported, not the timeout
+    const connection = await AgentConnection.open(socketPath, 60_000);
     const error = await rejectionOf(connection.request({ method: 'GET', path: '/' }));
     expect(error.code).toBe('E_CONNECT');
     expect(error.message).toBe('the agent closed the connection');
+    // a request after the loss fails at once the same way, not after the timeout as "did not answer"
+    const after = await rejectionOf(connection.request({ method: 'GET', path: '/' }));
+    expect(after.code).toBe('E_CONNECT');
+    expect(after.message).toBe('the agent closed the connection');
     await connection.close(); // on a destroyed socket: resolves
 
     onRequest = (frame, c) => answer(c, { id: frame.id, status: 200 });
