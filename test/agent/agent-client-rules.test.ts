@@ -139,7 +139,7 @@ describe('AgentConnection', () => {
       const aborted = new AbortController();
       aborted.abort();
       const sentBefore = received.length;
-      expect((await rejectionOf(slow.request({ method: 'GET', path: '/', signal: aborted.signal }))).code).toBe('E_ABORTED');
+      expect(await rejectionOf(slow.request({ method: 'GET', path: '/', signal: aborted.signal }))).toMatchObject({ code: 'E_ABORTED', message: 'aborted' });
       expect(received).toHaveLength(sentBefore); // nothing sent
       const later = new AbortController();
       const pending = slow.request({ method: 'GET', path: '/', signal: later.signal });
@@ -173,7 +173,7 @@ describe('AgentConnection', () => {
     await until(() => ended === 1, 'the agent saw the end');
     const sentBefore = received.length;
     const closed = await rejectionOf(other.request({ method: 'GET', path: '/' }));
-    expect(closed.code).toBe('E_CLOSED');
+    expect(closed).toMatchObject({ code: 'E_CLOSED', message: 'the agent connection is closed' });
     expect(received).toHaveLength(sentBefore);
   });
 });
@@ -221,6 +221,27 @@ describe('openAgentClient', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('links are followed only when the transport is exactly `https <origin>`; a hello without its fields names nothing', async () => {
+    hello = { ...defaultHello, transport: 'https https://10.0.0.9:8443 (relayed)' };
+    let client = await openAgentClient(socketPath);
+    try {
+      expect(() => client.linkPath('https://10.0.0.9:8443/redfish/v1/', 'page')).toThrow(/in-band/);
+    } finally {
+      await client.close();
+    }
+    hello = undefined as unknown as Record<string, unknown>; // an answer to hello without a hello
+    client = await openAgentClient(socketPath);
+    try {
+      expect(client.session).toEqual({ path: null, id: null });
+      expect(client.transportDescription).toBe(`agent ${socketPath} (unknown)`);
+      expect(() => client.linkPath('https://10.0.0.9:8443/redfish/v1/', 'page')).toThrow(/in-band/);
+    } finally {
+      await client.close();
+    }
+    // close ends the connection: the agent sees the end
+    await until(() => ended === 2, 'the agent saw both ends');
   });
 
   it('an agent of another iLO than the command names: refused (exit 2) after the hello, connection closed, no request', async () => {

@@ -1,12 +1,12 @@
 // The client's check of who serves the agent's socket, before a byte is sent: the peer's uid
 // (from the kernel) must be ours or root's; without peer credentials, the socket file's owner.
 // The uid of "us" is set per test (process.getuid); the peer's uid is what the binding reports.
-import { chownSync, chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, Socket, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { checkAgentPeer } from '../../src/agent/peer.js';
+import { checkAgentPeer, pipeServerVerdict } from '../../src/agent/peer.js';
 import { rejectionOf } from '../helpers/wait.js';
 
 const peer = vi.hoisted(() => ({ uid: undefined as number | undefined, fds: [] as unknown[] }));
@@ -107,5 +107,17 @@ describe.skipIf(reason !== undefined)(`checkAgentPeer${reason ? ` (SKIPPED: ${re
     expect((await rejectionOf(checkAgentPeer(socket, path))).message).toBe(
       `the agent at ${path} is not a socket file, neither you (uid ${USER}) nor root: refused, nothing was sent to it`,
     );
+    writeFileSync(path, '');
+    chownSync(path, USER, USER);
+    expect((await rejectionOf(checkAgentPeer(socket, path))).message).toMatch(/ is not a socket file, neither you/);
+  });
+});
+
+describe('pipeServerVerdict (Windows): whose the pipe\'s server is', () => {
+  const server = (sid: string) => ({ pid: 1, sid, ownSid: 'S-1-5-21-1-2-3-1001' });
+  it('ours, LocalSystem\'s, or another user\'s', () => {
+    expect(pipeServerVerdict(server('S-1-5-21-1-2-3-1001'))).toBe('ours');
+    expect(pipeServerVerdict(server('S-1-5-18'))).toBe('LocalSystem');
+    expect(pipeServerVerdict(server('S-1-5-21-1-2-3-1002'))).toBe('other');
   });
 });

@@ -1,7 +1,7 @@
 // The agent's server in process, over a stand-in for the iLO client: what a client may ask and
 // what it gets back (never a token or a cookie), the bounds on concurrency and queue, the end of a
 // half-closed connection, and what close leaves behind (no socket file, no request cut off).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +140,7 @@ describe.skipIf(!linux)('the agent server', () => {
       { id: 3, op: 'request', path: '/' },
       { id: 4, op: 'request', method: 'GET', path: 5 },
       { id: 'x', op: 'request', method: 'GET' },
+      null,
     ];
     for (const frame of bad) connection.send(frame);
     connection.send('not json');
@@ -147,18 +148,19 @@ describe.skipIf(!linux)('the agent server', () => {
     connection.send('');
     connection.send('   ');
     connection.send({ id: 9, op: 'request', method: 'GET', path: '/ok' });
-    await until(() => connection.lines.length === 7, 'seven answers');
+    await until(() => connection.lines.length === 8, 'eight answers');
     const error = { code: 'E_INPUT', message: 'a request needs op "request", a method and a path' };
     // answers come as they are ready, not in order
     expect(connection.lines).toEqual(
       expect.arrayContaining([
-        ...[1, 2, 3, 4, -1].map((id) => ({ id, error })),
+        ...[1, 2, 3, 4, -1, -1].map((id) => ({ id, error })),
         { id: -1, error: { code: 'E_INPUT', message: 'a line that is not JSON' } },
         expect.objectContaining({ id: 9, status: 201 }),
       ]),
     );
     expect(fake.calls.map((c) => c.path)).toEqual(['/ok']);
-    expect(server?.served).toBe(7);
+    expect(connection.lines.filter((l) => l.id === -1)).toHaveLength(3);
+    expect(server?.served).toBe(8);
   });
 
   it('an error of the client keeps its code; anything else is E_INTERNAL, and logged', async () => {
@@ -179,6 +181,28 @@ describe.skipIf(!linux)('the agent server', () => {
     await until(() => connection.lines.length === 1, 'the answer');
     expect(connection.lines[0]).toEqual({ id: 2, error: { code: 'E_INTERNAL', message: 'a bug' } });
     expect(logged).toEqual([[{ err: bug }, 'agent request failed']]);
+  });
+
+  it('without a logger, an unexpected error is still answered', async () => {
+    const { connection } = await start(fakeClient({ fail: new TypeError('a bug') }));
+    connection.send({ id: 2, op: 'request', method: 'GET', path: '/' });
+    await until(() => connection.lines.length === 1, 'the answer');
+    expect(connection.lines[0]).toEqual({ id: 2, error: { code: 'E_INTERNAL', message: 'a bug' } });
+  });
+
+  it('the socket file is owner-only (0600) once listening, and the process mask is as before', async () => {
+    const mask = process.umask();
+    const { socketPath } = await start(fakeClient());
+    expect(statSync(socketPath).mode & 0o777).toBe(0o600);
+    expect(process.umask()).toBe(mask);
+  });
+
+  it('a path it cannot listen on (too long for a Unix socket): refused, nothing left behind, the mask as before', async () => {
+    const mask = process.umask();
+    const socketPath = join(dir, `${'x'.repeat(120)}.sock`);
+    await expect(startAgentServer({ client: fakeClient().client, socketPath })).rejects.toThrow();
+    expect(existsSync(socketPath)).toBe(false);
+    expect(process.umask()).toBe(mask);
   });
 
   it('at most maxInFlight requests reach the iLO at once; the rest wait their turn', async () => {

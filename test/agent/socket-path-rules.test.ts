@@ -120,6 +120,20 @@ describe.skipIf(reason !== undefined)(`checkListenPath${reason ? ` (SKIPPED: ${r
     expect(error.message).toBe(`cannot use ${missing} for the socket: ENOENT`);
   });
 
+  it('a name the system refuses, a directory that is a dangling symlink, a runtime directory that is gone: refused with the reason', async () => {
+    asUser(USER);
+    const dir = directory(USER, 0o700);
+    const long = join(dir, `${'x'.repeat(300)}.sock`);
+    expect((await rejectionOf(checkListenPath(long, {}))).message).toBe(`cannot use ${long} for the socket: ENAMETOOLONG`);
+    const dangling = join(dir, 'dangling');
+    symlinkSync(join(dir, 'gone'), dangling);
+    const error = await rejectionOf(checkListenPath(join(dangling, 'agent.sock'), {}));
+    expect(error.code).toBe('E_INPUT');
+    expect(error.message).toBe(`cannot use ${dangling} for the socket: ENOENT`);
+    const runtime = join(dir, 'runtime-gone');
+    expect((await rejectionOf(checkListenPath(join(runtime, 'a.sock'), { XDG_RUNTIME_DIR: runtime }))).message).toBe(`cannot use ${runtime} for the socket: ENOENT`);
+  });
+
   it('a planted file or symlink at the path: refused, never replaced', async () => {
     asUser(USER);
     const dir = directory(USER, 0o700);

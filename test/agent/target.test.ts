@@ -56,6 +56,7 @@ describe('checkAgentTarget', () => {
   it('an older agent\'s transport names an iLO only as exactly `https https://…`', () => {
     expect(agentUrl(hello({ transport: 'via https https://10.0.0.1' }))).toBeNull();
     expect(agentUrl(hello({ transport: 'https https://10.0.0.1 (proxy)' }))).toBeNull();
+    expect(agentUrl({ version: 1 } as AgentHello)).toBeNull();
   });
 
   it('an agent logged in without a user name (in-band, app token) is refused for -u, and says so', () => {
