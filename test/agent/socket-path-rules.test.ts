@@ -120,11 +120,15 @@ describe.skipIf(reason !== undefined)(`checkListenPath${reason ? ` (SKIPPED: ${r
     expect(error.message).toBe(`cannot use ${missing} for the socket: ENOENT`);
   });
 
-  it('a name the system refuses, a directory that is a dangling symlink, a runtime directory that is gone: refused with the reason', async () => {
+  it('a file as the directory, a directory that is a dangling symlink, a runtime directory that is gone: refused with the reason', async () => {
     asUser(USER);
     const dir = directory(USER, 0o700);
-    const long = join(dir, `${'x'.repeat(300)}.sock`);
-    expect((await rejectionOf(checkListenPath(long, {}))).message).toBe(`cannot use ${long} for the socket: ENAMETOOLONG`);
+    // a file where the directory should be: the name under it cannot even be looked at
+    const file = join(dir, 'file');
+    writeFileSync(file, '');
+    chownSync(file, USER, USER);
+    chmodSync(file, 0o600);
+    expect((await rejectionOf(checkListenPath(join(file, 'agent.sock'), {}))).message).toBe(`cannot use ${join(file, 'agent.sock')} for the socket: ENOTDIR`);
     const dangling = join(dir, 'dangling');
     symlinkSync(join(dir, 'gone'), dangling);
     const error = await rejectionOf(checkListenPath(join(dangling, 'agent.sock'), {}));
@@ -132,6 +136,17 @@ describe.skipIf(reason !== undefined)(`checkListenPath${reason ? ` (SKIPPED: ${r
     expect(error.message).toBe(`cannot use ${dangling} for the socket: ENOENT`);
     const runtime = join(dir, 'runtime-gone');
     expect((await rejectionOf(checkListenPath(join(runtime, 'a.sock'), { XDG_RUNTIME_DIR: runtime }))).message).toBe(`cannot use ${runtime} for the socket: ENOENT`);
+  });
+
+  it('a path longer than a Unix socket address holds (107 bytes on Linux) is refused: it would be bound cut short', async () => {
+    asUser(USER);
+    const dir = directory(USER, 0o700);
+    const fits = join(dir, 'x'.repeat(107 - dir.length - 1));
+    expect(Buffer.byteLength(fits)).toBe(107);
+    expect(await checkListenPath(fits, {})).toBe('free');
+    const error = await rejectionOf(checkListenPath(`${fits}x`, {}));
+    expect(error.code).toBe('E_INPUT');
+    expect(error.message).toBe(`${fits}x is too long for a Unix socket (108 bytes, at most 107); give a shorter --socket`);
   });
 
   it('a planted file or symlink at the path: refused, never replaced', async () => {
