@@ -18,13 +18,18 @@ export class AgentConnection {
   #nextId = 1;
   readonly #frames = new FrameSplitter(MAX_FRAME);
   #closed = false;
+  /** Set once the agent has closed the connection: later requests fail at once, not at their timeout. */
+  #lost = false;
   hello: AgentHello | undefined;
 
   private constructor(socket: Socket, timeoutMs: number) {
     this.#socket = socket;
     this.#timeoutMs = timeoutMs;
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-    socket.on('close', () => this.#fail(new ConnectError('the agent closed the connection')));
+    socket.on('close', () => {
+      this.#lost = true;
+      this.#fail(new ConnectError('the agent closed the connection'));
+    });
     socket.on('error', () => undefined); // 'close' follows and reports it
   }
 
@@ -79,6 +84,7 @@ export class AgentConnection {
   #send(request: AgentRequest, signal?: AbortSignal): Promise<AgentResponse> {
     if (this.#closed) return Promise.reject(new ClosedError('the agent connection is closed'));
     if (signal?.aborted) return Promise.reject(new AbortedError('aborted'));
+    if (this.#lost) return Promise.reject(new ConnectError('the agent closed the connection'));
     const id = this.#nextId++;
     return new Promise<AgentResponse>((resolve, reject) => {
       const timer = setTimeout(() => done(new TimeoutError(`the agent did not answer within ${this.#timeoutMs / 1000} s`)), this.#timeoutMs);

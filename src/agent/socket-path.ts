@@ -40,6 +40,12 @@ function privateTmpDir(uid: number): string {
  */
 export async function checkListenPath(path: string, env: NodeJS.ProcessEnv = process.env): Promise<'free' | 'stale'> {
   if (platform() === 'win32') return 'free';
+  // sun_path holds 108 bytes on Linux (104 elsewhere) with its NUL: Node binds a longer path cut short,
+  // at a name nobody asked for, and the checks below would have looked at another one.
+  const maxBytes = platform() === 'linux' ? 107 : 103;
+  if (Buffer.byteLength(path) > maxBytes) {
+    throw new InvalidInputError(`${path} is too long for a Unix socket (${Buffer.byteLength(path)} bytes, at most ${maxBytes}); give a shorter --socket`);
+  }
   const uid = process.getuid?.() ?? 0;
   const full = resolve(path);
   const dir = dirname(full);

@@ -14,6 +14,12 @@ describe('FrameSplitter', () => {
     expect(splitter.push(Buffer.from(':3}\n'))).toEqual(['{"c":3}']);
   });
 
+  it('measures each frame of a chunk from its own start: a short frame after a long one fits', () => {
+    const splitter = new FrameSplitter(10);
+    expect(splitter.push(Buffer.from('aaaaaaaa\nbbb\n'))).toEqual(['aaaaaaaa', 'bbb']);
+    expect(splitter.overflowed).toBe(false);
+  });
+
   it('stops at a frame longer than the cap, whether its newline came or not, after the frames before it', () => {
     const open = new FrameSplitter(10);
     expect(open.push(Buffer.from('ok\n0123456789'))).toEqual(['ok']);

@@ -46,4 +46,22 @@ describe('checkAgentTarget', () => {
   it('a bad address is the usage error of --url itself', () => {
     expect(() => checkAgentTarget(hello({}), url('http://10.0.0.1'), '--agent')).toThrow(/http:\/\/ is refused/);
   });
+
+  it('no hello at all: no iLO and no user named, refused as such', () => {
+    expect(agentUrl(undefined)).toBeUndefined();
+    expect(() => checkAgentTarget(undefined, url('https://10.0.0.1'), '--agent')).toThrow(/serves the local iLO in-band, but --url is https:\/\/10\.0\.0\.1: refused, nothing was sent; drop --agent to log in yourself, or use the agent without --url/);
+    expect(() => checkAgentTarget(undefined, { username: { value: 'admin', from: '-u' } }, '--agent')).toThrow(/does not say which user/);
+  });
+
+  it('an older agent\'s transport names an iLO only as exactly `https https://…`', () => {
+    expect(agentUrl(hello({ transport: 'via https https://10.0.0.1' }))).toBeNull();
+    expect(agentUrl(hello({ transport: 'https https://10.0.0.1 (proxy)' }))).toBeNull();
+    expect(agentUrl({ version: 1 } as AgentHello)).toBeNull();
+  });
+
+  it('an agent logged in without a user name (in-band, app token) is refused for -u, and says so', () => {
+    expect(() => checkAgentTarget(hello({ username: null }), { username: { value: 'admin', from: '-u' } }, 'ILO_AGENT_SOCKET')).toThrow(
+      /names an agent logged in without a user name \(in-band or an app token\), but -u is admin: refused, nothing was sent; unset ILO_AGENT_SOCKET \(or run with ILO_AGENT_SOCKET=\) to log in yourself/,
+    );
+  });
 });
