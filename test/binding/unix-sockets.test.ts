@@ -1,7 +1,6 @@
 // The two libc calls on Unix sockets: peerUid (SO_PEERCRED) on the accepted end of a real Unix
 // socket server in this process, and sendUnixDatagram to a datagram socket bound by python3 (Node
 // cannot bind one; skipped visibly without python3, a failure when CI=true).
-import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { peerUid, sendUnixDatagram } from '../../src/binding/index.js';
 import { killIfRunning, runProgram, type Running } from '../helpers/cli.js';
+import { bindReceiver, receiverUnavailable } from '../helpers/datagram-receiver.js';
 import { until } from '../helpers/wait.js';
 
 const ROOT = process.geteuid?.() === 0;
@@ -88,18 +88,8 @@ describe.skipIf(process.platform !== 'linux')('peerUid (SO_PEERCRED)', () => {
   });
 });
 
-const RECEIVER = `
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-a = sys.argv[1]
-s.bind("\\0" + a[1:] if a.startswith("@") else a)
-print(json.dumps("bound"), flush=True)
-while True:
-    print(json.dumps(s.recv(65536).decode()), flush=True)
-`;
 
-const python = spawnSync('python3', ['-c', 'import socket; socket.AF_UNIX'], { encoding: 'utf8' });
-const reason = process.platform !== 'linux' ? 'Unix datagram addresses here are Linux\'s' : python.status !== 0 ? 'the receiver is bound with python3, which is missing' : undefined;
+const reason = receiverUnavailable();
 if (reason && process.env.CI === 'true') {
   it('binds a Unix datagram receiver (required when CI=true)', () => {
     throw new Error(reason);
@@ -115,10 +105,9 @@ describe.skipIf(reason !== undefined)(`sendUnixDatagram${reason ? ` (skipped: ${
 
   /** A python3 receiver bound at `address`; what it received so far, one string per datagram. */
   async function bind(address: string): Promise<() => string[]> {
-    const running = runProgram('python3', ['-c', RECEIVER, address]);
-    receiver = running;
-    expect(JSON.parse(await running.firstLine)).toBe('bound');
-    return () => running.stdout().split('\n').filter(Boolean).map((line) => JSON.parse(line) as string).slice(1);
+    const bound = await bindReceiver(address);
+    receiver = bound.running;
+    return bound.received;
   }
 
   // The libc binding is made once per process, by the first call: a failure (errno) comes first.

@@ -1,29 +1,19 @@
 // `serve` under systemd's Type=notify: READY=1 on NOTIFY_SOCKET once the session exists and the
 // socket listens, STOPPING=1 when it stops. The "systemd" here is a Unix datagram socket bound by
 // python3 (Node cannot bind one), printing each datagram it receives as a JSON line.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/cli/exit-codes.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { killIfRunning, killLive, runCli, runProgram, type Running } from '../helpers/cli.js';
+import { killIfRunning, killLive, runCli } from '../helpers/cli.js';
+import { bindReceiver, receiverUnavailable } from '../helpers/datagram-receiver.js';
 import { PROJECT_ROOT } from '../helpers/shared.js';
 import { until } from '../helpers/wait.js';
 
-const RECEIVER = `
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-a = sys.argv[1]
-s.bind("\\0" + a[1:] if a.startswith("@") else a)
-print(json.dumps("bound"), flush=True)
-while True:
-    print(json.dumps(s.recv(65536).decode()), flush=True)
-`;
 
-const python = spawnSync('python3', ['-c', 'import socket; socket.AF_UNIX'], { encoding: 'utf8' });
-const reason = process.platform !== 'linux' ? 'NOTIFY_SOCKET is a Linux (systemd) feature' : python.status !== 0 ? 'the test binds its fake NOTIFY_SOCKET with python3, which is missing' : undefined;
+const reason = receiverUnavailable();
 if (reason && process.env.CI === 'true') {
   it('binds a fake NOTIFY_SOCKET (required when CI=true)', () => {
     throw new Error(reason);
@@ -45,13 +35,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The fake systemd: what it received so far, one string per datagram. */
-async function receiver(address: string): Promise<{ running: Running; received: () => string[] }> {
-  const running = runProgram('python3', ['-c', RECEIVER, address]);
-  const received = () => running.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string).slice(1);
-  expect(JSON.parse(await running.firstLine)).toBe('bound');
-  return { running, received };
-}
 
 describe.skipIf(reason !== undefined)(`serve with NOTIFY_SOCKET${reason ? ` (skipped: ${reason})` : ''}`, () => {
   let n = 0;
@@ -60,7 +43,7 @@ describe.skipIf(reason !== undefined)(`serve with NOTIFY_SOCKET${reason ? ` (ski
     ['an abstract socket (@name)', () => `@ilo-agent-test-${process.pid}-${++n}`],
   ])('on %s: READY=1 once the session exists and the socket listens, STOPPING=1 on SIGTERM', async (_kind, address) => {
     const notifySocket = address();
-    const systemd = await receiver(notifySocket);
+    const systemd = await bindReceiver(notifySocket);
     const socket = join(dir, `agent-${n}.sock`);
     const serve = runCli(['serve', '--socket', socket], { env: { ...env, NOTIFY_SOCKET: notifySocket } });
     try {

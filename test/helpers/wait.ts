@@ -26,3 +26,13 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<IloAgentEr
   }
   throw new Error('expected a rejection, but the promise resolved');
 }
+
+/** The error `fn` throws; fails when it returns. */
+export function thrownBy(fn: () => unknown): IloAgentError {
+  try {
+    fn();
+  } catch (error) {
+    return error as IloAgentError;
+  }
+  throw new Error('expected a throw');
+}

@@ -7,11 +7,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AbortedError, ClosedError, ConnectError, InvalidInputError, ProtocolError, TimeoutError, TlsError, UsageError, type IloAgentError } from '../../src/errors.js';
+import { AbortedError, ClosedError, ConnectError, InvalidInputError, ProtocolError, TimeoutError, TlsError, UsageError } from '../../src/errors.js';
 import { makeSelfSignedCertificate } from '../../src/simulator/certificate.js';
 import { MAX_RESPONSE_BODY } from '../../src/transport/limits.js';
 import { openHttpsTransport, parseIloUrl, parsePin, type HttpsTransportOptions, type Transport } from '../../src/transport/index.js';
-import { rejectionOf, until } from '../helpers/wait.js';
+import { rejectionOf, thrownBy, until } from '../helpers/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -24,14 +24,6 @@ function transport(options: HttpsTransportOptions): Transport {
   return t;
 }
 
-function thrownBy(fn: () => unknown): IloAgentError {
-  try {
-    fn();
-  } catch (error) {
-    return error as IloAgentError;
-  }
-  throw new Error('expected a throw');
-}
 
 const causeCode = (error: Error) => (error.cause as { code?: string } | undefined)?.code;
 const hex = (pem: string) => new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();

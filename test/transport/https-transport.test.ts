@@ -10,7 +10,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   ClosedError,
   ConnectError,
-  IloAgentError,
   InvalidInputError,
   ProtocolError,
   TimeoutError,
@@ -20,7 +19,7 @@ import {
 import { makeSelfSignedCertificate } from '../../src/simulator/certificate.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { openHttpsTransport, parseIloUrl, type HttpsTransportOptions, type Transport } from '../../src/transport/index.js';
-import { until, rejectionOf } from '../helpers/wait.js';
+import { until, rejectionOf, thrownBy } from '../helpers/wait.js';
 
 // ---- helpers ---------------------------------------------------------------------------------
 
@@ -50,14 +49,6 @@ function transport(options: HttpsTransportOptions): Transport {
 }
 
 
-function thrownBy(fn: () => unknown): IloAgentError {
-  try {
-    fn();
-  } catch (error) {
-    return error as IloAgentError;
-  }
-  throw new Error('expected a throw');
-}
 
 
 const json = (body: Uint8Array) => JSON.parse(Buffer.from(body).toString('utf8')) as Record<string, unknown>;
