@@ -4,10 +4,12 @@
 // another error. Each case asserts the error (class, code, exact message, status) and which
 // requests went out in which order. Pauses run on a fake clock (setTimeout and Date), so that how
 // long a pause is shows as "no POST yet" one millisecond before it ends, without a real wait.
+import { getEventListeners } from 'node:events';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AbortedError, AuthError, ProtocolError, RedfishError, SessionLimitError } from '../../src/errors.js';
 import { Session } from '../../src/session/index.js';
+import { pause } from '../../src/session/login.js';
 import type { TransportRequest, TransportResponse } from '../../src/transport/index.js';
 import { scripted, type ScriptHandler } from '../helpers/scripted-transport.js';
 import { rejectionOf } from '../helpers/wait.js';
@@ -60,6 +62,11 @@ describe('which answers are a session', () => {
     const { session, error } = await openWith(() => json(200, {}, { location: `${SESSIONS}/s2`, 'x-auth-token': 't2' }));
     expect(error).toBeUndefined();
     expect(session.path).toBe(`${SESSIONS}/s2`);
+  });
+
+  it('nor is a 1xx', async () => {
+    const { error } = await openWith(() => json(101, {}, { location: `${SESSIONS}/s0`, 'x-auth-token': 't0' }));
+    expect((error as RedfishError).message).toBe(`POST ${SESSIONS} answered 101 ({})`);
   });
 
   it('a 300 is not: it is a RedfishError naming the POST', async () => {
@@ -281,6 +288,18 @@ describe('the notice of a slow login', () => {
     expect(session.path).toBe(`${SESSIONS}/slow`);
   });
 
+  it('without a logger, the 2 s pass without a throw', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    let answer!: (r: TransportResponse) => void;
+    const { transport } = scripted(() => new Promise<TransportResponse>((resolve) => (answer = resolve)));
+    const session = new Session({ transport, credentials });
+    const opened = session.open();
+    await vi.advanceTimersByTimeAsync(2_000);
+    answer(created(`${SESSIONS}/quiet`));
+    await opened;
+    expect(session.path).toBe(`${SESSIONS}/quiet`);
+  });
+
   it('an answer in time clears it', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const { transport } = scripted(() => created(`${SESSIONS}/quick`));
@@ -349,5 +368,33 @@ describe('the external login', () => {
     const error = await rejectionOf(session.open());
     expect(error).toBeInstanceOf(ProtocolError);
     expect(error.message).toBe('the iLORest login answered no session token');
+  });
+});
+
+// pause() is login.ts's export that logout.ts uses too: a sleep the signal cuts, which leaves no
+// listener on the signal however it ends (a serve's session signal lives for many pauses).
+describe('pause()', () => {
+  it('ends by its time and takes its abort listener away', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const controller = new AbortController();
+    let done = false;
+    const paused = pause(300, controller.signal).then(() => (done = true));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(299);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await paused;
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('an abort during it rejects at once and leaves no listener', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const controller = new AbortController();
+    const paused = rejectionOf(pause(300, controller.signal));
+    controller.abort();
+    const error = await paused;
+    expect(error).toBeInstanceOf(AbortedError);
+    expect(error.message).toBe('stopped');
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
