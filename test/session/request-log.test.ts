@@ -1,5 +1,5 @@
 // The request log wraps the transport only when debug is on, and reports failures by their code.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { withRequestLog } from '../../src/session/request-log.js';
 import type { Transport } from '../../src/transport/index.js';
 import type { Logger } from 'pino';
@@ -43,4 +43,51 @@ describe('withRequestLog', () => {
     await expect(withRequestLog(transport(error), log).request({ method: 'GET', path: '/redfish/v1/' })).rejects.toBe(error);
     expect(lines[0]?.msg).toMatch(/^GET \/redfish\/v1\/ failed \(E_CONNECT\) in \d+ ms$/);
   });
+
+  it('a failure without a code is "error"', async () => {
+    const { log, lines } = recorder('debug');
+    await expect(withRequestLog(transport(new Error('odd')), log).request({ method: 'GET', path: '/redfish/v1/' })).rejects.toThrow('odd');
+    expect(lines[0]?.msg).toMatch(/^GET \/redfish\/v1\/ failed \(error\) in \d+ ms$/);
+    expect(lines[0]?.fields.error).toBe('error');
+  });
+
+  // The clock is faked (performance.now()), so the duration is exact without a real wait.
+  it('the time is from the send to the answer', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const { log, lines } = recorder('debug');
+    let answer!: () => void;
+    const slow: Transport = { ...transport(), request: () => new Promise((resolve) => (answer = () => resolve({ status: 204, headers: {}, body: Buffer.alloc(0) }))) };
+    const pending = withRequestLog(slow, log).request({ method: 'DELETE', path: '/redfish/v1/SessionService/Sessions/s1' });
+    vi.advanceTimersByTime(25);
+    answer();
+    await pending;
+    expect(lines.map((l) => [l.msg, l.fields.ms])).toEqual([['DELETE /redfish/v1/SessionService/Sessions/s1 204 in 25 ms', 25]]);
+  });
+
+  it('close() is the transport\'s, and a blocking requestSync is logged too', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const { log, lines } = recorder('debug');
+    let closed = 0;
+    const blocking: Transport = {
+      ...transport(),
+      close: async () => void closed++,
+      requestSync: () => {
+        vi.advanceTimersByTime(7);
+        return { status: 204, headers: {}, body: Buffer.alloc(0) };
+      },
+    };
+    const logged = withRequestLog(blocking, log);
+    expect(logged.requestSync?.({ method: 'DELETE', path: '/redfish/v1/SessionService/Sessions/s2' }).status).toBe(204);
+    expect(lines.map((l) => l.msg)).toEqual(['DELETE /redfish/v1/SessionService/Sessions/s2 204 in 7 ms']);
+    await logged.close();
+    expect(closed).toBe(1);
+  });
+
+  it('no requestSync where the transport has none', () => {
+    expect(withRequestLog(transport(), recorder('debug').log).requestSync).toBeUndefined();
+  });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });
