@@ -234,8 +234,9 @@ describe('503 ServiceTemporarilyUnavailable: paused by Retry-After, three POSTs 
       expect(calls).toHaveLength(1);
     }
     await vi.advanceTimersByTimeAsync(1);
-    await opened;
+    // Checked before awaiting open(): a longer pause would otherwise never end on the fake clock.
     expect(calls).toHaveLength(2);
+    await opened;
     expect(session.path).toBe(`${SESSIONS}/after`);
   });
 
