@@ -57,6 +57,8 @@ describe('withRequestLog', () => {
     const { log, lines } = recorder('debug');
     let answer!: () => void;
     const slow: Transport = { ...transport(), request: () => new Promise((resolve) => (answer = () => resolve({ status: 204, headers: {}, body: Buffer.alloc(0) }))) };
+    // Not at 0: a start added instead of subtracted must show.
+    vi.advanceTimersByTime(1_000);
     const pending = withRequestLog(slow, log).request({ method: 'DELETE', path: '/redfish/v1/SessionService/Sessions/s1' });
     vi.advanceTimersByTime(25);
     answer();

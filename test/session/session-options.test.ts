@@ -214,6 +214,20 @@ describe('the observer', () => {
     const lines = log.said('the session observer failed');
     expect(lines.map((l) => [l.level, l.event, (l.err as { message: string }).message])).toEqual([[20, 'loginStarted', 'observer down']]);
   });
+
+  it('one that throws, without a logger: still not the session\'s failure', async () => {
+    const { transport } = scripted((r) => (r.method === 'POST' ? login('v3') : json(204)));
+    const observer = {
+      sessionCreated: () => {
+        throw new Error('observer down');
+      },
+    };
+    const session = new Session({ transport, credentials, observer });
+    await session.open();
+    expect(session.path).toBe(`${SESSIONS}/v3`);
+    await session.close();
+    expect(session.state).toBe('closed');
+  });
 });
 
 describe('closeSync()', () => {
