@@ -30,6 +30,15 @@ export function summarise(report) {
   return { ...count, score: pct(detected, valid), coveredScore: pct(detected, covered) };
 }
 
+// The emulator of HPE's library (dist/native) is loaded by the binding and in-band tests: build once, so that
+// a fresh clone runs as it is (tsc, the C emulator and the bundles, about a minute).
+console.error('=== npm run build');
+const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+if (build.status !== 0) {
+  console.error(`npm run build failed (${build.status ?? build.signal}); nothing was mutated`);
+  process.exit(1);
+}
+
 const rows = [];
 let failed = false;
 for (const name of names) {
