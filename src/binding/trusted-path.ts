@@ -42,6 +42,9 @@ export function checkTrustedPath(path: string, euid: number): PathVerdict {
   const pending = path.split('/').filter((name) => name !== '' && name !== '.');
   let current = '/';
   let links = 0;
+  // Set only when the walk ends on a regular file: a path that ends in a link to a directory, or
+  // in `..`, names no file (dlopen would fail), and must not be called trusted.
+  let endsOnFile = false;
   try {
     // The walk goes to the end even past a problem: a file that is not there is "missing", not
     // "unsafe" (no warning for every absent candidate under a loose directory).
@@ -68,7 +71,9 @@ export function checkTrustedPath(path: string, euid: number): PathVerdict {
       if (last && !stats.isFile()) return { kind: 'missing', reason: `${next} is not a regular file` };
       reason ??= problem(next, stats, last ? 'file' : 'directory');
       current = next;
+      endsOnFile = last;
     }
+    if (!endsOnFile) return { kind: 'missing', reason: `${current} is not a regular file` };
     return reason === undefined ? { kind: 'trusted' } : { kind: 'unsafe', reason };
   } catch (error) {
     return { kind: 'missing', reason: (error as NodeJS.ErrnoException).code ?? String(error) };
