@@ -4,7 +4,7 @@
 // looked into, every link and the file itself are checked. Then nothing on the way can be swapped
 // by anyone else between this check and the load.
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 export type PathVerdict =
   | { kind: 'trusted' }
@@ -39,23 +39,19 @@ export function checkTrustedPath(path: string, euid: number): PathVerdict {
     return `${what} ${at} is writable by ${by} (mode ${(stats.mode & 0o7777).toString(8).padStart(4, '0')})`;
   };
 
-  const pending = path.split('/').filter((name) => name !== '' && name !== '.');
+  // Every name is walked, empty ones and `.` and `..` included: join() resolves them against
+  // `current` as the kernel would (`current` has no links in it, so its parent is the real one, and
+  // was checked on the way down), and a trailing `/` or `/.` then asks for a directory, as it does
+  // for the kernel. So the walk ends on a regular file or says why not.
+  const pending = path.split('/');
   let current = '/';
   let links = 0;
-  // Set only when the walk ends on a regular file: a path that ends in a link to a directory, or
-  // in `..`, names no file (dlopen would fail), and must not be called trusted.
-  let endsOnFile = false;
   try {
     // The walk goes to the end even past a problem: a file that is not there is "missing", not
     // "unsafe" (no warning for every absent candidate under a loose directory).
-    let reason = problem('/', lstatSync('/'), 'directory');
+    let reason: string | undefined;
     while (pending.length > 0) {
       const name = pending.shift() as string;
-      // `current` has no links in it: its parent is the real one, and was checked already.
-      if (name === '..') {
-        current = dirname(current);
-        continue;
-      }
       const next = join(current, name);
       const stats = lstatSync(next);
       if (stats.isSymbolicLink()) {
@@ -63,7 +59,7 @@ export function checkTrustedPath(path: string, euid: number): PathVerdict {
         if (++links > MAX_LINKS) return { kind: 'missing', reason: 'too many symbolic links' };
         const target = readlinkSync(next);
         if (target.startsWith('/')) current = '/';
-        pending.unshift(...target.split('/').filter((part) => part !== '' && part !== '.'));
+        pending.unshift(...target.split('/'));
         continue;
       }
       const last = pending.length === 0;
@@ -71,9 +67,7 @@ export function checkTrustedPath(path: string, euid: number): PathVerdict {
       if (last && !stats.isFile()) return { kind: 'missing', reason: `${next} is not a regular file` };
       reason ??= problem(next, stats, last ? 'file' : 'directory');
       current = next;
-      endsOnFile = last;
     }
-    if (!endsOnFile) return { kind: 'missing', reason: `${current} is not a regular file` };
     return reason === undefined ? { kind: 'trusted' } : { kind: 'unsafe', reason };
   } catch (error) {
     return { kind: 'missing', reason: (error as NodeJS.ErrnoException).code ?? String(error) };

@@ -1,6 +1,6 @@
 // checkTrustedPath's finer rules, with the exact verdicts: the reasons it gives, the sticky bit
 // (a directory's excuse only), Linux's limit of 40 links, and paths that name no regular file
-// (a file used as a directory, a directory, a link to one, `..` at the end). Files are made root's
+// (a file used as a directory, a trailing /, a directory, a link to one, `..` at the end). Files are made root's
 // or another user's, so these need root like test/binding/trusted-path.test.ts.
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +63,13 @@ describe.runIf(requireRoot('the trusted-path rules'))('checkTrustedPath as root 
     const lib = file(join(d, 'lib.so'));
     expect(checkTrustedPath(join(lib, 'inner.so'), 0)).toEqual({ kind: 'missing', reason: `${lib} is not a directory` });
     expect(checkTrustedPath(d, 0)).toEqual({ kind: 'missing', reason: `${d} is not a regular file` });
+    // a trailing / or /. asks for a directory (the kernel answers ENOTDIR), also through a link
+    expect(checkTrustedPath(`${lib}/`, 0)).toEqual({ kind: 'missing', reason: `${lib} is not a directory` });
+    expect(checkTrustedPath(`${lib}/.`, 0)).toEqual({ kind: 'missing', reason: `${lib} is not a directory` });
+    symlinkSync('lib.so/', join(d, 'slash.so'));
+    expect(checkTrustedPath(join(d, 'slash.so'), 0)).toEqual({ kind: 'missing', reason: `${lib} is not a directory` });
+    // empty names and . in between change nothing
+    expect(checkTrustedPath(`${d}//./lib.so`, 0)).toEqual({ kind: 'trusted' });
   });
 
   it('a path that ends in a link to a directory, in `..`, or is / names no file: missing, never trusted', () => {
