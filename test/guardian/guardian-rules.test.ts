@@ -5,16 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { runGuardian, guardianTimeouts } from '../../src/guardian/guardian.js';
 import { encodeMessage, type AgentMessage } from '../../src/guardian/protocol.js';
 import { ConnectError } from '../../src/errors.js';
-import type { Transport, TransportRequest, TransportResponse } from '../../src/transport/index.js';
-import { scripted } from '../helpers/scripted-transport.js';
+import type { Transport, TransportRequest } from '../../src/transport/index.js';
+import { scripted, json } from '../helpers/scripted-transport.js';
 
 const SESSIONS = '/redfish/v1/SessionService/Sessions';
 const BASIC = `Basic ${Buffer.from('Administrator:pw').toString('base64')}`;
-const json = (status: number, body: unknown = {}): TransportResponse => ({
-  status,
-  headers: { 'content-type': 'application/json' },
-  body: Buffer.from(JSON.stringify(body)),
-});
 
 async function* linesOf(messages: AgentMessage[]): AsyncIterable<string> {
   for (const m of messages) yield encodeMessage(m).trimEnd();

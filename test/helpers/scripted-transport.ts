@@ -98,7 +98,7 @@ export function scripted(handler: ScriptHandler, options: ScriptedOptions = {}):
 }
 
 /** A JSON answer, as an iLO gives one. */
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): TransportResponse {
+export function json(status: number, body: unknown = {}, headers: Record<string, string> = {}): TransportResponse {
   return { status, headers: { 'content-type': 'application/json', ...headers }, body: Buffer.from(JSON.stringify(body)) };
 }
 

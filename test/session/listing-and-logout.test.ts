@@ -4,15 +4,9 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { readListing, Session } from '../../src/session/index.js';
-import type { TransportResponse } from '../../src/transport/index.js';
-import { scripted } from '../helpers/scripted-transport.js';
+import { scripted, json } from '../helpers/scripted-transport.js';
 
 const SESSIONS = '/redfish/v1/SessionService/Sessions';
-const json = (status: number, body: unknown = {}, headers: Record<string, string> = {}): TransportResponse => ({
-  status,
-  headers: { 'content-type': 'application/json', ...headers },
-  body: Buffer.from(JSON.stringify(body)),
-});
 
 describe('readListing', () => {
   const listing = { Members: [{ '@odata.id': `${SESSIONS}/a1` }] };

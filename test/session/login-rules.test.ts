@@ -11,17 +11,12 @@ import { AbortedError, AuthError, ProtocolError, RedfishError, SessionLimitError
 import { Session } from '../../src/session/index.js';
 import { pause } from '../../src/session/login.js';
 import type { TransportRequest, TransportResponse } from '../../src/transport/index.js';
-import { scripted, type ScriptHandler } from '../helpers/scripted-transport.js';
+import { scripted, type ScriptHandler, json } from '../helpers/scripted-transport.js';
 import { rejectionOf } from '../helpers/wait.js';
 
 const SESSIONS = '/redfish/v1/SessionService/Sessions';
 const ROOT = '/redfish/v1/';
 const ALT = '/redfish/v1/Alt/Sessions';
-const json = (status: number, body: unknown = {}, headers: Record<string, string> = {}): TransportResponse => ({
-  status,
-  headers: { 'content-type': 'application/json', ...headers },
-  body: Buffer.from(JSON.stringify(body)),
-});
 const credentials = { username: 'admin', password: 'Zq9-canary-secret' };
 const created = (path: string, token = 'tok') => json(201, {}, { location: path, 'x-auth-token': token });
 const envelope = (...ids: string[]) => ({ error: { code: 'iLO.0.10.ExtendedInfo', '@Message.ExtendedInfo': ids.map((MessageId) => ({ MessageId })) } });

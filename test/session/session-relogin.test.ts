@@ -7,17 +7,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuthError, IloAgentError, LogoutError, ProtocolError } from '../../src/errors.js';
 import { Session } from '../../src/session/index.js';
 import type { TransportRequest, TransportResponse } from '../../src/transport/index.js';
-import { scripted } from '../helpers/scripted-transport.js';
+import { scripted, json } from '../helpers/scripted-transport.js';
 import { rejectionOf, until } from '../helpers/wait.js';
 
 const SESSIONS = '/redfish/v1/SessionService/Sessions';
 const SYSTEM = '/redfish/v1/Systems/1';
 const T0 = 1_800_000_000_000;
-const json = (status: number, body: unknown = {}, headers: Record<string, string> = {}): TransportResponse => ({
-  status,
-  headers: { 'content-type': 'application/json', ...headers },
-  body: Buffer.from(JSON.stringify(body)),
-});
 const credentials = { username: 'admin', password: 'Zq9-canary-secret' };
 const login = (n: number) => json(201, {}, { location: `${SESSIONS}/r${n}`, 'x-auth-token': `t${n}` });
 const tokenOf = (r: TransportRequest) => r.headers?.['X-Auth-Token'];

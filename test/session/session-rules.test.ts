@@ -6,15 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { ConnectError, IloAgentError, LogoutError, RedfishError } from '../../src/errors.js';
 import { deleteSession, goneByAuthority, goneByToken, isCleanPath, isSessionsCollection, Session, sessionPathOf } from '../../src/session/index.js';
 import type { Transport, TransportRequest, TransportResponse } from '../../src/transport/index.js';
-import { scripted, type ScriptHandler } from '../helpers/scripted-transport.js';
+import { scripted, type ScriptHandler, json } from '../helpers/scripted-transport.js';
 import { until } from '../helpers/wait.js';
 
 const SESSIONS = '/redfish/v1/SessionService/Sessions';
-const json = (status: number, body: unknown = {}, headers: Record<string, string> = {}): TransportResponse => ({
-  status,
-  headers: { 'content-type': 'application/json', ...headers },
-  body: Buffer.from(JSON.stringify(body)),
-});
 const credentials = { username: 'admin', password: 'Zq9-canary-secret' };
 const BASIC = `Basic ${Buffer.from('admin:Zq9-canary-secret').toString('base64')}`;
 const login = (id: string, token = `tok-${id}`) => json(201, {}, { location: `${SESSIONS}/${id}`, 'x-auth-token': token });
