@@ -6,6 +6,7 @@ import { AbortedError, TimeoutError, UsageError, VnicError } from '../errors.js'
 import { isJsonObject } from '../redfish/index.js';
 import { DEFAULT_TIMEOUT_MS, ILOREST_APP_ACCOUNT, loadChifLibrary, type AppAccountBinding, type AppAccountManagement, type ChifLibrary } from '../transport/index.js';
 import { withSession, type ConnectOptions, type IloClient } from './open-session.js';
+import { timeoutSignal } from '../timeout-signal.js';
 
 export const APP_ACCOUNTS_PATH = '/redfish/v1/AccountService/Oem/Hpe/AppAccounts';
 /** HPE: the last 4 hex digits of iLOrest's self-registered id (AppAccountCommand.py; HPE's blog). */
@@ -67,7 +68,7 @@ export type LibraryCall = <T>(name: string, call: Promise<T>, aftermath?: string
 export function libraryCalls(options: ConnectOptions): LibraryCall {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return <T>(name: string, call: Promise<T>, aftermath = 'it changes nothing'): Promise<T> => {
-    const expired = AbortSignal.timeout(timeoutMs);
+    const expired = timeoutSignal(timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, expired]) : expired;
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => {

@@ -23,6 +23,7 @@ import {
   type VnicPlan,
 } from '../transport/index.js';
 import { RedfishClient } from './client.js';
+import { timeoutSignal } from '../timeout-signal.js';
 
 export interface ConnectOptions {
   /**
@@ -148,7 +149,7 @@ export class IloClient extends RedfishClient {
   /** Deletes the session and closes the transport; idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      const timeout = AbortSignal.timeout(this.#options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+      const timeout = timeoutSignal(this.#options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
       const bound = this.#options.closeSignal ? AbortSignal.any([timeout, this.#options.closeSignal]) : timeout;
       try {
         await this.session.close({ signal: bound });

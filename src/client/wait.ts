@@ -6,6 +6,7 @@ import { IloAgentError, RedfishError, type ErrorCode } from '../errors.js';
 import type { RedfishClient } from './client.js';
 import { sleep } from './sleep.js';
 import { diffResource, project, type JsonObject } from './diff.js';
+import { timeoutSignal } from '../timeout-signal.js';
 
 export interface WaitOptions {
   /** How long to wait in all (ms). */
@@ -43,7 +44,7 @@ export async function waitUntilMatches(client: Pick<RedfishClient, 'get'>, path:
   for (let polls = 1; ; polls++) {
     options.signal?.throwIfAborted();
     // The request may not outlive the wait: a hung one is cut at the deadline.
-    const until = AbortSignal.timeout(Math.max(1, deadline - now()));
+    const until = timeoutSignal(Math.max(1, deadline - now()));
     const signal = options.signal ? AbortSignal.any([options.signal, until]) : until;
     let trouble: IloAgentError | undefined;
     try {

@@ -7,6 +7,7 @@ import { basicAuthorization, deleteSession, readListing } from '../session/index
 import type { Transport, TransportResponse } from '../transport/index.js';
 import { deleteInterruptedLogin, persist, sessionKey } from './login-gap.js';
 import { listedBeforeLogin, type GuardianState } from './state.js';
+import { timeoutSignal } from '../timeout-signal.js';
 
 export interface CleanUpDeps {
   /** Bounds the whole clean-up. */
@@ -36,7 +37,7 @@ export async function cleanUp(initial: GuardianState, t: Transport, deps: CleanU
   // Each answer here may read the iLO's clock again; the login-gap search uses the latest reading.
   let clockOffsetMs = initial.clockOffsetMs;
   const request = async (method: 'GET' | 'DELETE', path: string, headers: Record<string, string>): Promise<TransportResponse> => {
-    const signal = AbortSignal.any([deadline, AbortSignal.timeout(deps.requestMs)]);
+    const signal = AbortSignal.any([deadline, timeoutSignal(deps.requestMs)]);
     const response = await t.request({ method, path, headers, signal });
     clockOffsetMs = clockOffsetOf(response, now) ?? clockOffsetMs;
     return response;

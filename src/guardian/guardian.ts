@@ -13,6 +13,7 @@ import { openHttpsTransport, openInbandTransport, type Transport, type Transport
 import { cleanUp, clockOffsetOf } from './clean-up.js';
 import { parseMessage, type HelloMessage } from './protocol.js';
 import { apply, clockRead, endOfInput, INITIAL_STATE, snapshotHeaders, snapshotStarted, snapshotTaken, verdict } from './state.js';
+import { timeoutSignal } from '../timeout-signal.js';
 
 /** Everything after the pipe closed fits in this, at the least (main.ts exits hard a little later). */
 export const GUARDIAN_DEADLINE_MS = 10_000;
@@ -116,7 +117,7 @@ export async function runGuardian(deps: GuardianDeps): Promise<GuardianOutcome> 
     return 'nothing-to-do';
   }
   const start = now();
-  const deadline = AbortSignal.timeout(timeouts.deadlineMs - 500);
+  const deadline = timeoutSignal(timeouts.deadlineMs - 500);
   log?.info({ agentPid: hello.agentPid, sessions: state.known.map((k) => k.path), loginInFlight: state.pending !== undefined }, 'the agent ended without deleting its session; deleting it');
   const t = await Promise.race([transport, abortPromise(deadline)]);
   if (!t) {

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { DOCUMENTED_SESSIONS_PATH, hpeOem, isJsonObject, parseJsonBody } from '../redfish/index.js';
 import { deleteSession, readListing } from '../session/index.js';
 import type { Transport, TransportResponse } from '../transport/index.js';
+import { timeoutSignal } from '../timeout-signal.js';
 
 /**
  * Listings, in ms after the search started. The iLO may make the session after the login's
@@ -56,7 +57,7 @@ export async function deleteInterruptedLogin(search: LoginGapSearch): Promise<nu
   const tag = transport.kind === 'chif' ? 'RESTHost' : 'REST';
   const done = new Set(search.exclude ?? []);
   let clockOffsetMs = search.clockOffsetMs;
-  const signal = () => AbortSignal.any([search.signal, AbortSignal.timeout(search.requestTimeoutMs)]);
+  const signal = () => AbortSignal.any([search.signal, timeoutSignal(search.requestTimeoutMs)]);
   const send = async (method: 'GET' | 'DELETE', path: string): Promise<TransportResponse> => {
     const response = await transport.request({ method, path, headers: authority, signal: signal() });
     const date = Date.parse(response.headers.date ?? '');

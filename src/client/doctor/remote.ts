@@ -8,6 +8,7 @@ import { openHttpsTransport, parseIloUrl, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TI
 import { httpsOptions, type ConnectOptions } from '../open-session.js';
 import type { Checklist } from './checks.js';
 import { checkLogin } from './login.js';
+import { timeoutSignal } from '../../timeout-signal.js';
 
 /** A clock further off than this makes certificates and session times lie. */
 const CLOCK_SKEW_WARN_MS = 60_000;
@@ -69,7 +70,7 @@ export async function remoteChecks(options: ConnectOptions, list: Checklist): Pr
   // 4. The service, anonymously (iLO serves the service root without credentials).
   const transport = openHttpsTransport(httpsOptions(options));
   try {
-    const root = await transport.request({ method: 'GET', path: SERVICE_ROOT, signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
+    const root = await transport.request({ method: 'GET', path: SERVICE_ROOT, signal: timeoutSignal(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
     const body = parseObject(root.body);
     const manager = firstManager(body);
     if (root.status !== 200 || !body) {

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { AbortedError, AppAccountError, TimeoutError, VnicError } from '../../errors.js';
 import type { AppAccountBinding } from '../../binding/index.js';
+import { timeoutSignal } from '../../timeout-signal.js';
 
 /**
  * HPE allows application accounts only for its own tools (SUM, SUT, AMS, iLOrest): ilo-agent uses
@@ -51,7 +52,7 @@ export function appTokenLogin(binding: AppAccountBinding, options: AppTokenOptio
       // Each call gets its own time, counted from its start: a slow step before it (the reachability
       // GET on a loaded host) must not be charged to GetSessionID, nor turn its timeout into a "cut off".
       const stopping = <T>(call: Promise<T>, name: string): Promise<T> => {
-        const expired = AbortSignal.timeout(timeoutMs);
+        const expired = timeoutSignal(timeoutMs);
         return cutShort(call, AbortSignal.any([cut, expired]), () =>
           expired.aborted
             ? Object.assign(new TimeoutError(`HPE's ${name} gave no answer within ${seconds} s; a session may exist, which then stays until its idle timeout`), { mayHaveSession: name === 'GetSessionID' })
